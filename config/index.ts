@@ -1,0 +1,108 @@
+/**
+ * Portcullis settings: the one documented place where every environment variable is read, typed and validated.
+ * `loadConfig()` fails with a {@link ConfigError} naming the variable, so bad configuration stops start-up early.
+ * The README's configuration table mirrors {@link settingsSchema}.
+ */
+import { z } from 'zod';
+
+const duration = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalString = z.string().trim().min(1).optional();
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Environment variable → setting. Keys are the variable names users set. */
+export const settingsSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Set when a reverse proxy in front sets X-Forwarded-For (used for per-IP rate limits). */
+  TRUST_PROXY: bool(false),
+  /** Issuer base; app issuers are `${PUBLIC_URL}/apps/{slug}`. Links in messages are built from it, never from Host. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** 32-byte key (base64 or hex) that encrypts client secrets at rest; generated per process for the embedded store. */
+  SECRETS_KEY: optionalString,
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
+  REDIS_URL: z.string().regex(/^(rediss?|redis-sentinel):\/\//, 'must start with redis://, rediss:// or redis-sentinel://').optional(),
+  /** Comma-separated seed nodes: the URL is treated as a Redis Cluster when set to true. */
+  REDIS_CLUSTER: bool(false),
+  CONNECT_TIMEOUT_MS: duration(10_000),
+  MONGODB_ENSURE_INDEXES: bool(true),
+  PROVIDER_POOL_SIZE: z.coerce.number().int().min(1).max(100_000).default(500),
+  /** How often a process checks whether an app changed elsewhere (cross-process pool invalidation). */
+  APP_VERSION_CHECK_MS: duration(2_000),
+  SESSION_TTL_SECONDS: duration(12 * 3600),
+  AUTH_CODE_TTL_SECONDS: duration(60),
+  ACCESS_TOKEN_TTL_SECONDS: duration(3600),
+  ID_TOKEN_TTL_SECONDS: duration(3600),
+  REFRESH_TOKEN_TTL_SECONDS: duration(14 * 24 * 3600),
+  INTERACTION_TTL_SECONDS: duration(3600),
+  SEED_DEMO: bool(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT_ENABLED: bool(true),
+  /** Sign-in / code attempts allowed per client IP per hour (generous: offices sit behind one NAT). */
+  RATE_LIMIT_IP_PER_HOUR: z.coerce.number().int().positive().default(100),
+  /** Messaging: `simulate` keeps messages in the outbox; `deliver` sends them. Default depends on the store. */
+  MESSAGING_MODE: z.enum(['simulate', 'deliver']).optional(),
+  OUTBOX_TTL_SECONDS: duration(7 * 24 * 3600),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  MAIL_FROM: z.string().default('Portcullis <no-reply@localhost>'),
+  SMS_HTTP_URL: z.url().optional(),
+  SMS_HTTP_AUTH: optionalString,
+  /** JSON body template; `{{to}}`, `{{text}}` and `{{from}}` are replaced (JSON-escaped). */
+  SMS_HTTP_BODY: z.string().default('{"to":"{{to}}","body":"{{text}}"}'),
+  SMS_FROM: optionalString,
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export interface Config extends Settings {
+  publicUrl: URL;
+  /** Store chosen from MONGODB_URI / REDIS_URL: what holds durable and short-lived state. */
+  storage: { durable: 'memory' | 'mongo'; ephemeral: 'memory' | 'redis' | 'mongo' };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`Invalid configuration: ${variable} ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input = Object.fromEntries(
+    Object.keys(settingsSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = settingsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue.path[0]), issue.message);
+  }
+  const s = parsed.data;
+  const publicUrl = new URL(s.PUBLIC_URL ?? `http://localhost:${s.PORT}`);
+  if (publicUrl.search || publicUrl.hash) throw new ConfigError('PUBLIC_URL', 'must not have a query or fragment');
+  if (publicUrl.pathname !== '/') throw new ConfigError('PUBLIC_URL', 'must be an origin (scheme, host and port) without a path');
+  if (s.SECRETS_KEY !== undefined && decodeKey(s.SECRETS_KEY) === undefined) {
+    throw new ConfigError('SECRETS_KEY', 'must be 32 bytes, base64 or hex encoded');
+  }
+  if (s.MESSAGING_MODE === 'deliver' && !s.SMTP_URL && !s.SMS_HTTP_URL) {
+    throw new ConfigError('MESSAGING_MODE', 'is deliver but neither SMTP_URL nor SMS_HTTP_URL is set');
+  }
+  const durable = s.MONGODB_URI ? 'mongo' : 'memory';
+  const ephemeral = s.REDIS_URL ? 'redis' : s.MONGODB_URI ? 'mongo' : 'memory';
+  return { ...s, publicUrl, storage: { durable, ephemeral } };
+}
+
+/** Decodes a 32-byte key given as base64, base64url or hex. */
+export function decodeKey(value: string): Buffer | undefined {
+  const hex = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : undefined;
+  const key = hex ?? Buffer.from(value, 'base64');
+  return key.length === 32 ? key : undefined;
+}
+
+/** Base URL of an app's issuer. */
+export function issuerFor(config: Pick<Config, 'publicUrl'>, slug: string): string {
+  return `${config.publicUrl.href.replace(/\/$/, '')}/apps/${slug}`;
+}

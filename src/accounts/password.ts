@@ -1,0 +1,42 @@
+import argon2 from 'argon2';
+
+/**
+ * Password hashing with argon2id at the OWASP Password Storage Cheat Sheet parameters (m=19 MiB, t=2, p=1).
+ * argon2 runs on libuv's thread pool, so hashing never blocks the event loop.
+ */
+export const ARGON2_PARAMS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/** NIST SP 800-63B §3.1.1.2: at least 8 characters, allow at least 64 (we allow 128), any Unicode, no composition rules. */
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+
+export class PasswordHasher {
+  /** Verified when the account does not exist, so the response takes as long either way (no enumeration by timing). */
+  private dummyHash: Promise<string>;
+
+  constructor(private readonly params: typeof ARGON2_PARAMS = ARGON2_PARAMS) {
+    this.dummyHash = argon2.hash('portcullis-dummy-password', this.params);
+  }
+
+  async hash(password: string): Promise<string> {
+    // NFKC so the same password typed on different keyboards/OSes matches (NIST 800-63B §5.1.1.2).
+    return argon2.hash(password.normalize('NFKC'), this.params);
+  }
+
+  /** Checks `password` against `hash`; with no hash it burns the same time against a dummy and returns false. */
+  async verify(hash: string | undefined, password: string): Promise<boolean> {
+    const target = hash ?? (await this.dummyHash);
+    let ok = false;
+    try {
+      ok = await argon2.verify(target, password.normalize('NFKC'));
+    } catch {
+      ok = false;
+    }
+    return ok && hash !== undefined;
+  }
+
+  /** True when the stored hash was made with other parameters and should be replaced after a successful sign-in. */
+  needsRehash(hash: string): boolean {
+    return argon2.needsRehash(hash, this.params);
+  }
+}

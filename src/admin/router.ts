@@ -1,0 +1,161 @@
+/**
+ * Admin API `/admin/v1`: JSON, `Authorization: Bearer <ADMIN_API_KEY>`. Thin routes: validate (schemas.ts), call a
+ * service, present the record. Errors are rendered by the shared error handler.
+ */
+import type { Context, Next } from 'koa';
+import type { Config } from '../../config/index.js';
+import { issuerFor } from '../../config/index.js';
+import type { Services } from '../app.js';
+import type { ProviderPool } from '../provider/provider-pool.js';
+import type { AppRecord, Stores } from '../storage/ports.js';
+import { sha256, safeEqual } from '../crypto/random.js';
+import { UnauthorizedError } from '../http/errors.js';
+import { presentAccount } from '../accounts/account-service.js';
+import { presentClient } from '../clients/client-service.js';
+import { presentMembership, presentTenant } from '../tenants/tenant-service.js';
+import { presentAuditEvent } from '../audit/audit-log.js';
+import { RouteRegistry } from './route-registry.js';
+import {
+  createAccountSchema, createAppSchema, createClientSchema, createTenantSchema, listAccountsQuery, membershipSchema,
+  updateAccountSchema, updateAppSchema, updateClientSchema, updateTenantSchema,
+} from './schemas.js';
+
+export interface AdminDeps {
+  services: Services;
+  stores: Stores;
+  config: Config;
+  adminKey: string;
+  pool: ProviderPool;
+  /** Extra routes registered by other modules (invitations, outbox). */
+  extend?: (registry: RouteRegistry, helpers: AdminHelpers) => void;
+}
+
+export interface AdminHelpers {
+  app(params: Record<string, string>): Promise<AppRecord>;
+  presentApp(app: AppRecord): Record<string, unknown>;
+}
+
+/** Constant-time bearer check: both sides hashed first so lengths never leak. */
+function requireAdminKey(adminKey: string) {
+  const expected = sha256(adminKey);
+  return async (ctx: Context, next: Next) => {
+    const [scheme, token] = (ctx.get('authorization') || '').split(' ');
+    if (scheme?.toLowerCase() !== 'bearer' || !token || !safeEqual(sha256(token), expected)) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="portcullis-admin"');
+      throw new UnauthorizedError('A valid admin API key is required (Authorization: Bearer <key>).');
+    }
+    await next();
+  };
+}
+
+export function adminRouter(deps: AdminDeps) {
+  const { services, config } = deps;
+  const registry = new RouteRegistry('/admin/v1');
+  const api = registry.router;
+  const presentApp = (app: AppRecord) => ({
+    slug: app.slug,
+    name: app.name,
+    issuer: issuerFor(config, app.slug),
+    settings: app.settings,
+    created_at: app.createdAt.toISOString(),
+    updated_at: app.updatedAt.toISOString(),
+  });
+  const helpers: AdminHelpers = { app: (params) => services.apps.require(params.slug), presentApp };
+  const appOf = helpers.app;
+
+  api.get('/openapi.json', (ctx) => {
+    ctx.body = registry.openApi({ title: 'Portcullis Admin API', version: 'v1', serverUrl: `${config.publicUrl.origin}/admin/v1` });
+  });
+  api.use(requireAdminKey(deps.adminKey));
+
+  // Apps
+  registry.add({ method: 'post', path: '/apps', tag: 'apps', summary: 'Create an app (its own issuer, keys and accounts)', body: createAppSchema, status: 201,
+    handler: async ({ body }) => presentApp(await services.apps.create(body)) });
+  registry.add({ method: 'get', path: '/apps', tag: 'apps', summary: 'List apps',
+    handler: async () => (await services.apps.list()).map(presentApp) });
+  registry.add({ method: 'get', path: '/apps/:slug', tag: 'apps', summary: 'Get an app',
+    handler: async ({ params }) => presentApp(await appOf(params)) });
+  registry.add({ method: 'patch', path: '/apps/:slug', tag: 'apps', summary: 'Change an app\'s name or settings', body: updateAppSchema,
+    handler: async ({ params, body }) => presentApp(await services.apps.update(params.slug, body)) });
+  registry.add({ method: 'delete', path: '/apps/:slug', tag: 'apps', summary: 'Delete an app and everything in it', status: 204,
+    handler: async ({ params }) => services.apps.delete(params.slug) });
+  registry.add({ method: 'post', path: '/apps/:slug/keys/rotate', tag: 'apps', summary: 'Rotate the app\'s signing keys (previous keys stay published)',
+    handler: async ({ params }) => presentApp(await services.apps.rotateKeys(params.slug)) });
+
+  // Clients
+  registry.add({ method: 'post', path: '/apps/:slug/clients', tag: 'clients', summary: 'Register a client app; the secret is shown only in this answer', body: createClientSchema, status: 201,
+    handler: async ({ params, body }) => {
+      const { client, secret } = await services.clients.create(await appOf(params), body);
+      return { ...presentClient(client), ...(secret ? { client_secret: secret } : {}) };
+    } });
+  registry.add({ method: 'get', path: '/apps/:slug/clients', tag: 'clients', summary: 'List client apps',
+    handler: async ({ params }) => (await services.clients.list(await appOf(params))).map(presentClient) });
+  registry.add({ method: 'get', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Get a client app',
+    handler: async ({ params }) => presentClient(await services.clients.require(await appOf(params), params.client_id)) });
+  registry.add({ method: 'patch', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Change a client app', body: updateClientSchema,
+    handler: async ({ params, body }) => presentClient(await services.clients.update(await appOf(params), params.client_id, body)) });
+  registry.add({ method: 'delete', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Delete a client app', status: 204,
+    handler: async ({ params }) => services.clients.delete(await appOf(params), params.client_id) });
+  registry.add({ method: 'post', path: '/apps/:slug/clients/:client_id/secret', tag: 'clients', summary: 'Rotate the client secret; the new one is shown only in this answer',
+    handler: async ({ params }) => {
+      const { client, secret } = await services.clients.rotateSecret(await appOf(params), params.client_id);
+      return { ...presentClient(client), client_secret: secret };
+    } });
+
+  // Accounts
+  registry.add({ method: 'post', path: '/apps/:slug/accounts', tag: 'accounts', summary: 'Create an account', body: createAccountSchema, status: 201,
+    handler: async ({ params, body }) => {
+      const app = await appOf(params);
+      const account = await services.accounts.create(app, { ...body, phone: body.phone_number, phone_verified: body.phone_number_verified });
+      await services.audit.record(app, 'account.created', { accountId: account.id, detail: { by: 'admin' } });
+      return presentAccount(account);
+    } });
+  registry.add({ method: 'get', path: '/apps/:slug/accounts', tag: 'accounts', summary: 'List accounts (filter by email; page with limit/after)', query: listAccountsQuery,
+    handler: async ({ params, query }) => (await services.accounts.list(await appOf(params), query)).map(presentAccount) });
+  registry.add({ method: 'get', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Get an account',
+    handler: async ({ params }) => presentAccount(await services.accounts.require(await appOf(params), params.id)) });
+  registry.add({ method: 'patch', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Change an account (password null removes it)', body: updateAccountSchema,
+    handler: async ({ params, body }) => {
+      const app = await appOf(params);
+      const account = await services.accounts.update(app, params.id, { ...body, phone: body.phone_number, phone_verified: body.phone_number_verified });
+      await services.audit.record(app, 'account.updated', { accountId: account.id, detail: { by: 'admin', fields: Object.keys(body).join(' ') } });
+      return presentAccount(account);
+    } });
+  registry.add({ method: 'delete', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Delete an account and its memberships', status: 204,
+    handler: async ({ params }) => {
+      const app = await appOf(params);
+      await services.accounts.delete(app, params.id);
+      await services.audit.record(app, 'account.deleted', { accountId: params.id, detail: { by: 'admin' } });
+    } });
+  registry.add({ method: 'get', path: '/apps/:slug/accounts/:id/tenants', tag: 'accounts', summary: 'Tenants of an account with its roles',
+    handler: async ({ params }) => {
+      const app = await appOf(params);
+      await services.accounts.require(app, params.id);
+      return (await services.tenants.membershipsOf(app, params.id)).map((m) => ({ ...presentTenant(m.tenant), roles: m.roles }));
+    } });
+
+  // Tenants and memberships
+  registry.add({ method: 'post', path: '/apps/:slug/tenants', tag: 'tenants', summary: 'Create a tenant', body: createTenantSchema, status: 201,
+    handler: async ({ params, body }) => presentTenant(await services.tenants.create(await appOf(params), body)) });
+  registry.add({ method: 'get', path: '/apps/:slug/tenants', tag: 'tenants', summary: 'List tenants',
+    handler: async ({ params }) => (await services.tenants.list(await appOf(params))).map(presentTenant) });
+  registry.add({ method: 'get', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Get a tenant (by id or slug)',
+    handler: async ({ params }) => presentTenant(await services.tenants.require(await appOf(params), params.tenant)) });
+  registry.add({ method: 'patch', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Change a tenant', body: updateTenantSchema,
+    handler: async ({ params, body }) => presentTenant(await services.tenants.update(await appOf(params), params.tenant, body)) });
+  registry.add({ method: 'delete', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Delete a tenant and its memberships', status: 204,
+    handler: async ({ params }) => services.tenants.delete(await appOf(params), params.tenant) });
+  registry.add({ method: 'get', path: '/apps/:slug/tenants/:tenant/members', tag: 'tenants', summary: 'List members with their roles',
+    handler: async ({ params }) => (await services.tenants.members(await appOf(params), params.tenant)).map(presentMembership) });
+  registry.add({ method: 'put', path: '/apps/:slug/tenants/:tenant/members/:accountId', tag: 'tenants', summary: 'Add a member or replace its roles', body: membershipSchema,
+    handler: async ({ params, body }) => presentMembership(await services.tenants.putMember(await appOf(params), params.tenant, params.accountId, body.roles)) });
+  registry.add({ method: 'delete', path: '/apps/:slug/tenants/:tenant/members/:accountId', tag: 'tenants', summary: 'Remove a member', status: 204,
+    handler: async ({ params }) => services.tenants.removeMember(await appOf(params), params.tenant, params.accountId) });
+
+  // Audit
+  registry.add({ method: 'get', path: '/apps/:slug/audit', tag: 'audit', summary: 'Recent security events (sign-ins, failures, changes)',
+    handler: async ({ params }) => (await services.audit.list(await appOf(params))).map(presentAuditEvent) });
+
+  deps.extend?.(registry, helpers);
+  return api;
+}

@@ -1,0 +1,83 @@
+/**
+ * Every Admin API input, as zod schemas. The same schemas validate requests and generate the OpenAPI document,
+ * so the document cannot drift from what the routes accept. Objects are strict: unknown fields are a 400.
+ */
+import { z } from 'zod';
+import { appSettingsSchema } from '../apps/settings.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../accounts/password.js';
+
+export const slugSchema = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lower-case letters, digits or dashes');
+const name = z.string().trim().min(1).max(200);
+const email = z.email().max(254);
+/** E.164 (ITU-T): +, country code, up to 15 digits. */
+export const phoneSchema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +14155550123');
+/** NIST 800-63B §3.1.1.2: 8+ characters counted as code points, any Unicode, no composition rules. */
+export const passwordSchema = z.string().refine((p) => [...p].length >= PASSWORD_MIN && [...p].length <= PASSWORD_MAX, {
+  message: `must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`,
+});
+/** Redirect URIs are compared exactly (RFC 9700 §4.1.3): no wildcards, no fragments. */
+const redirectUri = z.string().max(2000).refine((value) => {
+  try {
+    const url = new URL(value);
+    return !url.hash && !value.includes('*') && !['javascript:', 'data:', 'file:'].includes(url.protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an absolute URI without fragment or wildcard');
+const role = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'roles are 1-64 letters, digits, _ . : -');
+
+export const createAppSchema = z.object({ slug: slugSchema, name, settings: appSettingsSchema.optional() }).strict();
+export const updateAppSchema = z.object({ name: name.optional(), settings: appSettingsSchema.partial().optional() }).strict();
+
+export const createClientSchema = z.object({
+  name,
+  redirect_uris: z.array(redirectUri).min(1).max(20),
+  post_logout_redirect_uris: z.array(redirectUri).max(20).optional(),
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).max(3).optional(),
+  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).optional(),
+  first_party: z.boolean().optional(),
+  require_pkce: z.boolean().optional(),
+  initiate_login_uri: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+}).strict();
+export const updateClientSchema = createClientSchema.omit({ token_endpoint_auth_method: true }).partial().strict();
+
+export const createAccountSchema = z.object({
+  email: email.optional(),
+  phone_number: phoneSchema.optional(),
+  password: passwordSchema.optional(),
+  name: name.optional(),
+  email_verified: z.boolean().optional(),
+  phone_number_verified: z.boolean().optional(),
+  locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/).optional(),
+}).strict().refine((a) => a.email !== undefined || a.phone_number !== undefined, { message: 'an email or a phone_number is required', path: ['email'] });
+export const updateAccountSchema = z.object({
+  email: email.optional(),
+  phone_number: phoneSchema.optional(),
+  password: passwordSchema.nullable().optional(),
+  name: name.optional(),
+  email_verified: z.boolean().optional(),
+  phone_number_verified: z.boolean().optional(),
+  status: z.enum(['active', 'invited', 'deactivated']).optional(),
+  opted_out: z.boolean().optional(),
+  locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/).optional(),
+}).strict();
+export const listAccountsQuery = z.object({
+  email: z.string().max(254).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  after: z.string().max(100).optional(),
+}).strict();
+
+export const createTenantSchema = z.object({ slug: slugSchema, name }).strict();
+export const updateTenantSchema = createTenantSchema.partial().strict();
+export const membershipSchema = z.object({ roles: z.array(role).max(50) }).strict();
+
+export const createInvitationSchema = z.object({
+  email,
+  name: name.optional(),
+  tenant: z.string().max(100).optional(),
+  roles: z.array(role).max(50).optional(),
+  client_id: z.string().max(100).optional(),
+}).strict();
+
+/** Path parameters: strings with a sane length; anything else is a 404 at lookup. */
+export const idParam = z.string().min(1).max(100);

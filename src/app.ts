@@ -1,0 +1,145 @@
+/**
+ * The composition root: builds every service from configuration and stores, wires routes in order, and returns
+ * the Koa application. Nothing else constructs services, so every dependency is visible here.
+ */
+import Koa from 'koa';
+import Router from '@koa/router';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/index.js';
+import { decodeKey } from '../config/index.js';
+import type { Logger } from './log.js';
+import type { Stores } from './storage/ports.js';
+import { SecretBox } from './crypto/secret-box.js';
+import { randomBytes } from 'node:crypto';
+import { PasswordHasher } from './accounts/password.js';
+import { AccountService } from './accounts/account-service.js';
+import { AppService } from './apps/app-service.js';
+import { ClientService } from './clients/client-service.js';
+import { TenantService } from './tenants/tenant-service.js';
+import { AuditLog } from './audit/audit-log.js';
+import { RateLimiter } from './http/rate-limit.js';
+import { errorHandler } from './http/error-handler.js';
+import { securityHeaders } from './http/security-headers.js';
+import { clientIp } from './http/client-ip.js';
+import { projectRoot } from './http/views.js';
+import { ServiceUnavailableError } from './http/errors.js';
+import { buildProvider } from './provider/provider-factory.js';
+import { ProviderPool } from './provider/provider-pool.js';
+import { canonicalHost, providerMount } from './provider/provider-mount.js';
+import { adminRouter } from './admin/router.js';
+import { interactionRouter } from '../interactions/router.js';
+
+export interface Portcullis {
+  koa: Koa;
+  services: Services;
+  pool: ProviderPool;
+  adminKey: string;
+}
+
+export interface Services {
+  apps: AppService;
+  clients: ClientService;
+  accounts: AccountService;
+  tenants: TenantService;
+  audit: AuditLog;
+  limiter: RateLimiter;
+  hasher: PasswordHasher;
+}
+
+export interface BuildOptions {
+  config: Config;
+  stores: Stores;
+  log: Logger;
+  /** Admin API key; generated when the configuration has none. */
+  adminKey: string;
+}
+
+export function buildServices(config: Config, stores: Stores, log: Logger): Services {
+  // Without SECRETS_KEY a per-process key is only acceptable for the embedded store, whose data dies with the process.
+  const secretKey = config.SECRETS_KEY ? decodeKey(config.SECRETS_KEY)! : randomBytes(32);
+  const hasher = new PasswordHasher();
+  return {
+    apps: new AppService(stores, {
+      sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+      messagingMode: config.MESSAGING_MODE ?? (stores.embedded ? 'simulate' : 'deliver'),
+    }),
+    clients: new ClientService(stores.clients, new SecretBox(secretKey)),
+    accounts: new AccountService(stores.accounts, stores.tenants, hasher),
+    tenants: new TenantService(stores.tenants, stores.accounts),
+    audit: new AuditLog(stores.audit, log),
+    limiter: new RateLimiter(stores.ephemeral, config.RATE_LIMIT_ENABLED),
+    hasher,
+  };
+}
+
+export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portcullis {
+  const services = buildServices(config, stores, log);
+  const pool = new ProviderPool({
+    apps: stores.apps,
+    appKeys: stores.appKeys,
+    size: config.PROVIDER_POOL_SIZE,
+    versionCheckMs: config.APP_VERSION_CHECK_MS,
+    build: (app, keys) =>
+      buildProvider(app, keys, {
+        config,
+        oidcAdapter: stores.oidcAdapter,
+        clientRepository: stores.clients,
+        clients: services.clients,
+        accounts: services.accounts,
+        tenants: services.tenants,
+        onServerError: (a, err) => log.error({ err, app: a.slug }, 'provider error'),
+      }),
+  });
+  services.apps.onChange = (app) => pool.invalidate(app.slug);
+
+  const koa = new Koa();
+  koa.proxy = true; // protocol comes from X-Forwarded-Proto, which canonicalHost sets from PUBLIC_URL
+  koa.use(canonicalHost(config.publicUrl));
+  koa.use(async (ctx, next) => {
+    ctx.state.ip = clientIp(ctx, config.TRUST_PROXY);
+    await next();
+  });
+  koa.use(securityHeaders(config.publicUrl));
+  koa.use(errorHandler(log));
+
+  const health = new Router();
+  health.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  health.get('/readyz', async (ctx) => {
+    const report = await stores.health();
+    ctx.status = report.ok ? 200 : 503;
+    ctx.body = { status: report.ok ? 'ready' : 'unavailable', checks: report.checks };
+  });
+  const stylesheet = readFileSync(path.join(projectRoot, 'views', 'assets', 'portcullis.css'));
+  health.get('/assets/portcullis.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = stylesheet;
+  });
+  koa.use(health.routes());
+
+  const admin = adminRouter({ services, stores, config, adminKey, pool });
+  koa.use(admin.routes());
+  koa.use(admin.allowedMethods());
+
+  // Everything below needs the stores: answer 503 at once while one is down.
+  koa.use(async (ctx, next) => {
+    if (ctx.path.startsWith('/apps/') && !stores.available()) throw new ServiceUnavailableError('storage');
+    await next();
+  });
+  const interactions = interactionRouter({
+    pool,
+    accounts: services.accounts,
+    tenants: services.tenants,
+    audit: services.audit,
+    limiter: services.limiter,
+    ipPerHour: config.RATE_LIMIT_IP_PER_HOUR,
+  });
+  koa.use(interactions.routes());
+  koa.use(providerMount(pool, stores.available));
+
+  koa.on('error', (err) => log.debug({ err }, 'koa error'));
+  return { koa, services, pool, adminKey };
+}

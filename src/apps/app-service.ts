@@ -1,0 +1,90 @@
+import type { z } from 'zod';
+import { ConflictError, NotFoundError } from '../http/errors.js';
+import { prefixedId } from '../crypto/random.js';
+import type { AppRecord, Stores } from '../storage/ports.js';
+import { generateAppKeys } from './app-keys.js';
+import { appSettingsSchema, resolveSettings, type SettingsDefaults } from './settings.js';
+
+type Deps = Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'outbox' | 'audit'>;
+type SettingsPatch = Partial<z.output<typeof appSettingsSchema>>;
+
+/** Apps: the isolation boundary. Creating one generates its keys; deleting one removes everything it owns. */
+export class AppService {
+  /** Called after any change that affects the app's provider instance (settings, keys, deletion). */
+  onChange: (app: AppRecord) => void = () => {};
+
+  constructor(private readonly stores: Deps, private readonly defaults: SettingsDefaults) {}
+
+  async create(input: { slug: string; name: string; settings?: SettingsPatch }): Promise<AppRecord> {
+    if (await this.stores.apps.findBySlug(input.slug)) throw new ConflictError(`An app with slug "${input.slug}" already exists.`);
+    const now = new Date();
+    const app: AppRecord = {
+      id: prefixedId('app'),
+      slug: input.slug,
+      name: input.name,
+      settings: resolveSettings(input.settings ?? {}, this.defaults),
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    // Keys first: an app record never exists without its keys, even if this process dies in between.
+    await this.stores.appKeys.put(await generateAppKeys(app.id));
+    await this.stores.apps.create(app);
+    return app;
+  }
+
+  async find(slug: string): Promise<AppRecord | undefined> {
+    return this.stores.apps.findBySlug(slug);
+  }
+
+  async require(slug: string): Promise<AppRecord> {
+    const app = await this.find(slug);
+    if (!app) throw new NotFoundError(`No app "${slug}".`);
+    return app;
+  }
+
+  list(): Promise<AppRecord[]> {
+    return this.stores.apps.list();
+  }
+
+  async update(slug: string, patch: { name?: string; settings?: SettingsPatch }): Promise<AppRecord> {
+    const app = await this.require(slug);
+    const updated = await this.stores.apps.update(app.id, {
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.settings ? { settings: resolveSettings(patch.settings, this.defaults, app.settings) } : {}),
+    });
+    if (!updated) throw new NotFoundError(`No app "${slug}".`);
+    this.onChange(updated);
+    return updated;
+  }
+
+  /** Replaces the signing keys (the previous ones stay published until the next rotation so tokens still verify). */
+  async rotateKeys(slug: string): Promise<AppRecord> {
+    const app = await this.require(slug);
+    const current = await this.stores.appKeys.get(app.id);
+    const fresh = await generateAppKeys(app.id);
+    await this.stores.appKeys.put({
+      ...fresh,
+      jwks: [...fresh.jwks, ...(current?.jwks ?? []).slice(0, 2)],
+      cookieKeys: [...fresh.cookieKeys.slice(0, 1), ...(current?.cookieKeys ?? []).slice(0, 1)],
+    });
+    const touched = (await this.stores.apps.touch(app.id))!;
+    this.onChange(touched);
+    return touched;
+  }
+
+  async delete(slug: string): Promise<void> {
+    const app = await this.require(slug);
+    await this.stores.apps.delete(app.id);
+    await Promise.all([
+      this.stores.appKeys.delete(app.id),
+      this.stores.clients.deleteByApp(app.id),
+      this.stores.accounts.deleteByApp(app.id),
+      this.stores.tenants.deleteByApp(app.id),
+      this.stores.invitations.deleteByApp(app.id),
+      this.stores.outbox.deleteByApp(app.id),
+      this.stores.audit.deleteByApp(app.id),
+    ]);
+    this.onChange(app);
+  }
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { AppSettings } from '../storage/ports.js';
+
+export const loginMethodSchema = z.enum(['password', 'email_code', 'sms_code', 'magic_link']);
+
+/** Every app setting, with its safe default. The Admin API validates PATCH bodies with `.partial()` of this. */
+export const appSettingsSchema = z.object({
+  login_methods: z.array(loginMethodSchema).min(1).max(4)
+    .refine((v) => new Set(v).size === v.length, 'must not repeat a method')
+    .default(['password', 'email_code']),
+  registration: z.enum(['open', 'invite_only', 'closed']).default('invite_only'),
+  accounts_per_email: z.enum(['one', 'many']).default('one'),
+  session_ttl_seconds: z.number().int().min(300).max(30 * 24 * 3600).optional(),
+  messaging: z.object({
+    mode: z.enum(['simulate', 'deliver']).optional(),
+    sender_name: z.string().trim().min(1).max(100).optional(),
+    sender_address: z.email().max(254).optional(),
+  }).strict().optional(),
+  invitation_landing_uri: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+  locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'must be a language tag such as en or en-GB').default('en'),
+}).strict();
+
+export type AppSettingsInput = z.input<typeof appSettingsSchema>;
+
+export interface SettingsDefaults {
+  sessionTtlSeconds: number;
+  messagingMode: 'simulate' | 'deliver';
+}
+
+/** Resolves a validated settings input (possibly partial, merged over `current`) into complete settings. */
+export function resolveSettings(
+  input: Partial<z.output<typeof appSettingsSchema>>,
+  defaults: SettingsDefaults,
+  current?: AppSettings,
+): AppSettings {
+  const base: AppSettings = current ?? {
+    login_methods: ['password', 'email_code'],
+    registration: 'invite_only',
+    accounts_per_email: 'one',
+    session_ttl_seconds: defaults.sessionTtlSeconds,
+    messaging: { mode: defaults.messagingMode },
+    locale: 'en',
+  };
+  return {
+    ...base,
+    ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
+    session_ttl_seconds: input.session_ttl_seconds ?? base.session_ttl_seconds,
+    messaging: { ...base.messaging, ...input.messaging, mode: input.messaging?.mode ?? base.messaging.mode },
+  } as AppSettings;
+}

@@ -1,0 +1,47 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from '../log.js';
+import { PortcullisError, TooManyRequestsError } from './errors.js';
+import { renderView } from './views.js';
+import { setPageCsp } from './security-headers.js';
+
+/** Whether the caller wants JSON (API clients) rather than a page (browsers). */
+export function wantsJson(ctx: Context): boolean {
+  return ctx.path.startsWith('/admin/') || ctx.accepts('html', 'json') === 'json' || !ctx.accepts('html');
+}
+
+/**
+ * The one place errors become responses: JSON `{error, error_description, fields?}` for APIs, the friendly error
+ * page for browsers. Unexpected errors are logged and shown as a generic server_error without details.
+ */
+export function errorHandler(log: Logger) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
+        throw new PortcullisError(404, 'not_found', 'There is nothing at this address.');
+      }
+    } catch (thrown) {
+      const err = thrown instanceof PortcullisError ? thrown : undefined;
+      if (!err) log.error({ err: thrown, path: ctx.path, method: ctx.method }, 'unhandled error');
+      else if (err.status >= 500) log.warn({ err: err.cause ?? err, path: ctx.path, code: err.error }, 'request failed');
+      if (ctx.headerSent || !ctx.writable) return;
+      const status = err?.status ?? 500;
+      const body = err?.toJSON() ?? { error: 'server_error', error_description: 'An unexpected error occurred.' };
+      ctx.status = status;
+      if (err instanceof TooManyRequestsError) ctx.set('Retry-After', String(err.retryAfterSeconds));
+      if (wantsJson(ctx)) {
+        ctx.body = body;
+        return;
+      }
+      setPageCsp(ctx);
+      ctx.type = 'html';
+      ctx.body = renderView('error', {
+        app: undefined,
+        csrf: undefined,
+        title: status === 503 ? 'Temporarily unavailable' : status === 404 ? 'Not found' : 'Something went wrong',
+        error: body.error,
+        description: body.error_description,
+      });
+    }
+  };
+}

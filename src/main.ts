@@ -1,0 +1,63 @@
+/**
+ * Entry point: configuration, connections, listen, graceful shutdown. Everything else is built in `app.ts`.
+ */
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig } from '../config/index.js';
+import { createLogger } from './log.js';
+import { openStores } from './storage/select.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const stores = await openStores(config, log);
+  if (stores.embedded) log.warn({ store: stores.description }, 'using the embedded store: data is lost on restart; set MONGODB_URI / REDIS_URL for production');
+  else log.info({ store: stores.description }, 'storage connected');
+
+  const adminKey = config.ADMIN_API_KEY ?? randomBytes(24).toString('base64url');
+  if (!config.ADMIN_API_KEY) log.warn({ adminKey }, 'ADMIN_API_KEY is not set: generated an admin API key for this process (shown once)');
+
+  // Loaded after the store line so that line is the first thing a user reads.
+  const { buildApp } = await import('./app.js');
+  const portcullis = buildApp({ config, stores, log, adminKey });
+  if (stores.embedded && config.SEED_DEMO) {
+    const { seedDemo } = await import('./demo/seed.js');
+    await seedDemo(portcullis, config, log);
+  }
+  const server = createServer(portcullis.koa.callback());
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  log.info({ port, publicUrl: config.publicUrl.origin }, 'Portcullis is listening');
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close();
+    server.closeIdleConnections();
+    await stores.close().catch((err) => log.error({ err }, 'error while closing stores'));
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`Portcullis failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,202 @@
+/**
+ * Builds one oidc-provider instance for one app. Every setting that differs from the library's default is here,
+ * with the reason; `interactions/` implements the pages the provider sends people to.
+ */
+import Provider, { errors, interactionPolicy, type Adapter, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../../config/index.js';
+import { issuerFor } from '../../config/index.js';
+import type { AccountRecord, AppKeysRecord, AppRecord, ClientRepository, OidcAdapterFactory } from '../storage/ports.js';
+import type { ClientService } from '../clients/client-service.js';
+import type { AccountService } from '../accounts/account-service.js';
+import type { TenantService } from '../tenants/tenant-service.js';
+import { renderView } from '../http/views.js';
+import { setPageCsp } from '../http/security-headers.js';
+import { tenantOfGrant } from './tenant-grant.js';
+
+export interface ProviderDeps {
+  config: Config;
+  oidcAdapter: OidcAdapterFactory;
+  clientRepository: ClientRepository;
+  clients: ClientService;
+  accounts: AccountService;
+  tenants: TenantService;
+  /** Called for errors the provider reports as server_error (logging). */
+  onServerError(app: AppRecord, error: unknown): void;
+}
+
+/** Claims released by scope (OIDC Core §5.4). Tenant claims ride on `openid`: every ID token carries them. */
+export const CLAIMS_BY_SCOPE = {
+  openid: ['sub', 'tenant_id', 'tenant_slug', 'tenant_name', 'roles'],
+  email: ['email', 'email_verified'],
+  phone: ['phone_number', 'phone_number_verified'],
+  profile: ['name', 'locale', 'updated_at'],
+};
+
+export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: ProviderDeps): Promise<Provider> {
+  const { config } = deps;
+  const adapters = deps.oidcAdapter(app.id);
+  const clientAdapter = clientLookupAdapter(app, deps);
+  const basePath = `/apps/${app.slug}`;
+
+  const configuration: Configuration = {
+    adapter: ((name: string) => (name === 'Client' ? clientAdapter : adapters(name))) as unknown as Configuration['adapter'],
+    clients: [],
+    jwks: { keys: keys.jwks as never },
+    cookies: {
+      keys: keys.cookieKeys,
+      // Scoped to the app's path: a browser never sends one app's session cookie to another app.
+      long: { httpOnly: true, sameSite: 'lax', path: basePath },
+      short: { httpOnly: true, sameSite: 'lax', path: basePath },
+    },
+    claims: CLAIMS_BY_SCOPE,
+    // ID tokens carry the scope's claims (tenant, email, profile) even in the code flow, as portal RPs expect.
+    conformIdTokenClaims: false,
+    extraParams: ['tenant'],
+    extraClientMetadata: { properties: ['urn:portcullis:first_party', 'urn:portcullis:require_pkce'] },
+    findAccount: (ctx, sub) => findAccount(app, deps, ctx as KoaContextWithOIDC, sub),
+    interactions: {
+      url: (_ctx, interaction) => `${basePath}/interaction/${interaction.uid}`,
+      policy: interactionPolicyFor(app, deps),
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      clientCredentials: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => renderProviderPage(ctx, 'logout', { app, form, title: 'Sign out' }),
+        postLogoutSuccessSource: async (ctx) => renderProviderPage(ctx, 'logged-out', { app, title: 'Signed out' }),
+      },
+    },
+    // RFC 9700 §2.1.1: PKCE for every code flow. S256 is the only method oidc-provider accepts. A confidential
+    // client may opt out (`require_pkce: false`) for legacy relying parties; public clients never can.
+    pkce: {
+      required: (_ctx, client) => client.clientAuthMethod === 'none' || client.metadata()['urn:portcullis:require_pkce'] !== false,
+    },
+    responseTypes: ['code'],
+    // RFC 9700 §4.14.2: refresh tokens of every client rotate on use, and reuse of a rotated one is refused.
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    ttl: {
+      Session: app.settings.session_ttl_seconds,
+      Interaction: config.INTERACTION_TTL_SECONDS,
+      AuthorizationCode: config.AUTH_CODE_TTL_SECONDS,
+      AccessToken: config.ACCESS_TOKEN_TTL_SECONDS,
+      IdToken: config.ID_TOKEN_TTL_SECONDS,
+      ClientCredentials: config.ACCESS_TOKEN_TTL_SECONDS,
+      RefreshToken: config.REFRESH_TOKEN_TTL_SECONDS,
+      Grant: config.REFRESH_TOKEN_TTL_SECONDS,
+    },
+    // A session's refresh tokens and access tokens end with it unless offline_access was granted.
+    expiresWithSession: async (_ctx, token) => !token.scopes.has('offline_access'),
+    renderError: async (ctx, out, error) => {
+      if ((error as { statusCode?: number }).statusCode === 503) ctx.status = 503;
+      else if (error instanceof errors.OIDCProviderError === false) deps.onServerError(app, error);
+      renderProviderPage(ctx, 'error', {
+        app,
+        title: ctx.status === 503 ? 'Temporarily unavailable' : 'Something went wrong',
+        error: out.error,
+        description: out.error_description,
+      });
+    },
+  };
+
+  const provider = new Provider(issuerFor(config, app.slug), configuration);
+  // The server rewrites Host and X-Forwarded-Proto from PUBLIC_URL before the provider sees a request, so the
+  // provider may trust them: URLs and the cookies' Secure flag follow PUBLIC_URL, never the caller's Host header.
+  provider.proxy = true;
+  provider.on('server_error', (_ctx, err) => deps.onServerError(app, err));
+  return provider;
+}
+
+function renderProviderPage(ctx: KoaContextWithOIDC, view: string, locals: Record<string, unknown>): void {
+  setPageCsp(ctx as never);
+  ctx.type = 'html';
+  ctx.body = renderView(view, { csrf: undefined, ...locals });
+}
+
+/** Clients live in our repository; the provider reads them through this read-only adapter. */
+function clientLookupAdapter(app: AppRecord, deps: ProviderDeps): Adapter {
+  const readOnly = async () => {
+    throw new Error('clients are managed through the Admin API');
+  };
+  return {
+    async find(id: string) {
+      const client = await deps.clientRepository.find(app.id, id);
+      return client ? (deps.clients.toMetadata(client) as never) : undefined;
+    },
+    upsert: readOnly,
+    findByUid: readOnly,
+    findByUserCode: readOnly,
+    consume: readOnly,
+    destroy: readOnly,
+    revokeByGrantId: readOnly,
+  };
+}
+
+async function findAccount(app: AppRecord, deps: ProviderDeps, ctx: KoaContextWithOIDC, sub: string) {
+  const account = await deps.accounts.find(app, sub);
+  if (!account || account.status !== 'active') return undefined;
+  return {
+    accountId: sub,
+    claims: async () => ({ ...standardClaims(account), ...(await tenantClaims(app, deps, ctx, sub)) }),
+  };
+}
+
+function standardClaims(account: AccountRecord) {
+  return {
+    sub: account.id,
+    email: account.email,
+    email_verified: account.email ? account.emailVerified : undefined,
+    phone_number: account.phone,
+    phone_number_verified: account.phone ? account.phoneVerified : undefined,
+    name: account.name,
+    locale: account.locale,
+    updated_at: Math.floor(account.updatedAt.getTime() / 1000),
+  };
+}
+
+/** Claims of the tenant chosen at sign-in (recorded on the grant); none when the grant has no tenant. */
+async function tenantClaims(app: AppRecord, deps: ProviderDeps, ctx: KoaContextWithOIDC, sub: string) {
+  const tenantId = tenantOfGrant(ctx.oidc?.entities?.Grant);
+  if (!tenantId) return {};
+  const membership = await deps.tenants.membership(app, tenantId, sub);
+  // Removed from the tenant since signing in: the tenant claims go, rather than stale roles staying.
+  if (!membership) return {};
+  return { tenant_id: membership.tenant.id, tenant_slug: membership.tenant.slug, tenant_name: membership.tenant.name, roles: membership.roles };
+}
+
+/**
+ * The library's login and consent prompts, plus:
+ * - `select_account` (OIDC Core §3.1.2.1), requestable: shows the tenant (and account) chooser again;
+ * - a consent check that asks again when the grant's tenant is not the one requested with `tenant=`, or when the
+ *   account belongs to tenants but none was chosen for this grant yet, or it left the chosen tenant.
+ */
+function interactionPolicyFor(app: AppRecord, deps: ProviderDeps) {
+  const { Prompt, Check, base } = interactionPolicy;
+  const policy = base();
+  policy.add(new Prompt({ name: 'select_account', requestable: true }), 1);
+  policy.get('consent')!.checks.add(
+    new Check('tenant_selection_required', 'the tenant for this sign-in must be chosen', async (ctx) => {
+      const { oidc } = ctx;
+      const accountId = oidc.session?.accountId;
+      // Our interaction just chose the tenant for this grant: never ask twice in one flow.
+      if (!accountId || !oidc.grant || oidc.result?.consent) return Check.NO_NEED_TO_PROMPT;
+      const current = tenantOfGrant(oidc.grant);
+      const requested = typeof oidc.params?.tenant === 'string' ? oidc.params.tenant : undefined;
+      if (current) {
+        const membership = await deps.tenants.membership(app, current, accountId);
+        if (!membership) return Check.REQUEST_PROMPT;
+        if (!requested || membership.tenant.slug === requested || membership.tenant.id === requested) return Check.NO_NEED_TO_PROMPT;
+        // Another tenant was asked for: switch only when the person belongs to it.
+        const other = await deps.tenants.find(app, requested);
+        return other && (await deps.tenants.membership(app, other.id, accountId)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      }
+      const memberships = await deps.tenants.membershipsOf(app, accountId);
+      return memberships.length > 0 ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
+}

@@ -1,0 +1,39 @@
+import type { Stores } from '../ports.js';
+import { MemoryEphemeralStore } from './ephemeral-store.js';
+import { MemoryOidcStore } from './oidc-adapter.js';
+import {
+  MemoryAccountRepository, MemoryAppKeysRepository, MemoryAppRepository, MemoryAuditRepository, MemoryClientRepository,
+  MemoryInvitationRepository, MemoryOutboxRepository, MemoryTenantRepository,
+} from './repositories.js';
+
+export { MemoryEphemeralStore, MemoryOidcStore };
+
+/** The durable repositories of the embedded store. */
+export function createMemoryRepositories() {
+  return {
+    apps: new MemoryAppRepository(),
+    appKeys: new MemoryAppKeysRepository(),
+    clients: new MemoryClientRepository(),
+    accounts: new MemoryAccountRepository(),
+    tenants: new MemoryTenantRepository(),
+    invitations: new MemoryInvitationRepository(),
+    outbox: new MemoryOutboxRepository(),
+    audit: new MemoryAuditRepository(),
+  };
+}
+
+/** Everything in this process: the default when neither MONGODB_URI nor REDIS_URL is set. */
+export function createMemoryStores(): Stores {
+  const ephemeral = new MemoryEphemeralStore();
+  const oidc = new MemoryOidcStore();
+  return {
+    description: 'embedded (in-process)',
+    embedded: true,
+    ...createMemoryRepositories(),
+    ephemeral,
+    oidcAdapter: oidc.adapterFactory,
+    async health() { return { ok: true, checks: { embedded: 'up' } }; },
+    available: () => true,
+    async close() { ephemeral.close(); oidc.close(); },
+  };
+}

@@ -1,0 +1,291 @@
+/**
+ * The storage contract, documented once. Every implementation (memory, redis, mongo) honours exactly these
+ * semantics and is checked by the contract suites in `test/storage/`.
+ *
+ * - Repositories hold durable records. Every method is scoped by `appId`: no method can read another app's data.
+ * - Arguments are plain validated values (strings, numbers); implementations never pass caller objects into queries.
+ * - Uniqueness violations throw `ConflictError`; an unreachable backend throws `ServiceUnavailableError`.
+ * - Records returned are copies: mutating them never changes what is stored.
+ */
+import type { Adapter } from 'oidc-provider';
+
+export type AccountStatus = 'active' | 'invited' | 'deactivated';
+export type LoginMethod = 'password' | 'email_code' | 'sms_code' | 'magic_link';
+
+export interface AppSettings {
+  login_methods: LoginMethod[];
+  registration: 'open' | 'invite_only' | 'closed';
+  accounts_per_email: 'one' | 'many';
+  /** Absolute session lifetime in seconds. */
+  session_ttl_seconds: number;
+  messaging: {
+    mode: 'simulate' | 'deliver';
+    sender_name?: string;
+    sender_address?: string;
+  };
+  /** Where an accepted invitation lands when the client has no `initiate_login_uri`. */
+  invitation_landing_uri?: string;
+  /** Locale for pages and messages. */
+  locale: string;
+}
+
+export interface AppRecord {
+  id: string;
+  slug: string;
+  name: string;
+  settings: AppSettings;
+  /** Bumped on every change; provider instances built from an older version are rebuilt. */
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Private signing keys and cookie keys of one app. Never leaves the server. */
+export interface AppKeysRecord {
+  appId: string;
+  /** Private JWKs (ES256 first: it is the default signing key). */
+  jwks: Array<Record<string, unknown>>;
+  /** Keys that sign the app's cookies, newest first. */
+  cookieKeys: string[];
+  createdAt: Date;
+}
+
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface ClientRecord {
+  appId: string;
+  clientId: string;
+  name: string;
+  /** AES-256-GCM ciphertext of the secret (see `crypto/secret-box.ts`); absent for public clients. */
+  secretCiphertext?: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  grantTypes: string[];
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  firstParty: boolean;
+  requirePkce: boolean;
+  initiateLoginUri?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AccountRecord {
+  appId: string;
+  id: string;
+  email?: string;
+  emailVerified: boolean;
+  /** E.164 phone number. */
+  phone?: string;
+  phoneVerified: boolean;
+  name?: string;
+  passwordHash?: string;
+  status: AccountStatus;
+  /** Contact opted out of messages: no codes or links are sent to it. */
+  optedOut: boolean;
+  /**
+   * Set to the email when the app allows one account per email; a unique index on (appId, uniqueEmail) enforces it
+   * without a race. Absent when the app allows several accounts per email.
+   */
+  uniqueEmail?: string;
+  locale?: string;
+  createdAt: Date;
+  updatedAt: Date;
+  lastLoginAt?: Date;
+  loginCount: number;
+}
+
+export interface TenantRecord {
+  appId: string;
+  id: string;
+  slug: string;
+  name: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface MembershipRecord {
+  appId: string;
+  tenantId: string;
+  accountId: string;
+  roles: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface InvitationRecord {
+  appId: string;
+  id: string;
+  accountId: string;
+  email: string;
+  tenantId?: string;
+  roles?: string[];
+  clientId?: string;
+  /** SHA-256 of the link token; the token itself is only in the email. */
+  tokenHash: string;
+  status: 'pending' | 'accepted' | 'revoked';
+  expiresAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface OutboxMessage {
+  appId: string;
+  id: string;
+  channel: 'email' | 'sms';
+  to: string;
+  subject?: string;
+  text: string;
+  html?: string;
+  /** simulated: kept here only; queued/sent/failed: deliver mode. */
+  status: 'simulated' | 'queued' | 'sent' | 'failed';
+  attempts: number;
+  lastError?: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface AuditEvent {
+  appId: string;
+  id: string;
+  type: string;
+  accountId?: string;
+  ip?: string;
+  detail?: Record<string, string | number | boolean | undefined>;
+  createdAt: Date;
+}
+
+export type Patch<T> = Partial<Omit<T, 'appId' | 'id' | 'createdAt'>>;
+
+export interface AppRepository {
+  create(app: AppRecord): Promise<void>;
+  findBySlug(slug: string): Promise<AppRecord | undefined>;
+  findById(id: string): Promise<AppRecord | undefined>;
+  list(): Promise<AppRecord[]>;
+  /** Applies the patch, increments `version`, returns the new record (undefined when missing). */
+  update(id: string, patch: Partial<Pick<AppRecord, 'name' | 'settings'>>): Promise<AppRecord | undefined>;
+  /** Increments `version` only (used when something the provider is built from changes, e.g. keys). */
+  touch(id: string): Promise<AppRecord | undefined>;
+  /** Returns `version` of every app that has one, for cheap cross-process invalidation checks. */
+  versions(ids: string[]): Promise<Map<string, number>>;
+  delete(id: string): Promise<boolean>;
+}
+
+export interface AppKeysRepository {
+  get(appId: string): Promise<AppKeysRecord | undefined>;
+  put(keys: AppKeysRecord): Promise<void>;
+  delete(appId: string): Promise<void>;
+}
+
+export interface ClientRepository {
+  create(client: ClientRecord): Promise<void>;
+  find(appId: string, clientId: string): Promise<ClientRecord | undefined>;
+  list(appId: string): Promise<ClientRecord[]>;
+  update(appId: string, clientId: string, patch: Patch<ClientRecord>): Promise<ClientRecord | undefined>;
+  delete(appId: string, clientId: string): Promise<boolean>;
+  deleteByApp(appId: string): Promise<void>;
+}
+
+export interface AccountRepository {
+  create(account: AccountRecord): Promise<void>;
+  findById(appId: string, id: string): Promise<AccountRecord | undefined>;
+  /** Every account with this (normalised) email, oldest first. */
+  findByEmail(appId: string, email: string): Promise<AccountRecord[]>;
+  findByPhone(appId: string, phone: string): Promise<AccountRecord[]>;
+  list(appId: string, filter?: { email?: string; limit?: number; after?: string }): Promise<AccountRecord[]>;
+  update(appId: string, id: string, patch: Patch<AccountRecord>): Promise<AccountRecord | undefined>;
+  /** Atomically `loginCount += 1`, `lastLoginAt = at`. */
+  recordLogin(appId: string, id: string, at: Date): Promise<void>;
+  delete(appId: string, id: string): Promise<boolean>;
+  deleteByApp(appId: string): Promise<void>;
+}
+
+export interface TenantRepository {
+  create(tenant: TenantRecord): Promise<void>;
+  findById(appId: string, id: string): Promise<TenantRecord | undefined>;
+  findBySlug(appId: string, slug: string): Promise<TenantRecord | undefined>;
+  findManyByIds(appId: string, ids: string[]): Promise<TenantRecord[]>;
+  list(appId: string): Promise<TenantRecord[]>;
+  update(appId: string, id: string, patch: Patch<TenantRecord>): Promise<TenantRecord | undefined>;
+  /** Deletes the tenant and its memberships. */
+  delete(appId: string, id: string): Promise<boolean>;
+  deleteByApp(appId: string): Promise<void>;
+
+  /** Creates or replaces the membership's roles. */
+  putMember(membership: MembershipRecord): Promise<MembershipRecord>;
+  findMember(appId: string, tenantId: string, accountId: string): Promise<MembershipRecord | undefined>;
+  removeMember(appId: string, tenantId: string, accountId: string): Promise<boolean>;
+  listMembers(appId: string, tenantId: string): Promise<MembershipRecord[]>;
+  listMembershipsOfAccount(appId: string, accountId: string): Promise<MembershipRecord[]>;
+  removeMembershipsOfAccount(appId: string, accountId: string): Promise<void>;
+}
+
+export interface InvitationRepository {
+  create(invitation: InvitationRecord): Promise<void>;
+  findById(appId: string, id: string): Promise<InvitationRecord | undefined>;
+  findByTokenHash(appId: string, tokenHash: string): Promise<InvitationRecord | undefined>;
+  list(appId: string): Promise<InvitationRecord[]>;
+  update(appId: string, id: string, patch: Patch<InvitationRecord>): Promise<InvitationRecord | undefined>;
+  deleteByApp(appId: string): Promise<void>;
+}
+
+export interface OutboxRepository {
+  add(message: OutboxMessage): Promise<void>;
+  /** Unexpired messages of the app, oldest first (newest last). */
+  list(appId: string, limit?: number): Promise<OutboxMessage[]>;
+  update(appId: string, id: string, patch: Patch<OutboxMessage>): Promise<void>;
+  deleteByApp(appId: string): Promise<void>;
+}
+
+export interface AuditRepository {
+  add(event: AuditEvent): Promise<void>;
+  list(appId: string, filter?: { accountId?: string; limit?: number }): Promise<AuditEvent[]>;
+  deleteByApp(appId: string): Promise<void>;
+}
+
+/**
+ * Short-lived records with a time to live: one-time codes, rate-limit counters, single-use token ids.
+ * Keys are opaque strings already namespaced by the caller (`app:{appId}:…`).
+ */
+export interface EphemeralStore {
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  /** Sets only when absent; true when this call created it (single-use ids, replay prevention). */
+  setIfAbsent(key: string, value: unknown, ttlSeconds: number): Promise<boolean>;
+  /** Reads and deletes atomically: of concurrent callers exactly one gets the value. */
+  take<T>(key: string): Promise<T | undefined>;
+  delete(key: string): Promise<void>;
+  /** Increments a counter created with `ttlSeconds` (a fixed window); returns the new value. */
+  increment(key: string, ttlSeconds: number): Promise<number>;
+  /** Seconds left before the key expires, or undefined when it does not exist. */
+  ttl(key: string): Promise<number | undefined>;
+}
+
+/** oidc-provider's Adapter, created per app and model: `factory(appId)(modelName)`. */
+export type OidcAdapterFactory = (appId: string) => (model: string) => Adapter;
+
+export interface HealthReport {
+  ok: boolean;
+  checks: Record<string, 'up' | 'down'>;
+}
+
+/** Everything the composition root needs from storage; built by `storage/select.ts` from configuration. */
+export interface Stores {
+  /** Human description for the start-up log, e.g. "embedded (in-process)". */
+  description: string;
+  embedded: boolean;
+  apps: AppRepository;
+  appKeys: AppKeysRepository;
+  clients: ClientRepository;
+  accounts: AccountRepository;
+  tenants: TenantRepository;
+  invitations: InvitationRepository;
+  outbox: OutboxRepository;
+  audit: AuditRepository;
+  ephemeral: EphemeralStore;
+  oidcAdapter: OidcAdapterFactory;
+  /** Readiness of every backing service. */
+  health(): Promise<HealthReport>;
+  /** Fast synchronous check used before serving a request that needs the stores. */
+  available(): boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,86 @@
+import { NotFoundError } from '../http/errors.js';
+import { prefixedId } from '../crypto/random.js';
+import type { AccountRepository, AppRecord, MembershipRecord, TenantRecord, TenantRepository } from '../storage/ports.js';
+
+export interface TenantMembership {
+  tenant: TenantRecord;
+  roles: string[];
+}
+
+/** Tenants (customer organisations) of an app and the roles accounts hold in them. */
+export class TenantService {
+  constructor(private readonly tenants: TenantRepository, private readonly accounts: AccountRepository) {}
+
+  async create(app: AppRecord, input: { slug: string; name: string }): Promise<TenantRecord> {
+    const now = new Date();
+    const tenant: TenantRecord = { appId: app.id, id: prefixedId('ten'), slug: input.slug, name: input.name, createdAt: now, updatedAt: now };
+    await this.tenants.create(tenant);
+    return tenant;
+  }
+
+  /** By id (`ten_…`) or slug. */
+  async find(app: AppRecord, idOrSlug: string): Promise<TenantRecord | undefined> {
+    return (await this.tenants.findById(app.id, idOrSlug)) ?? this.tenants.findBySlug(app.id, idOrSlug);
+  }
+
+  async require(app: AppRecord, idOrSlug: string): Promise<TenantRecord> {
+    const tenant = await this.find(app, idOrSlug);
+    if (!tenant) throw new NotFoundError(`No tenant "${idOrSlug}" in app "${app.slug}".`);
+    return tenant;
+  }
+
+  list(app: AppRecord): Promise<TenantRecord[]> {
+    return this.tenants.list(app.id);
+  }
+
+  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string }): Promise<TenantRecord> {
+    const tenant = await this.require(app, idOrSlug);
+    return (await this.tenants.update(app.id, tenant.id, patch))!;
+  }
+
+  async delete(app: AppRecord, idOrSlug: string): Promise<void> {
+    const tenant = await this.require(app, idOrSlug);
+    await this.tenants.delete(app.id, tenant.id);
+  }
+
+  async putMember(app: AppRecord, idOrSlug: string, accountId: string, roles: string[]): Promise<MembershipRecord> {
+    const tenant = await this.require(app, idOrSlug);
+    if (!(await this.accounts.findById(app.id, accountId))) throw new NotFoundError(`No account "${accountId}" in app "${app.slug}".`);
+    const now = new Date();
+    return this.tenants.putMember({ appId: app.id, tenantId: tenant.id, accountId, roles: [...new Set(roles)], createdAt: now, updatedAt: now });
+  }
+
+  async removeMember(app: AppRecord, idOrSlug: string, accountId: string): Promise<void> {
+    const tenant = await this.require(app, idOrSlug);
+    if (!(await this.tenants.removeMember(app.id, tenant.id, accountId))) {
+      throw new NotFoundError(`Account "${accountId}" is not a member of tenant "${tenant.slug}".`);
+    }
+  }
+
+  async members(app: AppRecord, idOrSlug: string): Promise<MembershipRecord[]> {
+    const tenant = await this.require(app, idOrSlug);
+    return this.tenants.listMembers(app.id, tenant.id);
+  }
+
+  /** The tenants an account belongs to, with its roles in each, oldest membership first. */
+  async membershipsOf(app: AppRecord, accountId: string): Promise<TenantMembership[]> {
+    const memberships = await this.tenants.listMembershipsOfAccount(app.id, accountId);
+    if (memberships.length === 0) return [];
+    const tenants = new Map((await this.tenants.findManyByIds(app.id, memberships.map((m) => m.tenantId))).map((t) => [t.id, t]));
+    return memberships.flatMap((m) => (tenants.has(m.tenantId) ? [{ tenant: tenants.get(m.tenantId)!, roles: m.roles }] : []));
+  }
+
+  /** One membership, or undefined when the account is not (or no longer) in that tenant. */
+  async membership(app: AppRecord, tenantId: string, accountId: string): Promise<TenantMembership | undefined> {
+    const [member, tenant] = await Promise.all([this.tenants.findMember(app.id, tenantId, accountId), this.tenants.findById(app.id, tenantId)]);
+    return member && tenant ? { tenant, roles: member.roles } : undefined;
+  }
+}
+
+export function presentTenant(tenant: TenantRecord) {
+  return { id: tenant.id, slug: tenant.slug, name: tenant.name, created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
+}
+
+export function presentMembership(m: MembershipRecord) {
+  return { account_id: m.accountId, tenant_id: m.tenantId, roles: m.roles, created_at: m.createdAt.toISOString(), updated_at: m.updatedAt.toISOString() };
+}
