@@ -1,12 +1,84 @@
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../log.js';
-import type { Stores } from './ports.js';
-import { createMemoryStores } from './memory/index.js';
+import type { EphemeralStore, OidcAdapterFactory, Stores } from './ports.js';
+import { createMemoryRepositories, MemoryEphemeralStore, MemoryOidcStore } from './memory/index.js';
+import { createRedis, describeRedis, RedisEphemeralStore, RedisOidcStore, waitForRedis, type RedisClient } from './redis/index.js';
+import { splitOidcAdapter } from './split-oidc-adapter.js';
 
 /**
- * Chooses the stores from configuration: MONGODB_URI → durable data in MongoDB; REDIS_URL → short-lived state in
- * Redis; neither → the embedded in-process store.
+ * Chooses the stores from configuration:
+ * - `MONGODB_URI` → durable data (apps, keys, clients, accounts, tenants, grants, refresh tokens…) in MongoDB;
+ * - `REDIS_URL` → short-lived state (sessions, interactions, codes, access tokens, one-time codes, counters) in Redis;
+ * - only `MONGODB_URI` → everything in MongoDB (TTL indexes expire short-lived records);
+ * - only `REDIS_URL` → short-lived state in Redis, durable state in the embedded store;
+ * - neither → the embedded in-process store.
+ * Connections are opened here once, waited for (with CONNECT_TIMEOUT_MS), and closed by `Stores.close()`.
  */
-export async function openStores(config: Config, _log: Logger): Promise<Stores> {
-  return createMemoryStores();
+export async function openStores(config: Config, log: Logger): Promise<Stores> {
+  const memoryOidc = new MemoryOidcStore();
+  const memoryEphemeral = new MemoryEphemeralStore();
+  const closers: Array<() => Promise<void> | void> = [() => memoryOidc.close(), () => memoryEphemeral.close()];
+  const checks: Array<{ name: string; up: () => boolean; ping: () => Promise<unknown> }> = [];
+
+  let durable: OpenedMongo['durable'] = { ...createMemoryRepositories(), oidcAdapter: memoryOidc.adapterFactory };
+  let shortLived: { ephemeral: EphemeralStore; oidcAdapter: OidcAdapterFactory } = { ephemeral: memoryEphemeral, oidcAdapter: memoryOidc.adapterFactory };
+  const description: string[] = [];
+
+  if (config.MONGODB_URI) {
+    const mongo = await openMongo(config, log);
+    durable = mongo.durable;
+    shortLived = mongo.shortLived;
+    checks.push(mongo.check);
+    closers.push(mongo.close);
+    description.push('MongoDB (durable)');
+  }
+
+  let redis: RedisClient | undefined;
+  if (config.REDIS_URL) {
+    redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, connectTimeoutMs: config.CONNECT_TIMEOUT_MS, commandTimeoutMs: 5_000, log });
+    try {
+      await waitForRedis(redis, config.CONNECT_TIMEOUT_MS);
+    } catch (err) {
+      redis.disconnect();
+      throw err;
+    }
+    const client = redis;
+    shortLived = { ephemeral: new RedisEphemeralStore(client), oidcAdapter: new RedisOidcStore(client).adapterFactory };
+    checks.push({ name: 'redis', up: () => client.status === 'ready', ping: () => client.ping() });
+    closers.push(async () => { await client.quit().catch(() => client.disconnect()); });
+    description.push(`Redis ${describeRedis(client)} (short-lived)`);
+    if (!config.MONGODB_URI) description.push('embedded (durable: data is lost on restart)');
+  }
+
+  const embedded = !config.MONGODB_URI && !config.REDIS_URL;
+  return {
+    description: embedded ? 'embedded (in-process)' : description.join(', '),
+    embedded,
+    ...durable,
+    ephemeral: shortLived.ephemeral,
+    oidcAdapter: config.MONGODB_URI || config.REDIS_URL ? splitOidcAdapter(durable.oidcAdapter, shortLived.oidcAdapter) : memoryOidc.adapterFactory,
+    available: () => checks.every((c) => c.up()),
+    async health() {
+      const results = await Promise.all(
+        checks.map(async (c) => [c.name, c.up() && (await c.ping().then(() => true, () => false)) ? 'up' : 'down'] as const),
+      );
+      const report = Object.fromEntries(results.length ? results : [['embedded', 'up' as const]]);
+      return { ok: Object.values(report).every((v) => v === 'up'), checks: report };
+    },
+    async close() {
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}
+
+interface OpenedMongo {
+  durable: Omit<Stores, 'description' | 'embedded' | 'ephemeral' | 'health' | 'available' | 'close'>;
+  shortLived: { ephemeral: EphemeralStore; oidcAdapter: OidcAdapterFactory };
+  check: { name: string; up: () => boolean; ping: () => Promise<unknown> };
+  close: () => Promise<void>;
+}
+
+/** MongoDB support is loaded only when configured. */
+async function openMongo(_config: Config, _log: Logger): Promise<OpenedMongo> {
+  throw new Error('MongoDB support is not available in this build');
 }

@@ -20,7 +20,7 @@ describe('password sign-in with openid-client', () => {
     expect(meta.issuer).toBe(`${server.url}/apps/portal`);
     expect(meta.response_types_supported).toEqual(['code']);
     expect(meta.code_challenge_methods_supported).toEqual(['S256']);
-    const jwks = await (await fetch(meta.jwks_uri!)).json();
+    const jwks: any = await (await fetch(meta.jwks_uri!)).json();
     expect(jwks.keys.map((k: any) => k.alg).sort()).toEqual(['ES256', 'RS256']);
     for (const key of jwks.keys) expect(key.d).toBeUndefined();
   });

@@ -39,7 +39,7 @@ describe('protocol safety', () => {
     expect((await exchange()).status).toBe(200);
     const second = await exchange();
     expect(second.status).toBe(400);
-    expect((await second.json()).error).toBe('invalid_grant');
+    expect(((await second.json()) as any).error).toBe('invalid_grant');
   });
 
   it('requires PKCE (invalid_request without code_challenge)', async () => {
@@ -67,7 +67,7 @@ describe('protocol safety', () => {
   it('answers 404 for an unknown app', async () => {
     const res = await fetch(`${server.url}/apps/unknown-app/.well-known/openid-configuration`, { headers: { accept: 'application/json' } });
     expect(res.status).toBe(404);
-    expect((await res.json()).error).toBe('not_found');
+    expect(((await res.json()) as any).error).toBe("not_found");
     const page = await fetch(`${server.url}/apps/unknown-app/auth`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(404);
     expect(await page.text()).toContain('Not found');

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../config/index.js';
 import { buildApp, type Portcullis } from '../../src/app.js';
 import { createLogger } from '../../src/log.js';
-import { createMemoryStores } from '../../src/storage/memory/index.js';
+import { openStores } from '../../src/storage/select.js';
 import type { Stores } from '../../src/storage/ports.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
@@ -28,8 +28,10 @@ export async function startServer(options: { env?: Record<string, string>; store
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig({ PORT: String(port), PUBLIC_URL: url, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', ...options.env });
-  const stores = options.stores ?? createMemoryStores();
-  const portcullis = buildApp({ config, stores, log: createLogger(config.LOG_LEVEL), adminKey: ADMIN_KEY });
+  const log = createLogger(config.LOG_LEVEL);
+  // The same store selection as src/main.ts: embedded by default, Redis/Mongo when the env names them.
+  const stores = options.stores ?? (await openStores(config, log));
+  const portcullis = buildApp({ config, stores, log, adminKey: ADMIN_KEY });
   server.on('request', portcullis.koa.callback());
   return {
     url,

@@ -1,0 +1,55 @@
+import { ServiceUnavailableError } from '../../http/errors.js';
+
+/**
+ * Reply errors that mean "Redis is there but cannot serve right now" (restarting, failing over, resharding) rather
+ * than "this command is wrong". See https://redis.io/docs/latest/develop/reference/protocol-spec/#simple-errors
+ * for the error-prefix convention.
+ */
+const UNAVAILABLE_REPLY_PREFIXES = ['LOADING', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN', 'READONLY', 'BUSY', 'NOREPLICAS'];
+
+/** ioredis raises server replies as `ReplyError` (from `redis-errors`); everything else comes from the connection. */
+function isReplyError(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'ReplyError';
+}
+
+/**
+ * True when the failure is about reaching Redis, not about the command: connection refused or reset, offline
+ * (`enableOfflineQueue: false` rejects at once), retries exhausted, timeouts, or a server reply that says it is
+ * temporarily unable to serve.
+ */
+export function isConnectivityError(error: unknown): boolean {
+  if (!isReplyError(error)) return true;
+  return UNAVAILABLE_REPLY_PREFIXES.some((prefix) => error.message.startsWith(prefix));
+}
+
+/**
+ * Maps a Redis client failure onto the storage contract: unreachable means {@link ServiceUnavailableError} (503,
+ * `temporarily_unavailable`), so the caller sees "try again shortly" instead of a 500. Command errors (a bug) are
+ * rethrown untouched.
+ */
+export function toStorageError(error: unknown): unknown {
+  if (error instanceof ServiceUnavailableError) return error;
+  return isConnectivityError(error) ? new ServiceUnavailableError('redis', error) : error;
+}
+
+/** Runs one Redis call and translates its failure with {@link toStorageError}. */
+export async function callRedis<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw toStorageError(error);
+  }
+}
+
+/**
+ * `MULTI … EXEC` resolves even when a queued command failed: ioredis reports each result as `[error, value]`.
+ * This surfaces the first failure as a rejection and returns the plain values.
+ */
+export function execResults(results: Array<[Error | null, unknown]> | null): unknown[] {
+  // exec() yields null only when a WATCHed key changed; we never WATCH, so treat it as a lost connection.
+  if (!results) throw new ServiceUnavailableError('redis', new Error('transaction aborted'));
+  return results.map(([error, value]) => {
+    if (error) throw toStorageError(error);
+    return value;
+  });
+}

@@ -1,0 +1,207 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { OidcAdapterFactory } from '../ports.js';
+import type { RedisClient } from './connection.js';
+import type { RedisStoreOptions } from './ephemeral-store.js';
+import { callRedis, execResults } from './errors.js';
+import { LuaScript } from './lua-script.js';
+
+/**
+ * Record layout, after node-oidc-provider's example Redis adapter (`example/adapters/redis.js`), with these
+ * differences:
+ * - Every record is a hash `{payload: JSON, consumed?: epoch seconds}`, for every model, so `consume` is one
+ *   HSET that keeps the record's TTL and `find` (HMGET) returns `consumed` merged into the payload.
+ * - Keys are `{prefix}{{appId}}:{model}:{id}`: the app id is a Redis Cluster hash tag, so one app's records,
+ *   indexes and grant sets share a slot and the MULTI/Lua below stay valid on a cluster; two apps never share a key.
+ * - Secondary keys `…:uid:{model}:{uid}` and `…:userCode:{model}:{code}` hold the record id and expire with it.
+ * - The grant index `{prefix}{{appId}}:grant:{grantId}` is a SET (re-saving a grant adds nothing) whose TTL is
+ *   raised to the longest-lived member with `EXPIRE NX` + `EXPIRE GT` inside the same transaction, instead of a
+ *   separate TTL read.
+ * Requires Redis 7.0+ (`EXPIRE NX|GT`).
+ */
+const FIELD_PAYLOAD = 'payload';
+const FIELD_CONSUMED = 'consumed';
+
+/** Reads the id behind a uid/userCode key and the record it points to, in one round trip. */
+const FIND_BY_INDEX = new LuaScript(
+  `local id = redis.call('GET', KEYS[1])
+if not id then return false end
+return redis.call('HMGET', ARGV[1] .. id, '${FIELD_PAYLOAD}', '${FIELD_CONSUMED}')`,
+  1,
+);
+
+/** Marks a record consumed only if it still exists: HSET on a missing key would create an immortal stub. */
+const CONSUME = new LuaScript(
+  `if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], '${FIELD_CONSUMED}', ARGV[1])
+  return 1
+end
+return 0`,
+  1,
+);
+
+/** Deletes every record of a grant and the index itself, atomically (nothing can be added halfway). */
+const REVOKE_GRANT = new LuaScript(
+  `local members = redis.call('SMEMBERS', KEYS[1])
+for i = 1, #members do redis.call('DEL', members[i]) end
+redis.call('DEL', KEYS[1])
+return #members`,
+  1,
+);
+
+type Stored = [payload: string | null, consumed: string | null];
+
+function decode(stored: Stored | null): AdapterPayload | undefined {
+  if (!stored || stored[0] === null) return undefined;
+  const payload = JSON.parse(stored[0]) as AdapterPayload;
+  if (stored[1] !== null) payload.consumed = Number(stored[1]);
+  return payload;
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * oidc-provider's Adapter contract on Redis for every app and model. Each adapter call is exactly one round trip
+ * (a command, a MULTI, or a script); {@link roundTrips} counts them for benchmarks.
+ */
+export class RedisOidcStore {
+  /** Commands, transactions or scripts sent (a script re-sent after NOSCRIPT counts twice). */
+  roundTrips = 0;
+  private readonly prefix: string;
+
+  constructor(private readonly client: RedisClient, options: RedisStoreOptions = {}) {
+    this.prefix = options.prefix ?? 'pc:';
+  }
+
+  readonly adapterFactory: OidcAdapterFactory = (appId) => (model) => new RedisOidcAdapter(this, this.appKey(appId), model);
+
+  /** `{prefix}{{appId}}`: the braces make the app id the cluster hash tag. */
+  private appKey(appId: string): string {
+    return `${this.prefix}{${appId}}`;
+  }
+
+  private call<T>(operation: () => Promise<T>): Promise<T> {
+    this.roundTrips += 1;
+    return callRedis(operation);
+  }
+
+  private script(script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown> {
+    return callRedis(() => script.run(this.client, keys, args, () => { this.roundTrips += 1; }));
+  }
+
+  /**
+   * One MULTI: replace the record (DEL + HSET, so a stale `consumed` never survives a re-save), set its TTL,
+   * write the uid/userCode pointers with the same TTL, and add it to its grant's index.
+   */
+  async upsert(keys: AdapterKeys, id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
+    const key = keys.record(id);
+    const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
+    const json = JSON.stringify(payload);
+    const results = await this.call(() => {
+      const multi = this.client.multi().del(key).hset(key, FIELD_PAYLOAD, json);
+      if (ttl) multi.expire(key, ttl);
+      const pointers = [
+        payload.uid ? keys.uid(payload.uid) : undefined,
+        payload.userCode ? keys.userCode(payload.userCode) : undefined,
+      ];
+      for (const pointer of pointers) {
+        if (!pointer) continue;
+        if (ttl) multi.set(pointer, id, 'EX', ttl);
+        else multi.set(pointer, id);
+      }
+      if (payload.grantId) {
+        const grantKey = keys.grant(payload.grantId);
+        multi.sadd(grantKey, key);
+        // NX sets the TTL of a new index, GT only ever lengthens it: it lives as long as its longest member.
+        if (ttl) multi.expire(grantKey, ttl, 'NX').expire(grantKey, ttl, 'GT');
+        else multi.persist(grantKey);
+      }
+      return multi.exec();
+    });
+    execResults(results);
+  }
+
+  async find(key: string): Promise<AdapterPayload | undefined> {
+    const stored = await this.call(() => this.client.hmget(key, FIELD_PAYLOAD, FIELD_CONSUMED));
+    return decode(stored as Stored);
+  }
+
+  async findByIndex(indexKey: string, recordPrefix: string): Promise<AdapterPayload | undefined> {
+    return decode((await this.script(FIND_BY_INDEX, [indexKey], [recordPrefix])) as Stored | null);
+  }
+
+  async consume(key: string): Promise<void> {
+    await this.script(CONSUME, [key], [nowSeconds()]);
+  }
+
+  async destroy(key: string): Promise<void> {
+    await this.call(() => this.client.del(key));
+  }
+
+  async revokeByGrantId(grantKey: string): Promise<void> {
+    await this.script(REVOKE_GRANT, [grantKey], []);
+  }
+}
+
+/** Key builders of one (app, model). */
+class AdapterKeys {
+  constructor(private readonly app: string, private readonly model: string) {}
+
+  /** Prefix of record keys; the uid/userCode scripts append the id to it. */
+  get recordPrefix(): string {
+    return `${this.app}:${this.model}:`;
+  }
+
+  record(id: string): string {
+    return `${this.recordPrefix}${id}`;
+  }
+
+  /** Lower-case segments never collide with oidc-provider's PascalCase model names. */
+  uid(uid: string): string {
+    return `${this.app}:uid:${this.model}:${uid}`;
+  }
+
+  userCode(userCode: string): string {
+    return `${this.app}:userCode:${this.model}:${userCode}`;
+  }
+
+  /** Per app, not per model: a grant's tokens span AccessToken, RefreshToken, AuthorizationCode, … */
+  grant(grantId: string): string {
+    return `${this.app}:grant:${grantId}`;
+  }
+}
+
+class RedisOidcAdapter implements Adapter {
+  private readonly keys: AdapterKeys;
+
+  constructor(private readonly store: RedisOidcStore, app: string, model: string) {
+    this.keys = new AdapterKeys(app, model);
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    await this.store.upsert(this.keys, id, payload, expiresIn);
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    return this.store.find(this.keys.record(id));
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.store.findByIndex(this.keys.uid(uid), this.keys.recordPrefix);
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.store.findByIndex(this.keys.userCode(userCode), this.keys.recordPrefix);
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.store.consume(this.keys.record(id));
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.store.destroy(this.keys.record(id));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.store.revokeByGrantId(this.keys.grant(grantId));
+  }
+}
