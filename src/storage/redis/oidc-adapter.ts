@@ -88,6 +88,8 @@ export class RedisOidcStore {
     return callRedis(() => script.run(this.client, keys, args, () => { this.roundTrips += 1; }));
   }
 
+  // The methods below take fully built keys and are called by the per-model adapters; use `adapterFactory`.
+
   /**
    * One MULTI: replace the record (DEL + HSET, so a stale `consumed` never survives a re-save), set its TTL,
    * write the uid/userCode pointers with the same TTL, and add it to its grant's index.

@@ -1,0 +1,176 @@
+/**
+ * The {@link EphemeralStore} contract (see `src/storage/ports.ts`), run against every implementation by
+ * `../ephemeral-store.contract.test.ts`. Keys are unique per test, so a store may be shared by the whole suite
+ * and by concurrent runs on one external server.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EphemeralStore } from '../../../src/storage/ports.js';
+
+export interface EphemeralStoreSubject {
+  store: EphemeralStore;
+  close(): Promise<void> | void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Registers the suite. `makeStore` runs once, in `beforeAll`. */
+export function ephemeralStoreContract(name: string, makeStore: () => Promise<EphemeralStoreSubject>): void {
+  describe(`EphemeralStore contract: ${name}`, () => {
+    let subject: EphemeralStoreSubject;
+    let store: EphemeralStore;
+    const key = (label: string) => `app:test:${label}:${randomUUID()}`;
+
+    beforeAll(async () => {
+      subject = await makeStore();
+      store = subject.store;
+    });
+    afterAll(async () => {
+      await subject?.close();
+    });
+
+    describe('get / set / delete', () => {
+      it('returns what was set, and undefined for unknown keys', async () => {
+        const k = key('roundtrip');
+        const value = { code: '123456', attempts: 0, nested: { list: [1, 'two', null], flag: true } };
+        await store.set(k, value, 60);
+        expect(await store.get(k)).toEqual(value);
+        expect(await store.get(key('missing'))).toBeUndefined();
+      });
+
+      it('stores primitives', async () => {
+        const [s, n, b] = [key('s'), key('n'), key('b')];
+        await store.set(s, 'text', 60);
+        await store.set(n, 42, 60);
+        await store.set(b, false, 60);
+        expect(await store.get(s)).toBe('text');
+        expect(await store.get(n)).toBe(42);
+        expect(await store.get(b)).toBe(false);
+      });
+
+      it('overwrites the value and restarts the time to live', async () => {
+        const k = key('overwrite');
+        await store.set(k, 'first', 1);
+        await store.set(k, 'second', 60);
+        await sleep(1200);
+        expect(await store.get(k)).toBe('second');
+        expect(await store.ttl(k)).toBeGreaterThan(55);
+      });
+
+      it('hands out copies, never references', async () => {
+        const k = key('copies');
+        const value = { list: [1, 2], inner: { n: 1 } };
+        await store.set(k, value, 60);
+        value.list.push(3);
+        value.inner.n = 99;
+        const read = await store.get<typeof value>(k);
+        expect(read).toEqual({ list: [1, 2], inner: { n: 1 } });
+        read!.list.push(4);
+        expect(await store.get(k)).toEqual({ list: [1, 2], inner: { n: 1 } });
+      });
+
+      it('deletes, and deleting a missing key is fine', async () => {
+        const k = key('delete');
+        await store.set(k, 1, 60);
+        await store.delete(k);
+        expect(await store.get(k)).toBeUndefined();
+        await expect(store.delete(key('never'))).resolves.toBeUndefined();
+      });
+    });
+
+    describe('expiry', () => {
+      it('forgets a value once its time to live has passed', async () => {
+        const k = key('expiry');
+        await store.set(k, { v: 1 }, 1);
+        expect(await store.get(k)).toEqual({ v: 1 });
+        await sleep(1200);
+        expect(await store.get(k)).toBeUndefined();
+        expect(await store.take(k)).toBeUndefined();
+        expect(await store.ttl(k)).toBeUndefined();
+      });
+
+      it('reports the seconds left, rounded up, and undefined for unknown keys', async () => {
+        const k = key('ttl');
+        await store.set(k, 'x', 30);
+        const ttl = await store.ttl(k);
+        expect(ttl).toBeGreaterThanOrEqual(29);
+        expect(ttl).toBeLessThanOrEqual(30);
+        expect(await store.ttl(key('missing'))).toBeUndefined();
+      });
+    });
+
+    describe('setIfAbsent', () => {
+      it('sets only when absent and tells whether this call created it', async () => {
+        const k = key('once');
+        expect(await store.setIfAbsent(k, 'first', 60)).toBe(true);
+        expect(await store.setIfAbsent(k, 'second', 60)).toBe(false);
+        expect(await store.get(k)).toBe('first');
+      });
+
+      it('lets exactly one of 20 concurrent callers win, and keeps the winner\'s value', async () => {
+        const k = key('race');
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.setIfAbsent(k, { by: i }, 60)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.get(k)).toEqual({ by: results.indexOf(true) });
+      });
+
+      it('works again once the previous value expired', async () => {
+        const k = key('reuse');
+        expect(await store.setIfAbsent(k, 1, 1)).toBe(true);
+        await sleep(1200);
+        expect(await store.setIfAbsent(k, 2, 60)).toBe(true);
+        expect(await store.get(k)).toBe(2);
+      });
+    });
+
+    describe('take', () => {
+      it('returns the value once and removes it', async () => {
+        const k = key('take');
+        await store.set(k, { code: 'abc' }, 60);
+        expect(await store.take(k)).toEqual({ code: 'abc' });
+        expect(await store.take(k)).toBeUndefined();
+        expect(await store.get(k)).toBeUndefined();
+      });
+
+      it('gives the value to exactly one of 20 concurrent callers', async () => {
+        const k = key('take-race');
+        await store.set(k, { code: 'only-once' }, 60);
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.take(k)));
+        expect(results.filter((r) => r !== undefined)).toEqual([{ code: 'only-once' }]);
+      });
+    });
+
+    describe('increment', () => {
+      it('counts from 1', async () => {
+        const k = key('count');
+        expect(await store.increment(k, 60)).toBe(1);
+        expect(await store.increment(k, 60)).toBe(2);
+        expect(await store.increment(k, 60)).toBe(3);
+      });
+
+      it('loses no increments under concurrency', async () => {
+        const k = key('count-race');
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.increment(k, 60)));
+        expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      });
+
+      it('uses a fixed window: later increments do not extend the time to live', async () => {
+        const k = key('window');
+        expect(await store.increment(k, 1)).toBe(1);
+        await sleep(600);
+        expect(await store.increment(k, 1)).toBe(2);
+        expect(await store.ttl(k)).toBeLessThanOrEqual(1);
+        await sleep(600);
+        // 1.2 s after creation: the window set by the first increment is over.
+        expect(await store.increment(k, 1)).toBe(1);
+      });
+
+      it('is only ever as long as the window it was created with', async () => {
+        const k = key('window-ttl');
+        await store.increment(k, 10);
+        await store.increment(k, 600);
+        expect(await store.ttl(k)).toBeLessThanOrEqual(10);
+        expect(await store.ttl(k)).toBeGreaterThan(0);
+      });
+    });
+  });
+}

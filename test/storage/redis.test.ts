@@ -1,0 +1,164 @@
+/**
+ * What the contract suites cannot see: URL parsing, the key layout, round trips, and behaviour while Redis is
+ * down and after it comes back. Uses a private redis-server because it stops and restarts it.
+ */
+import { randomUUID } from 'node:crypto';
+import { ServiceUnavailableError } from '../../src/http/errors.js';
+import {
+  createRedis, parseRedisUrl, reconnectDelay, RedisEphemeralStore, RedisOidcStore, waitForRedis, type RedisClient,
+} from '../../src/storage/redis/index.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('parseRedisUrl', () => {
+  it('parses a single server with credentials and database, and redacts the password', () => {
+    const target = parseRedisUrl('rediss://user:p%40ss@cache.example:6380/2');
+    expect(target).toMatchObject({
+      kind: 'standalone', tls: true, username: 'user', password: 'p@ss', db: 2,
+      hosts: [{ host: 'cache.example', port: 6380 }],
+    });
+    expect(target.redacted).toBe('rediss://cache.example:6380/2');
+  });
+
+  it('parses sentinel URLs: sentinels, master name, database', () => {
+    const target = parseRedisUrl('redis-sentinel://:secret@s1:26380,s2,[::1]:26381/mymaster/3');
+    expect(target).toMatchObject({
+      kind: 'sentinel', password: 'secret', masterName: 'mymaster', db: 3,
+      hosts: [{ host: 's1', port: 26380 }, { host: 's2', port: 26379 }, { host: '::1', port: 26381 }],
+    });
+    expect(target.redacted).toBe('redis-sentinel://s1:26380,s2:26379,[::1]:26381/mymaster/3');
+    expect(() => parseRedisUrl('redis-sentinel://s1:26379')).toThrow(/master name/);
+  });
+
+  it('parses cluster seed nodes only when asked to', () => {
+    expect(parseRedisUrl('redis://:pw@n1:7000,n2:7001', true)).toMatchObject({
+      kind: 'cluster', hosts: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }],
+    });
+    expect(() => parseRedisUrl('redis://n1:7000,n2:7001')).toThrow(/REDIS_CLUSTER/);
+  });
+
+  it('rejects what is not a Redis URL', () => {
+    expect(() => parseRedisUrl('http://localhost')).toThrow();
+    expect(() => parseRedisUrl('redis://host:port')).toThrow();
+  });
+});
+
+describe('reconnectDelay', () => {
+  it('backs off and never gives up', () => {
+    expect(reconnectDelay(1)).toBeLessThan(reconnectDelay(3));
+    expect(reconnectDelay(1_000_000)).toBe(2000);
+  });
+});
+
+describe('waitForRedis', () => {
+  it('names the address without the password when Redis is unreachable', async () => {
+    const client = createRedis('redis://:topsecret@127.0.0.1:1/0', { cluster: false, connectTimeoutMs: 200 });
+    try {
+      const failure = waitForRedis(client, 300);
+      await expect(failure).rejects.toThrow('cannot reach Redis at redis://127.0.0.1:1/0');
+      await failure.catch((error: Error) => expect(error.message).not.toContain('topsecret'));
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
+describe('Redis stores against a real server', () => {
+  let server: RedisServer;
+  let client: RedisClient;
+  let prefix: string;
+
+  beforeAll(async () => {
+    server = await startRedisServer({ restartable: true });
+    client = createRedis(server.url, { cluster: false, connectTimeoutMs: 1000 });
+    await waitForRedis(client, 5000);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.close();
+  });
+  beforeEach(() => {
+    prefix = `test:${randomUUID()}:`;
+  });
+
+  describe('key layout and round trips', () => {
+    it('upserts in one round trip, with pointers and the grant index expiring with the record', async () => {
+      const store = new RedisOidcStore(client, { prefix });
+      const adapter = store.adapterFactory('app1')('DeviceCode');
+      await adapter.upsert('code1', { uid: 'u1', userCode: 'UC-1', grantId: 'g1' }, 120);
+      expect(store.roundTrips).toBe(1);
+
+      const keys = (await client.keys(`${prefix}*`)).sort();
+      expect(keys).toEqual([
+        `${prefix}{app1}:DeviceCode:code1`,
+        `${prefix}{app1}:grant:g1`,
+        `${prefix}{app1}:uid:DeviceCode:u1`,
+        `${prefix}{app1}:userCode:DeviceCode:UC-1`,
+      ].sort());
+      for (const key of keys) {
+        const ttl = await client.ttl(key);
+        expect(ttl).toBeGreaterThan(110);
+        expect(ttl).toBeLessThanOrEqual(120);
+      }
+    });
+
+    it('uses one round trip per find, findByUid, consume, destroy and revoke', async () => {
+      const store = new RedisOidcStore(client, { prefix });
+      const adapter = store.adapterFactory('app1')('Session');
+      await adapter.upsert('s1', { uid: 'u1', grantId: 'g' }, 60);
+      // Warm the script cache so a first-use NOSCRIPT retry does not count.
+      await adapter.findByUid('u1');
+      await adapter.consume('none');
+      await adapter.revokeByGrantId('none');
+      const start = store.roundTrips;
+      await adapter.find('s1');
+      await adapter.findByUid('u1');
+      await adapter.consume('s1');
+      await adapter.destroy('s1');
+      await adapter.revokeByGrantId('g');
+      expect(store.roundTrips - start).toBe(5);
+    });
+
+    it('prefixes ephemeral keys and stores JSON', async () => {
+      const store = new RedisEphemeralStore(client, { prefix });
+      await store.set('app:a:code', { n: 1 }, 60);
+      expect(await client.get(`${prefix}app:a:code`)).toBe('{"n":1}');
+    });
+
+    it('defaults to the pc: prefix', async () => {
+      const key = `contract-default-${randomUUID()}`;
+      await new RedisEphemeralStore(client).set(key, 1, 60);
+      expect(await client.get(`pc:${key}`)).toBe('1');
+      await client.del(`pc:${key}`);
+    });
+  });
+
+  describe('outage and recovery', () => {
+    it('answers ServiceUnavailableError while Redis is down, and works again once it is back', async () => {
+      if (!server.owned) return; // REDIS_URL points at a server we must not stop
+      const ephemeral = new RedisEphemeralStore(client, { prefix });
+      const oidc = new RedisOidcStore(client, { prefix }).adapterFactory('app1')('AccessToken');
+      await ephemeral.set('k', 'v', 60);
+
+      await server.stop();
+      await sleep(100);
+      const started = Date.now();
+      await expect(ephemeral.get('k')).rejects.toBeInstanceOf(ServiceUnavailableError);
+      await expect(ephemeral.increment('n', 60)).rejects.toMatchObject({ status: 503, error: 'temporarily_unavailable', dependency: 'redis' });
+      await expect(oidc.upsert('t1', { grantId: 'g' }, 60)).rejects.toBeInstanceOf(ServiceUnavailableError);
+      await expect(oidc.find('t1')).rejects.toBeInstanceOf(ServiceUnavailableError);
+      await expect(oidc.findByUid('u')).rejects.toBeInstanceOf(ServiceUnavailableError);
+      // Fails fast: no offline queue, no waiting for reconnection.
+      expect(Date.now() - started).toBeLessThan(1000);
+
+      await server.start();
+      await waitForRedis(client, 10_000);
+      await ephemeral.set('k', 'back', 60);
+      expect(await ephemeral.get('k')).toBe('back');
+      // The restarted server has an empty script cache: EVALSHA falls back to EVAL.
+      await oidc.upsert('t1', { uid: 'u' }, 60);
+      expect(await oidc.findByUid('u')).toEqual({ uid: 'u' });
+    });
+  });
+});
