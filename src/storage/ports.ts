@@ -285,6 +285,8 @@ export interface Stores {
   oidcAdapter: OidcAdapterFactory;
   /** Readiness of every backing service. */
   health(): Promise<HealthReport>;
+  /** Redis commands/transactions sent so far (0 without Redis): benchmarks report round trips per flow. */
+  redisRoundTrips(): number;
   /** Fast synchronous check used before serving a request that needs the stores. */
   available(): boolean;
   close(): Promise<void>;

@@ -34,6 +34,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
   }
 
   let redis: RedisClient | undefined;
+  let countRoundTrips = () => 0;
   if (config.REDIS_URL) {
     redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, connectTimeoutMs: config.CONNECT_TIMEOUT_MS, commandTimeoutMs: 5_000, log });
     try {
@@ -43,7 +44,10 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
       throw err;
     }
     const client = redis;
-    shortLived = { ephemeral: new RedisEphemeralStore(client), oidcAdapter: new RedisOidcStore(client).adapterFactory };
+    const ephemeral = new RedisEphemeralStore(client);
+    const oidc = new RedisOidcStore(client);
+    shortLived = { ephemeral, oidcAdapter: oidc.adapterFactory };
+    countRoundTrips = () => ephemeral.roundTrips + oidc.roundTrips;
     checks.push({ name: 'redis', up: () => client.status === 'ready', ping: () => client.ping() });
     closers.push(async () => { await client.quit().catch(() => client.disconnect()); });
     description.push(`Redis ${describeRedis(client)} (short-lived)`);
@@ -58,6 +62,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
     ephemeral: shortLived.ephemeral,
     oidcAdapter: config.MONGODB_URI || config.REDIS_URL ? splitOidcAdapter(durable.oidcAdapter, shortLived.oidcAdapter) : memoryOidc.adapterFactory,
     available: () => checks.every((c) => c.up()),
+    redisRoundTrips: () => countRoundTrips(),
     async health() {
       const results = await Promise.all(
         checks.map(async (c) => [c.name, c.up() && (await c.ping().then(() => true, () => false)) ? 'up' : 'down'] as const),
@@ -72,7 +77,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
 }
 
 interface OpenedMongo {
-  durable: Omit<Stores, 'description' | 'embedded' | 'ephemeral' | 'health' | 'available' | 'close'>;
+  durable: Omit<Stores, 'description' | 'embedded' | 'ephemeral' | 'health' | 'available' | 'redisRoundTrips' | 'close'>;
   shortLived: { ephemeral: EphemeralStore; oidcAdapter: OidcAdapterFactory };
   check: { name: string; up: () => boolean; ping: () => Promise<unknown> };
   close: () => Promise<void>;

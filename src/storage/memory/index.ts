@@ -34,6 +34,7 @@ export function createMemoryStores(): Stores {
     oidcAdapter: oidc.adapterFactory,
     async health() { return { ok: true, checks: { embedded: 'up' } }; },
     available: () => true,
+    redisRoundTrips: () => 0,
     async close() { ephemeral.close(); oidc.close(); },
   };
 }

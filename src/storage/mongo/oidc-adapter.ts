@@ -1,0 +1,107 @@
+/**
+ * oidc-provider's Adapter contract on MongoDB, with the semantics of `../memory/oidc-adapter.ts`.
+ *
+ * All apps and models share one collection. A record's `_id` is `{appId}:{model}:{id}` and every secondary lookup
+ * (`uid`, `userCode`, `grantId`) filters on `appId` too, so no app can read or revoke another app's records.
+ * Expiry is a TTL index on `expiresAt` plus an `expiresAt` check on every read (the TTL monitor runs only every
+ * 60 seconds). The payload is stored as JSON text (see `OidcRecordDoc.payload` for why); `consume()` sets a separate
+ * `consumed` field atomically, merged into the payload when read.
+ */
+import mongoose from 'mongoose';
+import type { Model } from 'mongoose';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { OidcAdapterFactory } from '../ports.js';
+import type { OidcRecordDoc } from './models.js';
+import { mongoCall } from './errors.js';
+import { text } from './values.js';
+
+const { trusted } = mongoose;
+
+/** Only what a read needs: the payload and the consumption mark. */
+const PAYLOAD_FIELDS = { payload: 1, consumed: 1 } as const;
+
+/** Filter clause matching records that have not expired: `expiresAt` absent or in the future. */
+function notExpired() {
+  return trusted({ $not: { $lte: new Date() } });
+}
+
+function decode(doc: Pick<OidcRecordDoc, 'payload' | 'consumed'> | null): AdapterPayload | undefined {
+  if (!doc) return undefined;
+  const payload = JSON.parse(doc.payload) as AdapterPayload;
+  if (typeof doc.consumed === 'number') payload.consumed = doc.consumed;
+  return payload;
+}
+
+/** The stored form of a secondary key: present only when the payload has a (truthy) value for it. */
+function lookupField(name: 'uid' | 'userCode' | 'grantId', value: unknown): Partial<OidcRecordDoc> {
+  return value ? { [name]: text(value) } : {};
+}
+
+/** Holds the collection's model; `adapterFactory(appId)(model)` is what the provider factory passes to oidc-provider. */
+export class MongoOidcStore {
+  constructor(private readonly model: Model<OidcRecordDoc>) {}
+
+  adapterFactory: OidcAdapterFactory = (appId: string) => (model: string): Adapter =>
+    new MongoOidcAdapter(this.model, text(appId), text(model));
+}
+
+class MongoOidcAdapter implements Adapter {
+  constructor(
+    private readonly records: Model<OidcRecordDoc>,
+    private readonly appId: string,
+    private readonly modelName: string,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.appId}:${this.modelName}:${text(id)}`;
+  }
+
+  /** Replaces the whole record, so a re-upsert also clears an earlier `consumed` mark and expiry. */
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const record: OidcRecordDoc = {
+      _id: this.key(id),
+      appId: this.appId,
+      model: this.modelName,
+      payload: JSON.stringify(payload),
+      ...lookupField('uid', payload.uid),
+      ...lookupField('userCode', payload.userCode),
+      ...lookupField('grantId', payload.grantId),
+      ...(expiresIn ? { expiresAt: new Date(Date.now() + expiresIn * 1000) } : {}),
+    };
+    await mongoCall(() => this.records.replaceOne({ _id: record._id }, record, { upsert: true }).exec());
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    return this.findOne({ _id: this.key(id), expiresAt: notExpired() });
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.findOne({ appId: this.appId, model: this.modelName, uid: text(uid), expiresAt: notExpired() });
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.findOne({ appId: this.appId, model: this.modelName, userCode: text(userCode), expiresAt: notExpired() });
+  }
+
+  /** A single-document `$set`: no read-modify-write that a concurrent upsert could interleave with. */
+  async consume(id: string): Promise<void> {
+    await mongoCall(() => this.records
+      .updateOne({ _id: this.key(id), expiresAt: notExpired() }, { $set: { consumed: Math.floor(Date.now() / 1000) } })
+      .exec());
+  }
+
+  async destroy(id: string): Promise<void> {
+    await mongoCall(() => this.records.deleteOne({ _id: this.key(id) }).exec());
+  }
+
+  /** Every record of this app carrying the grant, whatever its model (tokens, codes, the grant itself). */
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await mongoCall(() => this.records.deleteMany({ appId: this.appId, grantId: text(grantId) }).exec());
+  }
+
+  private async findOne(filter: Record<string, unknown>): Promise<AdapterPayload | undefined> {
+    const found = await mongoCall(() => this.records.findOne(filter).select(PAYLOAD_FIELDS)
+      .lean<Pick<OidcRecordDoc, 'payload' | 'consumed'>>().exec());
+    return decode(found);
+  }
+}
