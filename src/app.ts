@@ -29,6 +29,7 @@ import { ProviderPool } from './provider/provider-pool.js';
 import { canonicalHost, providerMount } from './provider/provider-mount.js';
 import { adminRouter } from './admin/router.js';
 import { interactionRouter } from '../interactions/router.js';
+import { createMessenger, devMailboxRouter, registerOutboxRoutes, type Messenger } from './messaging/index.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -45,6 +46,7 @@ export interface Services {
   audit: AuditLog;
   limiter: RateLimiter;
   hasher: PasswordHasher;
+  messenger: Messenger;
 }
 
 export interface BuildOptions {
@@ -62,7 +64,8 @@ export function buildServices(config: Config, stores: Stores, log: Logger): Serv
   return {
     apps: new AppService(stores, {
       sessionTtlSeconds: config.SESSION_TTL_SECONDS,
-      messagingMode: config.MESSAGING_MODE ?? (stores.embedded ? 'simulate' : 'deliver'),
+      // Deliver only when a transport is configured: otherwise every message would fail.
+      messagingMode: config.MESSAGING_MODE ?? (!stores.embedded && (config.SMTP_URL || config.SMS_HTTP_URL) ? 'deliver' : 'simulate'),
     }),
     clients: new ClientService(stores.clients, new SecretBox(secretKey)),
     accounts: new AccountService(stores.accounts, stores.tenants, hasher),
@@ -70,6 +73,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): Serv
     audit: new AuditLog(stores.audit, log),
     limiter: new RateLimiter(stores.ephemeral, config.RATE_LIMIT_ENABLED),
     hasher,
+    messenger: createMessenger(config, stores.outbox, log.child({ component: 'messaging' })),
   };
 }
 
@@ -120,7 +124,10 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   });
   koa.use(health.routes());
 
-  const admin = adminRouter({ services, stores, config, adminKey, pool });
+  const admin = adminRouter({
+    services, stores, config, adminKey, pool,
+    extend: (registry, helpers) => registerOutboxRoutes(registry, helpers, stores.outbox),
+  });
   koa.use(admin.routes());
   koa.use(admin.allowedMethods());
 
@@ -129,6 +136,8 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     if (ctx.path.startsWith('/apps/') && !stores.available()) throw new ServiceUnavailableError('storage');
     await next();
   });
+  // The dev mailbox shows simulated messages of the embedded store only (never real deliveries).
+  if (stores.embedded) koa.use(devMailboxRouter({ apps: stores.apps, outbox: stores.outbox }).routes());
   const interactions = interactionRouter({
     pool,
     accounts: services.accounts,

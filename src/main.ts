@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     force.unref();
     server.close();
     server.closeIdleConnections();
+    await portcullis.services.messenger.close().catch((err) => log.error({ err }, 'messaging drain failed'));
     await stores.close().catch((err) => log.error({ err }, 'error while closing stores'));
     log.info('stopped');
     process.exit(0);

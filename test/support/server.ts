@@ -43,6 +43,7 @@ export async function startServer(options: { env?: Record<string, string>; store
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await portcullis.services.messenger.close();
       await stores.close();
     },
   };

@@ -1,0 +1,158 @@
+/**
+ * The catalogue of messages Portcullis sends, and how each one is rendered.
+ *
+ * Every kind is declared once here (channels, required locals, validity) so a caller cannot send a message whose
+ * template would silently render `undefined`, and so the wording of validity periods matches the TTLs the callers
+ * enforce. Templates live in `views/messages/{locale}/{kind}.{subject,text,html,sms}.ejs`; a locale without its own
+ * templates falls back to its language (`en-GB` → `en`) and then to `en`, so adding a locale never breaks sending.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot, renderTemplate } from '../http/views.js';
+
+export type MessageChannel = 'email' | 'sms';
+
+export const messageKinds = [
+  'sign_in_code',
+  'magic_link',
+  'verify_email',
+  'already_registered',
+  'invitation',
+  'password_reset',
+  'password_changed',
+] as const;
+
+export type MessageKind = (typeof messageKinds)[number];
+
+export interface MessageSpec {
+  /** Channels this kind may be sent on; each needs its templates (`sms` needs `{kind}.sms.ejs`). */
+  channels: readonly MessageChannel[];
+  /** Locals the caller must pass (non-empty strings). */
+  requires: readonly string[];
+  /** Locals that must be absolute http(s) URLs when present: never a `javascript:` link in an email. */
+  links: readonly string[];
+  /** Locals the templates test for; defined (possibly `undefined`) before rendering so a template never throws. */
+  optional?: readonly string[];
+  /** Default validity shown in the message (minutes); a caller may pass `validMinutes` to match its own TTL. */
+  validMinutes?: number;
+}
+
+/**
+ * What each kind needs. Locals are camelCase; every template also gets `appName`, `validMinutes` and `validFor`
+ * (English wording of the validity, e.g. "10 minutes"; other locales may phrase `validMinutes` themselves).
+ */
+export const messageCatalogue: Readonly<Record<MessageKind, MessageSpec>> = {
+  /** One-time 6-digit sign-in code (email or SMS). */
+  sign_in_code: { channels: ['email', 'sms'], requires: ['code'], links: [], validMinutes: 10 },
+  /** Single-use sign-in link. */
+  magic_link: { channels: ['email'], requires: ['link'], links: ['link'], validMinutes: 15 },
+  /** Code that proves ownership of the email during registration. */
+  verify_email: { channels: ['email'], requires: ['code'], links: [], validMinutes: 15 },
+  /**
+   * Sent instead of `verify_email` when the address already has an account, so the registration form answers the
+   * same way for known and unknown addresses (no enumeration). Optional `link`: where to sign in or reset.
+   */
+  already_registered: { channels: ['email'], requires: [], links: ['link'], optional: ['link'] },
+  /** Invitation to the app (optional `tenantName`: the organisation the person joins). */
+  invitation: { channels: ['email'], requires: ['link'], links: ['link'], optional: ['tenantName'], validMinutes: 7 * 24 * 60 },
+  /** Password reset link. */
+  password_reset: { channels: ['email'], requires: ['link'], links: ['link'], validMinutes: 30 },
+  /** Notification after a password change (optional `link`: where to reset it if it was not them). */
+  password_changed: { channels: ['email'], requires: [], links: ['link'], optional: ['link'] },
+};
+
+export interface RenderedMessage {
+  /** Email only. */
+  subject?: string;
+  text: string;
+  /** Email only. */
+  html?: string;
+}
+
+const DEFAULT_LOCALE = 'en';
+/** The locale becomes part of a file path, so only well-formed tags are ever used. */
+const LOCALE_PATTERN = /^[a-z]{2}(-[A-Z]{2})?$/;
+
+/** English wording of a validity period, for the `en` templates. */
+export function describeValidity(minutes: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (minutes % (24 * 60) === 0) return plural(minutes / (24 * 60), 'day');
+  if (minutes % 60 === 0) return plural(minutes / 60, 'hour');
+  return plural(minutes, 'minute');
+}
+
+/** Throws when the message cannot be rendered as asked: a programming error, the same for every recipient. */
+export function checkMessage(kind: MessageKind, channel: MessageChannel, locals: Record<string, unknown>): void {
+  const spec = messageCatalogue[kind];
+  if (!spec) throw new TypeError(`Unknown message kind "${String(kind)}".`);
+  if (!spec.channels.includes(channel)) throw new TypeError(`Message "${kind}" cannot be sent by ${channel}.`);
+  for (const name of spec.requires) {
+    if (typeof locals[name] !== 'string' || locals[name] === '') throw new TypeError(`Message "${kind}" needs the local "${name}".`);
+  }
+  for (const name of spec.links) {
+    const value = locals[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !/^https?:\/\//i.test(value) || !URL.canParse(value)) {
+      throw new TypeError(`Message "${kind}": "${name}" must be an absolute http(s) URL.`);
+    }
+  }
+}
+
+/**
+ * Renders messages from the templates. Holds the cache of which locale each kind resolves to, per instance, so
+ * nothing is shared between tests or processes' composition roots.
+ */
+export class MessageRenderer {
+  private readonly resolved = new Map<string, string>();
+  private readonly viewsDir = path.join(projectRoot, 'views');
+
+  render(
+    app: { name: string },
+    message: { kind: MessageKind; channel: MessageChannel; to?: string; locals: Record<string, unknown>; locale?: string },
+  ): RenderedMessage {
+    const { kind, channel } = message;
+    checkMessage(kind, channel, message.locals);
+    const spec = messageCatalogue[kind];
+    const given = message.locals.validMinutes;
+    const validMinutes = typeof given === 'number' && Number.isInteger(given) && given > 0 ? given : spec.validMinutes;
+    const locals = {
+      ...Object.fromEntries((spec.optional ?? []).map((name) => [name, undefined])),
+      ...message.locals,
+      to: message.to,
+      appName: app.name,
+      validMinutes,
+      validFor: validMinutes === undefined ? undefined : describeValidity(validMinutes),
+    };
+    const locale = this.localeFor(kind, channel, message.locale);
+    const render = (variant: string) => renderTemplate(`messages/${locale}/${kind}.${variant}`, locals);
+    if (channel === 'sms') return { text: singleLine(render('sms')) };
+    return { subject: singleLine(render('subject')), text: tidyText(render('text')), html: render('html') };
+  }
+
+  /** The most specific locale that has the templates: `en-GB` → `en-GB`, else `en`, else the default. */
+  private localeFor(kind: MessageKind, channel: MessageChannel, requested: string | undefined): string {
+    const wellFormed = requested !== undefined && LOCALE_PATTERN.test(requested);
+    const key = `${wellFormed ? requested : DEFAULT_LOCALE}|${kind}|${channel}`;
+    let locale = this.resolved.get(key);
+    if (!locale) {
+      const candidates = wellFormed ? [requested, requested.slice(0, 2)] : [];
+      const variant = channel === 'sms' ? 'sms' : 'text';
+      locale = candidates.find((c) => existsSync(path.join(this.viewsDir, 'messages', c, `${kind}.${variant}.ejs`))) ?? DEFAULT_LOCALE;
+      this.resolved.set(key, locale);
+    }
+    return locale;
+  }
+}
+
+/**
+ * Subjects and SMS are one line: line breaks (from the template or a value such as the app name) and runs of
+ * whitespace become one space, so a value can neither inject a header nor cut the message short.
+ */
+function singleLine(value: string): string {
+  return value.replace(/\s+/g, ' ').trim();
+}
+
+/** Templates leave blank lines around `<% %>` tags: trim them and collapse runs of blank lines. */
+function tidyText(value: string): string {
+  return `${value.replace(/\r\n?/g, '\n').replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}
