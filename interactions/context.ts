@@ -88,8 +88,10 @@ export function assertCsrf(step: Step, form: Record<string, string>): void {
   }
 }
 
-interface StepState {
+export interface StepState {
   pending?: Pending;
+  /** Where a one-time code was asked to be sent (the code page shows it and resends to it). */
+  otp?: { identifier: string; channel: 'email' | 'sms' };
   /** One-shot message for the next GET of the page (post/redirect/get). */
   flash?: Flash;
 }
@@ -106,6 +108,10 @@ function stateOf(step: Step): StepState {
 
 export function pendingOf(step: Step): Pending | undefined {
   return stateOf(step).pending;
+}
+
+export function otpOf(step: Step): StepState['otp'] {
+  return stateOf(step).otp;
 }
 
 /** Saves progress (and an optional flash message) on the interaction, with the interaction's remaining TTL. */

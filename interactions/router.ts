@@ -10,8 +10,9 @@ import { continueSignIn } from './sign-in-sequence.js';
 import { passwordLogin, renderLogin, type LoginDeps } from './login.js';
 import { select } from './select.js';
 import { abort, consent } from './consent.js';
+import { renderCodePage, sendCode, verifyCode, type CodeDeps } from './one-time-code.js';
 
-export type InteractionDeps = LoginDeps & { pool: ProviderPool };
+export type InteractionDeps = LoginDeps & CodeDeps & { pool: ProviderPool };
 
 export function interactionRouter(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/apps/:slug/interaction/:uid' });
@@ -29,6 +30,12 @@ export function interactionRouter(deps: InteractionDeps): Router {
     return renderLogin(s);
   }));
   router.post('/login', step((s) => passwordLogin(s, deps)));
+  router.post('/code/send', step((s) => sendCode(s, deps)));
+  router.get('/code', step(async (s) => {
+    s.flash = await takeFlash(s);
+    renderCodePage(s);
+  }));
+  router.post('/code', step((s) => verifyCode(s, deps)));
   router.post('/select', step((s) => select(s, deps)));
   router.post('/consent', step((s) => consent(s, deps)));
   router.post('/abort', step((s) => abort(s)));

@@ -145,6 +145,8 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     audit: services.audit,
     limiter: services.limiter,
     ipPerHour: config.RATE_LIMIT_IP_PER_HOUR,
+    messenger: services.messenger,
+    ephemeral: stores.ephemeral,
   });
   koa.use(interactions.routes());
   koa.use(providerMount(pool, stores.available));

@@ -135,6 +135,11 @@ export class AccountService {
     return matches;
   }
 
+  /** A code or link sent to the address reached the person: the address is verified. */
+  async markVerified(app: AppRecord, id: string, channel: 'email' | 'sms'): Promise<void> {
+    await this.accounts.update(app.id, id, channel === 'email' ? { emailVerified: true } : { phoneVerified: true });
+  }
+
   recordLogin(app: AppRecord, id: string): Promise<void> {
     return this.accounts.recordLogin(app.id, id, new Date());
   }

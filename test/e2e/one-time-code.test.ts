@@ -1,0 +1,84 @@
+import { Browser, type Page } from '../support/browser.js';
+import { open, REDIRECT_URI, setUpRp, type Rp } from '../support/rp.js';
+import { startServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let rp: Rp;
+let accountId: string;
+
+beforeAll(async () => {
+  server = await startServer();
+  rp = await setUpRp(server, 'court');
+  await server.admin.ok('PATCH', '/apps/court', { settings: { login_methods: ['email_code', 'sms_code'] } });
+  accountId = (await server.admin.ok('POST', '/apps/court/accounts', { email: 'client@example.com', phone_number: '+14155550123', name: 'Client' })).id;
+});
+afterAll(() => server.close());
+
+async function lastCode(to: string): Promise<string> {
+  const outbox = await server.admin.ok('GET', '/apps/court/outbox');
+  const message = outbox.filter((m: any) => m.to === to).at(-1);
+  return /\b(\d{6})\b/.exec(message.text)![1];
+}
+
+async function requestCode(browser: Browser, identifier: string, channel = 'email'): Promise<{ page: Page; flow: Awaited<ReturnType<Rp['begin']>> }> {
+  const flow = await rp.begin();
+  const start = await open(browser, flow);
+  const page = await browser.submit(start, { identifier }, { formaction: `${new URL(start.url).pathname}/code/send`, button: { name: 'channel', value: channel } });
+  return { page, flow };
+}
+
+const enter = (browser: Browser, page: Page, code: string) => browser.submit(page, { code }, { action: '/code', stopAt: REDIRECT_URI });
+
+describe('sign-in with a code by email or SMS', () => {
+  it('signs in with an emailed code and marks the email verified', async () => {
+    const browser = new Browser(server.url);
+    const { page, flow } = await requestCode(browser, 'Client@Example.com');
+    expect(page.html).toContain('name="code"');
+    const done = await enter(browser, page, await lastCode('client@example.com'));
+    const tokens = await rp.finish(flow, done.url);
+    expect(tokens.claims()).toMatchObject({ sub: accountId, email: 'client@example.com', email_verified: true });
+  });
+
+  it('signs in with a texted code and marks the phone verified', async () => {
+    const browser = new Browser(server.url);
+    const { page, flow } = await requestCode(browser, '+1 415 555 0123', 'sms');
+    const outbox = await server.admin.ok('GET', '/apps/court/outbox');
+    expect(outbox.at(-1)).toMatchObject({ channel: 'sms', to: '+14155550123' });
+    const done = await enter(browser, page, await lastCode('+14155550123'));
+    const tokens = await rp.finish(flow, done.url);
+    expect(tokens.claims()!.sub).toBe(accountId);
+    const account = await server.admin.ok('GET', `/apps/court/accounts/${accountId}`);
+    expect(account.phone_number_verified).toBe(true);
+  });
+
+  it('answers the same page for an unknown identifier and sends nothing', async () => {
+    const before = (await server.admin.ok('GET', '/apps/court/outbox')).length;
+    const known = await requestCode(new Browser(server.url), 'client@example.com');
+    const unknown = await requestCode(new Browser(server.url), 'stranger@example.com');
+    const strip = (p: Page) => p.html.replace(/name="_csrf" value="[^"]*"/g, '').replace(/\/interaction\/[^/"]+/g, '/interaction/X').replace(/client@example\.com|stranger@example\.com/g, 'ID');
+    expect(unknown.page.status).toBe(known.page.status);
+    expect(strip(unknown.page)).toBe(strip(known.page));
+    expect((await server.admin.ok('GET', '/apps/court/outbox')).length).toBe(before + 1);
+  });
+
+  it('kills a code after 5 wrong tries: the 6th fails even with the right code', async () => {
+    const browser = new Browser(server.url);
+    let { page } = await requestCode(browser, 'client@example.com');
+    const code = await lastCode('client@example.com');
+    const wrong = code === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 5; i++) {
+      page = await enter(browser, page, wrong);
+      expect(page.html).toContain('That code is not right');
+    }
+    page = await enter(browser, page, code);
+    expect(page.url.startsWith(REDIRECT_URI)).toBe(false);
+    expect(page.html).toContain('can no longer be used');
+  });
+
+  it('refuses a resend within 30 seconds', async () => {
+    const browser = new Browser(server.url);
+    const { page } = await requestCode(browser, 'client@example.com');
+    const again = await browser.submit(page, {}, { action: '/code/send' });
+    expect(again.html).toContain('Please wait 30 seconds');
+  });
+});
