@@ -83,7 +83,26 @@ interface OpenedMongo {
   close: () => Promise<void>;
 }
 
-/** MongoDB support is loaded only when configured. */
-async function openMongo(_config: Config, _log: Logger): Promise<OpenedMongo> {
-  throw new Error('MongoDB support is not available in this build');
+/** Connects, waits (CONNECT_TIMEOUT_MS), creates the indexes when MONGODB_ENSURE_INDEXES is on (never drops any). */
+async function openMongo(config: Config, log: Logger): Promise<OpenedMongo> {
+  const { createMongo, createMongoStores, ensureIndexes, waitForMongo } = await import('./mongo/index.js');
+  const conn = createMongo(config.MONGODB_URI!, { connectTimeoutMs: config.CONNECT_TIMEOUT_MS });
+  try {
+    await waitForMongo(conn, config.CONNECT_TIMEOUT_MS);
+    if (config.MONGODB_ENSURE_INDEXES) {
+      await ensureIndexes(conn, { mode: 'create' });
+      log.info('MongoDB indexes ensured');
+    }
+  } catch (err) {
+    await conn.close().catch(() => undefined);
+    throw err;
+  }
+  const stores = createMongoStores(conn, { ownsConnection: true });
+  const { ephemeral, oidcAdapter, apps, appKeys, clients, accounts, tenants, invitations, outbox, audit } = stores;
+  return {
+    durable: { apps, appKeys, clients, accounts, tenants, invitations, outbox, audit, oidcAdapter },
+    shortLived: { ephemeral, oidcAdapter },
+    check: { name: 'mongodb', up: () => stores.available(), ping: () => conn.db!.command({ ping: 1 }) },
+    close: () => stores.close(),
+  };
 }

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { MemoryEphemeralStore } from '../../src/storage/memory/index.js';
 import { createRedis, RedisEphemeralStore, waitForRedis } from '../../src/storage/redis/index.js';
 import { startRedisServer } from '../support/redis-server.js';
+import { createMongoStores } from '../../src/storage/mongo/index.js';
+import { describeMongo } from '../support/mongo.js';
 import { ephemeralStoreContract } from './contracts/ephemeral-store.contract.js';
 
 ephemeralStoreContract('memory', async () => {
@@ -21,5 +23,7 @@ ephemeralStoreContract('redis', async () => {
   return { store, close: async () => { client.disconnect(); await server.close(); } };
 });
 
-// ── MongoDB: the MongoDB implementation adds its block here, wrapped in `describeMongo(…)` from
-// `../support/mongo.js` (one short block, like the two above). ──
+// MongoDB: a real server (see `../support/mongo.ts`); the block's database is dropped afterwards.
+describeMongo('mongo', (mongo) => {
+  ephemeralStoreContract('mongo', async () => ({ store: createMongoStores(mongo.connection()).ephemeral, close: () => {} }));
+});

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { MemoryOidcStore } from '../../src/storage/memory/index.js';
 import { createRedis, RedisOidcStore, waitForRedis } from '../../src/storage/redis/index.js';
 import { startRedisServer } from '../support/redis-server.js';
+import { createMongoStores } from '../../src/storage/mongo/index.js';
+import { describeMongo } from '../support/mongo.js';
 import { oidcAdapterContract } from './contracts/oidc-adapter.contract.js';
 
 oidcAdapterContract('memory', async () => {
@@ -21,5 +23,7 @@ oidcAdapterContract('redis', async () => {
   return { factory: store.adapterFactory, close: async () => { client.disconnect(); await server.close(); } };
 });
 
-// ── MongoDB: the MongoDB implementation adds its block here, wrapped in `describeMongo(…)` from
-// `../support/mongo.js` (one short block, like the two above). ──
+// MongoDB: a real server (see `../support/mongo.ts`); the block's database is dropped afterwards.
+describeMongo('mongo', (mongo) => {
+  oidcAdapterContract('mongo', async () => ({ factory: createMongoStores(mongo.connection()).oidcAdapter, close: () => {} }));
+});

@@ -1,12 +1,191 @@
 /**
- * MongoDB for tests. Placeholder left by the Redis storage work so contract tests have a marked place for the
- * MongoDB run; the MongoDB implementation owns this file and may replace it (e.g. to start a real `mongod`).
+ * Real MongoDB for tests, or an explicit skip. Never a stand-in: the Mongo code is only worth testing against the
+ * server it will run on.
  *
- * Until then: `describeMongo` runs its block only when a MongoDB URL is available, and skips it otherwise.
+ * - `MONGODB_URI` set: that server is used; every `describeMongo` block gets its own database, dropped afterwards.
+ * - otherwise, `mongod` on PATH: a private instance is started on a free port with a temporary dbpath, and stopped
+ *   (and its files removed) after the block.
+ * - otherwise: the block is registered with `describe.skip` and one line says why.
  */
-export function mongoTestUri(): string | undefined {
-  return process.env.PORTCULLIS_TEST_MONGODB_URI ?? process.env.MONGODB_URI;
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Connection } from 'mongoose';
+import { createMongo, waitForMongo } from '../../src/storage/mongo/connection.js';
+import { ensureIndexes } from '../../src/storage/mongo/ensure-indexes.js';
+import { defineModels } from '../../src/storage/mongo/models.js';
+
+export interface MongoServer {
+  /** Connection string without a database name (the database is chosen per block with `dbName`). */
+  uri: string;
+  stop(): Promise<void>;
 }
 
-/** `describe` when MongoDB is available, `describe.skip` otherwise. */
-export const describeMongo: jest.Describe = mongoTestUri() ? describe : describe.skip;
+/** What a `describeMongo` body uses from its hooks and tests (not at registration time: nothing is connected yet). */
+export interface MongoTestContext {
+  /** The block's connection, with indexes built. */
+  connection(): Connection;
+  /** Deletes every document of every model, for tests that need empty collections. */
+  clear(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Absolute path of `mongod` when it is on PATH. */
+export function findMongod(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, 'mongod');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/** Decided synchronously, because `describe` vs `describe.skip` is chosen while tests are being registered. */
+export function mongoAvailable(): boolean {
+  return Boolean(process.env.MONGODB_URI) || findMongod() !== undefined;
+}
+
+/** A database name no other test file (or concurrent run) uses; at most 63 bytes as MongoDB requires. */
+export function uniqueDatabaseName(label: string): string {
+  const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30);
+  return `portcullis_test_${slug}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/** The configured server, a freshly started private `mongod`, or undefined when neither exists. */
+export async function startMongo(): Promise<MongoServer | undefined> {
+  const configured = process.env.MONGODB_URI;
+  if (configured) return { uri: configured, stop: async () => {} };
+  const mongod = findMongod();
+  return mongod ? startPrivateMongod(mongod) : undefined;
+}
+
+async function startPrivateMongod(binary: string): Promise<MongoServer> {
+  const port = await freePort();
+  const dbpath = mkdtempSync(path.join(tmpdir(), 'portcullis-mongod-'));
+  const child = spawn(binary, ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dbpath, '--quiet', '--nounixsocket'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-4000); };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const stop = async () => {
+    await stopProcess(child);
+    rmSync(dbpath, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port, child, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { uri: `mongodb://127.0.0.1:${port}/`, stop };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once mongod accepts TCP connections; rejects if it exits first or takes too long. */
+async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`mongod exited with code ${child.exitCode}:\n${output()}`);
+    if (await accepts(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`mongod did not listen on port ${port} within ${START_TIMEOUT_MS} ms:\n${output()}`);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => { socket.destroy(); resolve(false); });
+  });
+}
+
+/** SIGTERM lets mongod shut down cleanly; SIGKILL after 10 s so a stuck server never hangs the test run. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+let skipReported = false;
+
+/** One line per test file (jest gives each file its own module registry), not one per skipped block. */
+function reportSkip(): void {
+  if (skipReported) return;
+  skipReported = true;
+  console.log('Mongo tests skipped: no mongod on PATH and MONGODB_URI unset');
+}
+
+/**
+ * `describe` against a real MongoDB: the block gets its own database (indexes built by `ensureIndexes`, dropped in
+ * `afterAll`). Without a server the block is registered as skipped, so the report shows it was not run.
+ */
+export function describeMongo(name: string, fn: (mongo: MongoTestContext) => void): void {
+  if (!mongoAvailable()) {
+    reportSkip();
+    describe.skip(name, () => fn(unavailableContext()));
+    return;
+  }
+  describe(name, () => {
+    let server: MongoServer | undefined;
+    let conn: Connection | undefined;
+    const context: MongoTestContext = {
+      connection: () => {
+        if (!conn) throw new Error('the MongoDB connection is opened in beforeAll');
+        return conn;
+      },
+      clear: async () => {
+        await Promise.all(Object.values(defineModels(context.connection())).map((model) => model.deleteMany({}).exec()));
+      },
+    };
+
+    beforeAll(async () => {
+      server = await startMongo();
+      if (!server) throw new Error('no MongoDB server available');
+      conn = createMongo(server.uri, { connectTimeoutMs: CONNECT_TIMEOUT_MS, dbName: uniqueDatabaseName(name) });
+      await waitForMongo(conn, CONNECT_TIMEOUT_MS);
+      await ensureIndexes(conn);
+    }, START_TIMEOUT_MS + 2 * CONNECT_TIMEOUT_MS);
+
+    afterAll(async () => {
+      if (conn) {
+        await conn.dropDatabase().catch(() => {});
+        await conn.close();
+      }
+      await server?.stop();
+    }, 20_000);
+
+    fn(context);
+  });
+}
+
+function unavailableContext(): MongoTestContext {
+  const unavailable = () => { throw new Error('MongoDB is not available'); };
+  return { connection: unavailable, clear: async () => unavailable() };
+}

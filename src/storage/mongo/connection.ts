@@ -60,7 +60,7 @@ export async function waitForMongo(conn: Connection, timeoutMs: number): Promise
   try {
     await Promise.race([conn.asPromise(), timeout]);
   } catch (cause) {
-    throw new Error(`cannot reach MongoDB at ${describeMongo(conn)}`, { cause });
+    throw new Error(`cannot reach MongoDB at ${mongoLocation(conn)}`, { cause });
   } finally {
     clearTimeout(timer);
   }
@@ -88,7 +88,7 @@ export function redactMongoUri(uri: string): string {
 }
 
 /** The credential-free URI recorded by {@link createMongo}, or host:port for connections made elsewhere. */
-export function describeMongo(conn: Connection): string {
+export function mongoLocation(conn: Connection): string {
   const recorded: unknown = conn.get(REDACTED_URI_KEY);
   if (typeof recorded === 'string') return recorded;
   return `${conn.host ?? 'unknown host'}:${conn.port ?? ''}/${conn.name ?? ''}`;

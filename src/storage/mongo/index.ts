@@ -16,7 +16,9 @@ import {
   MongoInvitationRepository, MongoOutboxRepository, MongoTenantRepository,
 } from './repositories.js';
 
-export { createMongo, waitForMongo, isMongoConnected, pingMongo, redactMongoUri, type CreateMongoOptions } from './connection.js';
+export {
+  createMongo, waitForMongo, isMongoConnected, pingMongo, redactMongoUri, mongoLocation, type CreateMongoOptions,
+} from './connection.js';
 export { ensureIndexes, type EnsureIndexesOptions } from './ensure-indexes.js';
 export { defineModels, type MongoModels, type OidcRecordDoc, type EphemeralRecordDoc } from './models.js';
 export { isDuplicateKeyError, isUnreachableError, translateMongoError } from './errors.js';

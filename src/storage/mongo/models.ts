@@ -146,8 +146,9 @@ function accountSchema() {
     loginCount: Number,
   }, options('accounts', DURABLE));
   schema.index({ appId: 1, id: 1 }, { unique: true });
-  // Partial, not sparse: a sparse compound index still indexes documents that only have `appId`.
-  schema.index({ appId: 1, uniqueEmail: 1 }, { unique: true, partialFilterExpression: { uniqueEmail: { $type: 'string' } } });
+  // Partial, not sparse: a sparse compound index still indexes documents that only have `appId`. `$gt: ''` covers
+  // exactly the non-empty strings, the values the memory store enforces uniqueness for.
+  schema.index({ appId: 1, uniqueEmail: 1 }, { unique: true, partialFilterExpression: { uniqueEmail: { $gt: '' } } });
   schema.index({ appId: 1, email: 1 });
   schema.index({ appId: 1, phone: 1 });
   return schema;

@@ -26,9 +26,10 @@ const { trusted } = mongoose;
 
 type Filter = Record<string, unknown>;
 
-const WITHOUT_ID = { _id: 0 } as const;
-const OLDEST_FIRST = { createdAt: 1, _id: 1 } as const;
-const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
+/** Projections and sorts are built per call: mongoose and the driver receive objects nobody else holds. */
+const withoutId = () => ({ _id: 0 as const });
+const oldestFirst = () => ({ createdAt: 1 as const, _id: 1 as const });
+const newestFirst = () => ({ createdAt: -1 as const, _id: -1 as const });
 /**
  * Writes that must not touch timestamps: creates keep the caller's `createdAt`/`updatedAt` (as the memory store
  * does), and a login or an outbox status change is not an edit.
@@ -60,6 +61,17 @@ function toUpdate(
   };
 }
 
+/**
+ * A limit as `Array.prototype.slice` reads it (truncated toward zero, NaN as 0), or undefined when it cannot be a
+ * database limit (absent, infinite): callers then read everything and slice like the memory store does.
+ */
+function integerLimit(limit: number | undefined): number | undefined {
+  if (limit === undefined) return undefined;
+  const value = Math.trunc(Number(limit));
+  if (Number.isNaN(value)) return 0;
+  return Number.isFinite(value) ? value : undefined;
+}
+
 function isEmptyUpdate(update: UpdateQuery<unknown>): boolean {
   return Object.keys(update).length === 0;
 }
@@ -73,13 +85,13 @@ class Records<T> {
   }
 
   async findOne(filter: Filter): Promise<T | undefined> {
-    const found = await mongoCall(() => this.model.findOne(filter).select(WITHOUT_ID).lean<T>().exec());
+    const found = await mongoCall(() => this.model.findOne(filter).select(withoutId()).lean<T>().exec());
     return (found as T | null) ?? undefined;
   }
 
   /** Matching records, oldest first. */
   async findAll(filter: Filter): Promise<T[]> {
-    return mongoCall(() => this.model.find(filter).select(WITHOUT_ID).sort(OLDEST_FIRST).lean<T[]>().exec());
+    return mongoCall(() => this.model.find(filter).select(withoutId()).sort(oldestFirst()).lean<T[]>().exec());
   }
 
   /**
@@ -87,8 +99,9 @@ class Records<T> {
    * the newest `limit`; zero keeps all.
    */
   async findLast(filter: Filter, limit: number): Promise<T[]> {
-    if (limit > 0) {
-      const newest = await mongoCall(() => this.model.find(filter).select(WITHOUT_ID).sort(NEWEST_FIRST).limit(limit)
+    const count = integerLimit(limit);
+    if (count !== undefined && count > 0) {
+      const newest = await mongoCall(() => this.model.find(filter).select(withoutId()).sort(newestFirst()).limit(count)
         .lean<T[]>().exec());
       return newest.reverse();
     }
@@ -99,7 +112,7 @@ class Records<T> {
   async updateOne(filter: Filter, update: UpdateQuery<unknown>): Promise<T | undefined> {
     const updated = await mongoCall(() => this.model
       .findOneAndUpdate(filter, update as UpdateQuery<T>, { returnDocument: 'after' })
-      .select(WITHOUT_ID).lean<T>().exec());
+      .select(withoutId()).lean<T>().exec());
     return (updated as T | null) ?? undefined;
   }
 
@@ -202,13 +215,14 @@ export class MongoAccountRepository implements AccountRepository {
     const query: Filter = { appId: text(appId) };
     if (filter.email !== undefined) query.email = text(filter.email);
     if (filter.after) query.id = trusted({ $gt: text(filter.after) });
-    const limit = filter.limit === undefined ? undefined : Number(filter.limit);
+    const limit = integerLimit(filter.limit);
     if (limit === 0) return [];
     const found = await mongoCall(() => {
-      const cursor = this.model.find(query).select(WITHOUT_ID).sort({ id: 1 });
+      const cursor = this.model.find(query).select(withoutId()).sort({ id: 1 });
       if (limit !== undefined && limit > 0) cursor.limit(limit);
       return cursor.lean<AccountRecord[]>().exec();
     });
+    // Negative limits drop from the end, as `slice(0, limit)` does in the memory store.
     return limit !== undefined && limit < 0 ? found.slice(0, limit) : found;
   }
 
@@ -272,16 +286,18 @@ export class MongoTenantRepository implements TenantRepository {
    * the loser's duplicate key error turns into a second update, so the call still succeeds.
    */
   async putMember(membership: MembershipRecord) {
-    const key = this.memberKey(membership.appId, membership.tenantId, membership.accountId);
-    const replaceRoles = { $set: { roles: [...membership.roles].map(text) } };
-    const updated = await this.members.updateOne(key, replaceRoles);
+    const replaceRoles = () => this.members.updateOne(
+      this.memberKey(membership.appId, membership.tenantId, membership.accountId),
+      { $set: { roles: membership.roles.map(text) } },
+    );
+    const updated = await replaceRoles();
     if (updated) return updated;
     try {
       await this.members.insert(membership);
       return structuredClone(membership);
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
-      const raced = await this.members.updateOne(key, replaceRoles);
+      const raced = await replaceRoles();
       if (raced) return raced;
       throw error;
     }
