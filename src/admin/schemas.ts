@@ -27,7 +27,20 @@ const redirectUri = z.string().max(2000).refine((value) => {
 const role = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'roles are 1-64 letters, digits, _ . : -');
 
 export const createAppSchema = z.object({ slug: slugSchema, name, settings: appSettingsSchema.optional() }).strict();
-export const updateAppSchema = z.object({ name: name.optional(), settings: appSettingsSchema.partial().optional() }).strict();
+/**
+ * A PATCH of settings: every field optional and without its default. (`.partial()` alone keeps the defaults, and zod
+ * fills them in for omitted fields, so `{registration:'open'}` would silently reset login_methods and the others.)
+ */
+type PatchShape<S extends z.ZodRawShape> = { [K in keyof S]: z.ZodOptional<S[K] extends z.ZodDefault<infer T> ? T : S[K]> };
+function patchOf<S extends z.ZodRawShape>(schema: z.ZodObject<S>) {
+  const shape = Object.fromEntries(Object.entries(schema.shape).map(([key, field]) => {
+    const inner = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : (field as z.ZodType);
+    return [key, inner.optional()];
+  })) as unknown as PatchShape<S>;
+  return z.object(shape).strict();
+}
+export const settingsPatchSchema = patchOf(appSettingsSchema);
+export const updateAppSchema = z.object({ name: name.optional(), settings: settingsPatchSchema.optional() }).strict();
 
 export const createClientSchema = z.object({
   name,

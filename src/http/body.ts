@@ -6,23 +6,52 @@ import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, f
 export const FORM_LIMIT_BYTES = 16 * 1024;
 export const JSON_LIMIT_BYTES = 64 * 1024;
 
-async function readRaw(ctx: Context, limit: number): Promise<string> {
+/**
+ * Reads the raw body up to `limit` bytes. Past the limit the rest is drained (not buffered) so the connection stays
+ * usable for keep-alive. Events rather than `for await`: leaving a `for await` early destroys the request, which
+ * leaves the keep-alive socket half-closed and the client's next request on it hanging until it is reset.
+ */
+function readRaw(ctx: Context, limit: number): Promise<string> {
+  const req = ctx.req;
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > limit) {
-    ctx.req.resume(); // drain without buffering
-    throw new PayloadTooLargeError();
+    req.resume(); // drain without buffering
+    return Promise.reject(new PayloadTooLargeError());
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      ctx.req.resume();
-      throw new PayloadTooLargeError();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (req.readableEnded) return Promise.resolve('');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      cleanup();
+      req.resume(); // drain the rest without buffering
+      reject(new PayloadTooLargeError());
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new InvalidRequestError('The request body ended early.'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /**
@@ -51,9 +80,17 @@ export async function readJson(ctx: Context): Promise<unknown> {
   }
 }
 
-/** Validates input with a zod schema; failures become a 400 with field-level issues. */
+/**
+ * Validates input with a zod schema; failures become a 400 with field-level issues. An unknown field (strict objects)
+ * is reported at its own path (`settings.extra`) rather than at its parent object.
+ */
 export function validate<S extends z.ZodType>(schema: S, input: unknown, what = 'request body'): z.output<S> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new InvalidRequestError(`The ${what} is invalid.`, fieldIssues(parsed.error));
+  if (!parsed.success) {
+    const issues = parsed.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: [...issue.path, key], message: 'is not a known field' }))
+      : [issue]));
+    throw new InvalidRequestError(`The ${what} is invalid.`, fieldIssues({ issues }));
+  }
   return parsed.data;
 }

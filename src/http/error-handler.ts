@@ -17,8 +17,10 @@ export function errorHandler(log: Logger) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
-        throw new PortcullisError(404, 'not_found', 'There is nothing at this address.');
+      if (ctx.body === undefined && ctx.respond !== false) {
+        if (ctx.status === 404) throw new PortcullisError(404, 'not_found', 'There is nothing at this address.');
+        // Set without a body by the routers' allowedMethods (the Allow header stays): same shape as every other error.
+        if (ctx.status === 405) throw new PortcullisError(405, 'method_not_allowed', `${ctx.method} is not allowed at this address.`);
       }
     } catch (thrown) {
       const err = thrown instanceof PortcullisError ? thrown : undefined;

@@ -131,7 +131,7 @@ export class MemoryAccountRepository implements AccountRepository {
   async list(appId: string, filter: { email?: string; limit?: number; after?: string } = {}) {
     let found = this.accounts
       .filter((a) => a.appId === appId && (filter.email === undefined || a.email === filter.email))
-      .sort((a, b) => a.id.localeCompare(b.id));
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)); // byte order, as MongoDB sorts
     if (filter.after) found = found.filter((a) => a.id > filter.after!);
     return found.slice(0, filter.limit ?? found.length);
   }
