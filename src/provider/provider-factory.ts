@@ -80,7 +80,8 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: {
-      Session: app.settings.session_ttl_seconds,
+      // Absolute lifetime counted from sign-in (OWASP ASVS V3.3.1), not renewed by activity.
+      Session: (_ctx, session) => absoluteSessionTtl(session.loginTs, app.settings.session_ttl_seconds),
       Interaction: config.INTERACTION_TTL_SECONDS,
       AuthorizationCode: config.AUTH_CODE_TTL_SECONDS,
       AccessToken: config.ACCESS_TOKEN_TTL_SECONDS,
@@ -109,6 +110,11 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   provider.proxy = true;
   provider.on('server_error', (_ctx, err) => deps.onServerError(app, err));
   return provider;
+}
+
+/** Seconds the session may still live: the full lifetime before sign-in, what is left of it after. */
+export function absoluteSessionTtl(loginTs: number | undefined, lifetime: number, now = Math.floor(Date.now() / 1000)): number {
+  return loginTs ? Math.max(1, loginTs + lifetime - now) : lifetime;
 }
 
 function renderProviderPage(ctx: KoaContextWithOIDC, view: string, locals: Record<string, unknown>): void {
