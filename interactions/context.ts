@@ -100,6 +100,8 @@ export interface Flash {
   error?: string;
   notice?: string;
   identifier?: string;
+  /** The name typed on the registration form. */
+  name?: string;
 }
 
 function stateOf(step: Step): StepState {

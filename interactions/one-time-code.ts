@@ -5,11 +5,9 @@
  * "Send me a code" answers the same whether or not the identifier belongs to an account: unknown, opted-out and
  * deactivated contacts simply get no message (OWASP ASVS V2.2, no enumeration).
  */
-import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import type { AccountRecord, EphemeralStore } from '../src/storage/ports.js';
 import type { Messenger } from '../src/messaging/index.js';
-import { hmac, safeEqual } from '../src/crypto/random.js';
 import { readForm } from '../src/http/body.js';
 import { LIMITS } from '../src/http/rate-limit.js';
 import { TooManyRequestsError } from '../src/http/errors.js';
@@ -17,6 +15,9 @@ import { phoneSchema } from '../src/admin/schemas.js';
 import { assertCsrf, otpOf, redirectTo, renderStep, retry, saveState, type Step } from './context.js';
 import { continueSignIn } from './sign-in-sequence.js';
 import type { LoginDeps } from './login.js';
+import { checkCode, codeHash, newCode, secretKeys } from './one-time-secret.js';
+
+export { CODE_MAX_WRONG_TRIES } from './one-time-secret.js';
 
 export interface CodeDeps extends LoginDeps {
   messenger: Messenger;
@@ -24,7 +25,6 @@ export interface CodeDeps extends LoginDeps {
 }
 
 export const CODE_TTL_SECONDS = 600;
-export const CODE_MAX_WRONG_TRIES = 5;
 export const RESEND_AFTER_SECONDS = 30;
 
 type Channel = 'email' | 'sms';
@@ -48,13 +48,8 @@ export function parseIdentifier(raw: string, channel: Channel): string | undefin
   return phoneSchema.safeParse(phone).success ? phone : undefined;
 }
 
-const keys = (step: Step) => ({
-  code: `app:${step.app.id}:otp:${step.uid}`,
-  tries: `app:${step.app.id}:otp-tries:${step.uid}`,
-  resend: `app:${step.app.id}:otp-resend:${step.uid}`,
-});
-
-const codeHash = (step: Step, code: string) => hmac(String((step.provider.keys as string[])[0]), `otp:${step.uid}:${code}`);
+const PURPOSE = 'otp';
+const keys = (step: Step) => secretKeys(step, PURPOSE);
 
 function methodAllowed(step: Step, channel: Channel): boolean {
   return step.app.settings.login_methods.includes(channel === 'email' ? 'email_code' : 'sms_code');
@@ -91,8 +86,8 @@ export async function sendCode(step: Step, deps: CodeDeps): Promise<void> {
   }
 
   const accounts = await eligibleAccounts(step, deps, channel, identifier);
-  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-  const stored: StoredCode = { hash: codeHash(step, code), channel, identifier, accountIds: accounts.map((a) => a.id) };
+  const code = newCode();
+  const stored: StoredCode = { hash: codeHash(step, PURPOSE, code), channel, identifier, accountIds: accounts.map((a) => a.id) };
   // A new code replaces the previous one (only the newest is valid) and starts its own count of wrong tries.
   await Promise.all([deps.ephemeral.set(k.code, stored, CODE_TTL_SECONDS), deps.ephemeral.delete(k.tries)]);
   if (accounts.length > 0) {
@@ -114,22 +109,19 @@ export async function verifyCode(step: Step, deps: CodeDeps): Promise<void> {
   const form = await readForm(step.ctx);
   assertCsrf(step, form);
   const here = `${step.basePath}/code`;
-  const k = keys(step);
-  const typed = codeForm.safeParse(form).data?.code.replace(/\s/g, '') ?? '';
-  const tries = await deps.ephemeral.increment(k.tries, CODE_TTL_SECONDS);
-  if (tries > CODE_MAX_WRONG_TRIES) {
-    await deps.ephemeral.delete(k.code);
-    return retry(step, { error: 'This code can no longer be used. Ask for a new code.' }, here);
-  }
-  const stored = await deps.ephemeral.get<StoredCode>(k.code);
-  if (!stored) return retry(step, { error: 'This code has expired. Ask for a new code.' }, here);
-  if (!/^\d{6}$/.test(typed) || !safeEqual(codeHash(step, typed), stored.hash) || stored.accountIds.length === 0) {
-    await deps.audit.record(step.app, 'sign_in.failed', { ip: step.ctx.state.ip, detail: { method: `${stored.channel}_code` } });
+  const typed = codeForm.safeParse(form).data?.code ?? '';
+  // Single use: of two concurrent correct submissions, only the one that takes the record signs in.
+  const check = await checkCode<StoredCode>(step, deps.ephemeral, PURPOSE, typed, {
+    ttlSeconds: CODE_TTL_SECONDS,
+    redeemable: (s) => s.accountIds.length > 0,
+  });
+  if (check.status === 'exhausted') return retry(step, { error: 'This code can no longer be used. Ask for a new code.' }, here);
+  if (check.status === 'expired') return retry(step, { error: 'This code has expired. Ask for a new code.' }, here);
+  if (check.status === 'wrong') {
+    await deps.audit.record(step.app, 'sign_in.failed', { ip: step.ctx.state.ip, detail: { method: `${check.stored.channel}_code` } });
     return retry(step, { error: 'That code is not right. Check it and try again.' }, here);
   }
-  // Single use: of two concurrent correct submissions, only the one that takes the record signs in.
-  if (!(await deps.ephemeral.take<StoredCode>(k.code))) return retry(step, { error: 'This code has expired. Ask for a new code.' }, here);
-  await deps.ephemeral.delete(k.tries);
+  const { stored } = check;
   // Receiving the code proves control of the address (OIDC Core §5.1 email_verified / phone_number_verified).
   await Promise.all(stored.accountIds.map((id) =>
     deps.accounts.markVerified(step.app, id, stored.channel)));

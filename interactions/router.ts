@@ -11,8 +11,12 @@ import { passwordLogin, renderLogin, type LoginDeps } from './login.js';
 import { select } from './select.js';
 import { abort, consent } from './consent.js';
 import { renderCodePage, sendCode, verifyCode, type CodeDeps } from './one-time-code.js';
+import { renderLinkSentPage, sendLink } from './magic-link.js';
+import { signInWithHandoff } from './login-handoff.js';
+import { renderForgot, renderForgotSent, requestReset, type ResetDeps } from './password-reset.js';
+import { register, renderRegister, renderVerify, verifyRegistration, type RegistrationDeps } from './registration.js';
 
-export type InteractionDeps = LoginDeps & CodeDeps & { pool: ProviderPool };
+export type InteractionDeps = LoginDeps & CodeDeps & ResetDeps & RegistrationDeps & { pool: ProviderPool };
 
 export function interactionRouter(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/apps/:slug/interaction/:uid' });
@@ -27,6 +31,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (s.interaction.prompt.name !== 'login' && sessionAccount) {
       return continueSignIn(s, deps, { accountIds: [sessionAccount], amr: [], fresh: false }, 'render');
     }
+    // Just accepted an invitation or confirmed a sign-in link in this browser: no password asked (login-handoff.ts).
+    if (s.interaction.prompt.name === 'login' && (await signInWithHandoff(s, deps))) return;
     return renderLogin(s);
   }));
   router.post('/login', step((s) => passwordLogin(s, deps)));
@@ -36,6 +42,30 @@ export function interactionRouter(deps: InteractionDeps): Router {
     renderCodePage(s);
   }));
   router.post('/code', step((s) => verifyCode(s, deps)));
+  router.post('/link/send', step((s) => sendLink(s, deps)));
+  router.get('/link', step(async (s) => {
+    s.flash = await takeFlash(s);
+    renderLinkSentPage(s);
+  }));
+  router.get('/forgot', step(async (s) => {
+    s.flash = await takeFlash(s);
+    renderForgot(s);
+  }));
+  router.post('/forgot', step((s) => requestReset(s, deps)));
+  router.get('/forgot/sent', step(async (s) => {
+    s.flash = await takeFlash(s);
+    renderForgotSent(s);
+  }));
+  router.get('/register', step(async (s) => {
+    s.flash = await takeFlash(s);
+    renderRegister(s);
+  }));
+  router.post('/register', step((s) => register(s, deps)));
+  router.get('/register/verify', step(async (s) => {
+    s.flash = await takeFlash(s);
+    return renderVerify(s, deps);
+  }));
+  router.post('/register/verify', step((s) => verifyRegistration(s, deps)));
   router.post('/select', step((s) => select(s, deps)));
   router.post('/consent', step((s) => consent(s, deps)));
   router.post('/abort', step((s) => abort(s)));

@@ -32,7 +32,11 @@ export class AccountService {
     private readonly hasher: PasswordHasher,
   ) {}
 
-  async create(app: AppRecord, input: AccountInput): Promise<AccountRecord> {
+  /**
+   * `passwordHash` (from {@link hashPassword}) is for flows that hash the password when it is typed and create the
+   * account later, such as registration after the email is verified; the plaintext is then never kept.
+   */
+  async create(app: AppRecord, input: AccountInput, prepared: { passwordHash?: string } = {}): Promise<AccountRecord> {
     const email = input.email ? normaliseEmail(input.email) : undefined;
     const now = new Date();
     const account: AccountRecord = {
@@ -43,7 +47,7 @@ export class AccountService {
       phone: input.phone,
       phoneVerified: input.phone_verified ?? false,
       name: input.name,
-      passwordHash: input.password ? await this.hasher.hash(input.password) : undefined,
+      passwordHash: input.password ? await this.hasher.hash(input.password) : prepared.passwordHash,
       status: input.status ?? 'active',
       optedOut: false,
       uniqueEmail: email && app.settings.accounts_per_email === 'one' ? email : undefined,
@@ -106,6 +110,11 @@ export class AccountService {
       if (err instanceof ConflictError) throw new ConflictError('An account with this email already exists in this app.');
       throw err;
     }
+  }
+
+  /** Hashes a password with the app's hasher (argon2id), for {@link create}'s `passwordHash`. */
+  hashPassword(password: string): Promise<string> {
+    return this.hasher.hash(password);
   }
 
   async setPassword(app: AppRecord, id: string, password: string): Promise<void> {
