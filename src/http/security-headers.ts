@@ -14,10 +14,15 @@ export function securityHeaders(publicUrl: URL) {
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
     if (hsts) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    // Baseline for pages the provider writes itself (form_post, the sign-out hand-off): it adds the hash of its one
+    // inline script to script-src, and those forms post to relying parties, so form-action stays open there.
+    ctx.set('Content-Security-Policy', PROVIDER_CSP);
     await next();
-    if (ctx.response.is('html') && !ctx.response.get('Content-Security-Policy')) setPageCsp(ctx);
+    if (ctx.response.is('html') && ctx.response.get('Content-Security-Policy') === PROVIDER_CSP) setPageCsp(ctx);
   };
 }
+
+const PROVIDER_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export function setPageCsp(ctx: Context, formTargets: string[] = []): void {
   const formAction = ["'self'", ...new Set(formTargets)].join(' ');

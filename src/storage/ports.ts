@@ -260,6 +260,15 @@ export interface EphemeralStore {
   ttl(key: string): Promise<number | undefined>;
 }
 
+/**
+ * Models whose records are tokens issued under a grant: `revokeByGrantId` removes exactly these. Other models may
+ * carry a `grantId` too (an Interaction does), but must survive a revocation: the provider revokes the old grant
+ * while the person is in the middle of an interaction (switching accounts), and that interaction must go on.
+ */
+export const GRANTABLE_OIDC_MODELS: ReadonlySet<string> = new Set([
+  'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest',
+]);
+
 /** oidc-provider's Adapter, created per app and model: `factory(appId)(modelName)`. */
 export type OidcAdapterFactory = (appId: string) => (model: string) => Adapter;
 

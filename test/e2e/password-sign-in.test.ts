@@ -85,4 +85,22 @@ describe('password sign-in with openid-client', () => {
     const tokens = await rp.finish(flow, page.url);
     expect(tokens.claims()!.sub).toBe(accountId);
   });
+
+  it('switches to another account with prompt=login in a signed-in browser', async () => {
+    const other = await server.admin.ok('POST', '/apps/portal/accounts', { email: 'grace@example.com', password: 'another good password' });
+    const browser = new Browser(server.url);
+    await signIn(rp, browser, 'ada@example.com', 'correct horse battery');
+    const flow = await rp.begin({ prompt: 'login' });
+    let page = await open(browser, flow);
+    page = await browser.submit(page, { identifier: 'grace@example.com', password: 'another good password' }, { action: '/login', stopAt: REDIRECT_URI });
+    // The provider ends the previous account's session first with an auto-submitting form.
+    if (!page.url.startsWith(REDIRECT_URI)) {
+      expect(page.html).toContain('logout');
+      // Its inline script may run: the provider adds the script's hash to our baseline policy.
+      expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self' 'sha256-[^']+'/);
+      page = await browser.submit(page, {}, { stopAt: REDIRECT_URI });
+    }
+    const tokens = await rp.finish(flow, page.url);
+    expect(tokens.claims()!.sub).toBe(other.id);
+  });
 });

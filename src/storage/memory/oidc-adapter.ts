@@ -1,5 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { ExpiringMap, copy } from './clock-map.js';
+import { GRANTABLE_OIDC_MODELS } from '../ports.js';
 
 /**
  * In-process reference implementation of oidc-provider's Adapter contract. Records are keyed
@@ -11,14 +12,14 @@ export class MemoryOidcStore {
   private readonly index = new ExpiringMap<string>();
   private readonly grants = new ExpiringMap<Set<string>>();
 
-  adapterFactory = (appId: string) => (model: string): Adapter => new MemoryOidcAdapter(this, `${appId}:${model}`, `${appId}`);
+  adapterFactory = (appId: string) => (model: string): Adapter => new MemoryOidcAdapter(this, `${appId}:${model}`, `${appId}`, GRANTABLE_OIDC_MODELS.has(model));
 
-  upsert(prefix: string, appPrefix: string, id: string, payload: AdapterPayload, expiresIn: number): void {
+  upsert(prefix: string, appPrefix: string, id: string, payload: AdapterPayload, expiresIn: number, grantable: boolean): void {
     const key = `${prefix}:${id}`;
     this.records.set(key, copy(payload), expiresIn);
     if (payload.uid) this.index.set(`${prefix}:uid:${payload.uid}`, key, expiresIn);
     if (payload.userCode) this.index.set(`${prefix}:userCode:${payload.userCode}`, key, expiresIn);
-    if (payload.grantId) {
+    if (payload.grantId && grantable) {
       const grantKey = `${appPrefix}:grant:${payload.grantId}`;
       const members = this.grants.get(grantKey) ?? new Set<string>();
       members.add(key);
@@ -61,10 +62,15 @@ export class MemoryOidcStore {
 }
 
 class MemoryOidcAdapter implements Adapter {
-  constructor(private readonly store: MemoryOidcStore, private readonly prefix: string, private readonly appPrefix: string) {}
+  constructor(
+    private readonly store: MemoryOidcStore,
+    private readonly prefix: string,
+    private readonly appPrefix: string,
+    private readonly grantable: boolean,
+  ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-    this.store.upsert(this.prefix, this.appPrefix, id, payload, expiresIn);
+    this.store.upsert(this.prefix, this.appPrefix, id, payload, expiresIn, this.grantable);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {

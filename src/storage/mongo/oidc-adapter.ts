@@ -10,7 +10,7 @@
 import mongoose from 'mongoose';
 import type { Model } from 'mongoose';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { OidcAdapterFactory } from '../ports.js';
+import { GRANTABLE_OIDC_MODELS, type OidcAdapterFactory } from '../ports.js';
 import type { OidcRecordDoc } from './models.js';
 import { mongoCall } from './errors.js';
 import { text } from './values.js';
@@ -65,7 +65,8 @@ class MongoOidcAdapter implements Adapter {
       payload: JSON.stringify(payload),
       ...lookupField('uid', payload.uid),
       ...lookupField('userCode', payload.userCode),
-      ...lookupField('grantId', payload.grantId),
+      // Only tokens are found by grant: revokeByGrantId must not delete an interaction in progress.
+      ...lookupField('grantId', GRANTABLE_OIDC_MODELS.has(this.modelName) ? payload.grantId : undefined),
       ...(expiresIn ? { expiresAt: new Date(Date.now() + expiresIn * 1000) } : {}),
     };
     await mongoCall(() => this.records.replaceOne({ _id: record._id }, record, { upsert: true }).exec());

@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { OidcAdapterFactory } from '../ports.js';
+import { GRANTABLE_OIDC_MODELS, type OidcAdapterFactory } from '../ports.js';
 import type { RedisClient } from './connection.js';
 import type { RedisStoreOptions } from './ephemeral-store.js';
 import { callRedis, execResults } from './errors.js';
@@ -94,7 +94,7 @@ export class RedisOidcStore {
    * One MULTI: replace the record (DEL + HSET, so a stale `consumed` never survives a re-save), set its TTL,
    * write the uid/userCode pointers with the same TTL, and add it to its grant's index.
    */
-  async upsert(keys: AdapterKeys, id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
+  async upsert(keys: AdapterKeys, id: string, payload: AdapterPayload, expiresIn: number | undefined, grantable: boolean): Promise<void> {
     const key = keys.record(id);
     const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
     const json = JSON.stringify(payload);
@@ -110,7 +110,8 @@ export class RedisOidcStore {
         if (ttl) multi.set(pointer, id, 'EX', ttl);
         else multi.set(pointer, id);
       }
-      if (payload.grantId) {
+      // Only tokens join the grant index: revokeByGrantId must not delete an interaction in progress.
+      if (payload.grantId && grantable) {
         const grantKey = keys.grant(payload.grantId);
         multi.sadd(grantKey, key);
         // NX sets the TTL of a new index, GT only ever lengthens it: it lives as long as its longest member.
@@ -174,13 +175,15 @@ class AdapterKeys {
 
 class RedisOidcAdapter implements Adapter {
   private readonly keys: AdapterKeys;
+  private readonly grantable: boolean;
 
   constructor(private readonly store: RedisOidcStore, app: string, model: string) {
     this.keys = new AdapterKeys(app, model);
+    this.grantable = GRANTABLE_OIDC_MODELS.has(model);
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    await this.store.upsert(this.keys, id, payload, expiresIn);
+    await this.store.upsert(this.keys, id, payload, expiresIn, this.grantable);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {

@@ -167,6 +167,17 @@ export function oidcAdapterContract(name: string, makeStore: () => Promise<OidcA
         }
       });
 
+      it('leaves records that are not tokens (an interaction in progress) when their grant is revoked', async () => {
+        const [app, grantId, interactionId, sessionId] = [appId(), id(), id(), id()];
+        await adapter(app, 'Interaction').upsert(interactionId, token({ grantId, uid: id() }), 600);
+        await adapter(app, 'Session').upsert(sessionId, token({ uid: id() }), 600);
+        await adapter(app, 'AccessToken').upsert(id(), token({ grantId }), 600);
+        await adapter(app, 'AccessToken').revokeByGrantId(grantId);
+        await adapter(app, 'Grant').revokeByGrantId(grantId);
+        expect(await adapter(app, 'Interaction').find(interactionId)).toMatchObject({ grantId });
+        expect(await adapter(app, 'Session').find(sessionId)).toBeDefined();
+      });
+
       it('only revokes within the app', async () => {
         const [appA, appB, grantId, tokenId] = [appId(), appId(), id(), id()];
         await adapter(appA, 'AccessToken').upsert(tokenId, token({ grantId }), 600);
