@@ -26,7 +26,7 @@ export interface ProviderDeps {
 
 /** Claims released by scope (OIDC Core §5.4). Tenant claims ride on `openid`: every ID token carries them. */
 export const CLAIMS_BY_SCOPE = {
-  openid: ['sub', 'tenant_id', 'tenant_slug', 'tenant_name', 'roles'],
+  openid: ['sub', 'amr', 'tenant_id', 'tenant_slug', 'tenant_name', 'roles'],
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],
   profile: ['name', 'locale', 'updated_at'],

@@ -36,7 +36,7 @@ describe('sign-in with a code by email or SMS', () => {
     expect(page.html).toContain('name="code"');
     const done = await enter(browser, page, await lastCode('client@example.com'));
     const tokens = await rp.finish(flow, done.url);
-    expect(tokens.claims()).toMatchObject({ sub: accountId, email: 'client@example.com', email_verified: true });
+    expect(tokens.claims()).toMatchObject({ sub: accountId, email: 'client@example.com', email_verified: true, amr: ['otp', 'email'] });
   });
 
   it('signs in with a texted code and marks the phone verified', async () => {

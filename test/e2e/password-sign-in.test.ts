@@ -34,6 +34,7 @@ describe('password sign-in with openid-client', () => {
     expect(claims.email).toBe('ada@example.com');
     expect(claims.name).toBe('Ada Lovelace');
     expect(claims.tenant_id).toBeUndefined();
+    expect(claims.amr).toEqual(['pwd']);
     const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, accountId);
     expect(info.email).toBe('ada@example.com');
     expect(tokens.refresh_token).toBeDefined();
