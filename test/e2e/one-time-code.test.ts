@@ -1,6 +1,7 @@
 import { Browser, type Page } from '../support/browser.js';
 import { open, REDIRECT_URI, setUpRp, type Rp } from '../support/rp.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { secretKeys } from '../../interactions/one-time-secret.js';
 
 let server: TestServer;
 let rp: Rp;
@@ -14,10 +15,18 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+/** The code in the newest message to `to` that has not been read yet (messages are written in the background). */
+const seen = new Set<string>();
 async function lastCode(to: string): Promise<string> {
-  const outbox = await server.admin.ok('GET', '/apps/court/outbox');
-  const message = outbox.filter((m: any) => m.to === to).at(-1);
-  return /\b(\d{6})\b/.exec(message.text)![1];
+  for (const deadline = Date.now() + 3000; ; await new Promise((r) => setTimeout(r, 25))) {
+    const outbox = await server.admin.ok('GET', '/apps/court/outbox');
+    const message = outbox.filter((m: any) => m.to === to && !seen.has(m.id)).at(-1);
+    if (message) {
+      outbox.forEach((m: any) => m.to === to && seen.add(m.id));
+      return /\b(\d{6})\b/.exec(message.text)![1];
+    }
+    if (Date.now() > deadline) throw new Error(`no new message to ${to}`);
+  }
 }
 
 async function requestCode(browser: Browser, identifier: string, channel = 'email'): Promise<{ page: Page; flow: Awaited<ReturnType<Rp['begin']>> }> {
@@ -80,5 +89,51 @@ describe('sign-in with a code by email or SMS', () => {
     const { page } = await requestCode(browser, 'client@example.com');
     const again = await browser.submit(page, {}, { action: '/code/send' });
     expect(again.html).toContain('Please wait 30 seconds');
+  });
+
+  /** The ephemeral-store keys of the code of the interaction `page` belongs to. */
+  async function codeKeys(page: Page) {
+    const app = (await server.portcullis.services.apps.find('court'))!;
+    const uid = /\/interaction\/([^/]+)/.exec(page.url)![1];
+    return secretKeys({ app, uid } as never, 'otp');
+  }
+
+  it('refuses an expired code', async () => {
+    await server.admin.ok('POST', '/apps/court/accounts', { email: 'late@example.com' });
+    const browser = new Browser(server.url);
+    const { page } = await requestCode(browser, 'late@example.com');
+    const code = await lastCode('late@example.com');
+    await server.stores.ephemeral.delete((await codeKeys(page)).code); // what the 10-minute TTL does
+    const after = await enter(browser, page, code);
+    expect(after.url.startsWith(REDIRECT_URI)).toBe(false);
+    expect(after.html).toContain('expired');
+  });
+
+  it('accepts only the newest code after a resend', async () => {
+    await server.admin.ok('POST', '/apps/court/accounts', { email: 'resend@example.com' });
+    const browser = new Browser(server.url);
+    let { page } = await requestCode(browser, 'resend@example.com');
+    const older = await lastCode('resend@example.com');
+    await server.stores.ephemeral.delete((await codeKeys(page)).resend); // 30 seconds later
+    page = await browser.submit(page, {}, { action: '/code/send' });
+    const newer = await lastCode('resend@example.com');
+    if (newer === older) return; // one chance in a million: the test proves nothing then
+    page = await enter(browser, page, older);
+    expect(page.html).toContain('That code is not right');
+    page = await enter(browser, page, newer);
+    expect(page.url.startsWith(REDIRECT_URI)).toBe(true);
+  });
+
+  it('caps sends at 5 per identifier per hour, for known and unknown identifiers alike', async () => {
+    for (const identifier of ['capped@example.com', 'client-capped@example.com']) {
+      if (identifier.startsWith('client')) await server.admin.ok('POST', '/apps/court/accounts', { email: identifier });
+      for (let i = 0; i < 5; i++) {
+        const { page } = await requestCode(new Browser(server.url), identifier);
+        expect(page.html).toContain('name="code"');
+      }
+      const { page } = await requestCode(new Browser(server.url), identifier);
+      expect(page.html).toContain('Too many codes were requested');
+      expect(page.html).not.toContain('name="code"');
+    }
   });
 });
