@@ -21,9 +21,13 @@ export type InteractionDeps = LoginDeps & CodeDeps & ResetDeps & RegistrationDep
 export function interactionRouter(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/apps/:slug/interaction/:uid' });
   const step = (handler: (step: Step) => Promise<void>) => async (ctx: Context) => handler(await loadStep(ctx, deps.pool));
-
-  router.get('/', step(async (s) => {
+  /** A GET page: shows the message the previous POST left (post/redirect/get), then renders. */
+  const page = (render: (step: Step) => void | Promise<void>) => step(async (s) => {
     s.flash = await takeFlash(s);
+    await render(s);
+  });
+
+  router.get('/', page(async (s) => {
     const pending = pendingOf(s);
     if (pending) return continueSignIn(s, deps, pending, 'render');
     const sessionAccount = s.interaction.session?.accountId;
@@ -37,34 +41,16 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }));
   router.post('/login', step((s) => passwordLogin(s, deps)));
   router.post('/code/send', step((s) => sendCode(s, deps)));
-  router.get('/code', step(async (s) => {
-    s.flash = await takeFlash(s);
-    renderCodePage(s);
-  }));
+  router.get('/code', page((s) => renderCodePage(s)));
   router.post('/code', step((s) => verifyCode(s, deps)));
   router.post('/link/send', step((s) => sendLink(s, deps)));
-  router.get('/link', step(async (s) => {
-    s.flash = await takeFlash(s);
-    renderLinkSentPage(s);
-  }));
-  router.get('/forgot', step(async (s) => {
-    s.flash = await takeFlash(s);
-    renderForgot(s);
-  }));
+  router.get('/link', page((s) => renderLinkSentPage(s)));
+  router.get('/forgot', page((s) => renderForgot(s)));
   router.post('/forgot', step((s) => requestReset(s, deps)));
-  router.get('/forgot/sent', step(async (s) => {
-    s.flash = await takeFlash(s);
-    renderForgotSent(s);
-  }));
-  router.get('/register', step(async (s) => {
-    s.flash = await takeFlash(s);
-    renderRegister(s);
-  }));
+  router.get('/forgot/sent', page((s) => renderForgotSent(s)));
+  router.get('/register', page((s) => renderRegister(s)));
   router.post('/register', step((s) => register(s, deps)));
-  router.get('/register/verify', step(async (s) => {
-    s.flash = await takeFlash(s);
-    return renderVerify(s, deps);
-  }));
+  router.get('/register/verify', page((s) => renderVerify(s, deps)));
   router.post('/register/verify', step((s) => verifyRegistration(s, deps)));
   router.post('/select', step((s) => select(s, deps)));
   router.post('/consent', step((s) => consent(s, deps)));

@@ -1,5 +1,6 @@
 import { Browser, type Page } from '../support/browser.js';
 import { open, REDIRECT_URI, setUpRp, type Rp } from '../support/rp.js';
+import { codeIn, lastMessage } from '../support/outbox.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { secretKeys } from '../../interactions/one-time-secret.js';
 
@@ -15,18 +16,12 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** The code in the newest message to `to` that has not been read yet (messages are written in the background). */
+/** The code in the newest message to `to` not read yet (a resend must bring a new message). */
 const seen = new Set<string>();
 async function lastCode(to: string): Promise<string> {
-  for (const deadline = Date.now() + 3000; ; await new Promise((r) => setTimeout(r, 25))) {
-    const outbox = await server.admin.ok('GET', '/apps/court/outbox');
-    const message = outbox.filter((m: any) => m.to === to && !seen.has(m.id)).at(-1);
-    if (message) {
-      outbox.forEach((m: any) => m.to === to && seen.add(m.id));
-      return /\b(\d{6})\b/.exec(message.text)![1];
-    }
-    if (Date.now() > deadline) throw new Error(`no new message to ${to}`);
-  }
+  const message = await lastMessage(server, 'court', to, (m) => !seen.has(m.id));
+  seen.add(message.id);
+  return codeIn(message);
 }
 
 async function requestCode(browser: Browser, identifier: string, channel = 'email'): Promise<{ page: Page; flow: Awaited<ReturnType<Rp['begin']>> }> {

@@ -1,5 +1,6 @@
 import { Browser, type Page } from '../support/browser.js';
 import { open, REDIRECT_URI, setUpRp, type Rp } from '../support/rp.js';
+import * as outbox from '../support/outbox.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'a long enough passphrase';
@@ -19,21 +20,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function messagesTo(slug: string, to: string): Promise<any[]> {
-  return (await server.admin.ok('GET', `/apps/${slug}/outbox`)).filter((m: any) => m.to === to);
-}
-
-/** The newest message to `to`. Messages are sent without waiting (no enumeration), so this polls briefly. */
-async function lastMessage(slug: string, to: string): Promise<any> {
-  const deadline = Date.now() + 3000;
-  let message = (await messagesTo(slug, to)).at(-1);
-  while (!message && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    message = (await messagesTo(slug, to)).at(-1);
-  }
-  if (!message) throw new Error(`no message to ${to}`);
-  return message;
-}
+const messagesTo = (slug: string, to: string) => outbox.messagesTo(server, slug, to);
+const lastMessage = (slug: string, to: string) => outbox.lastMessage(server, slug, to);
 
 async function codeFor(slug: string, to: string): Promise<string> {
   return /\b(\d{6})\b/.exec((await lastMessage(slug, to)).text)![1];

@@ -1,0 +1,23 @@
+/** Reading messages the way an operator would: through the Admin API outbox (simulate mode). */
+import type { TestServer } from './server.js';
+
+export async function messagesTo(server: TestServer, slug: string, to: string): Promise<any[]> {
+  return (await server.admin.ok('GET', `/apps/${slug}/outbox`)).filter((m: any) => m.to === to);
+}
+
+/**
+ * The newest message to `to` that `matches`. Messages are written without making the person wait (no enumeration by
+ * timing), so this polls briefly.
+ */
+export async function lastMessage(server: TestServer, slug: string, to: string, matches: (m: any) => boolean = () => true): Promise<any> {
+  for (const deadline = Date.now() + 3000; ; await new Promise((r) => setTimeout(r, 20))) {
+    const message = (await messagesTo(server, slug, to)).filter(matches).at(-1);
+    if (message) return message;
+    if (Date.now() > deadline) throw new Error(`no message to ${to}`);
+  }
+}
+
+/** The 6-digit code in a message's text. */
+export function codeIn(message: { text: string }): string {
+  return /\b(\d{6})\b/.exec(message.text)![1];
+}
