@@ -45,7 +45,7 @@ export const messageCatalogue: Readonly<Record<MessageKind, MessageSpec>> = {
   /** One-time 6-digit sign-in code (email or SMS). */
   sign_in_code: { channels: ['email', 'sms'], requires: ['code'], links: [], validMinutes: 10 },
   /** Single-use sign-in link. */
-  magic_link: { channels: ['email'], requires: ['link'], links: ['link'], validMinutes: 15 },
+  magic_link: { channels: ['email'], requires: ['link'], links: ['link'], validMinutes: 10 },
   /** Code that proves ownership of the email during registration. */
   verify_email: { channels: ['email'], requires: ['code'], links: [], validMinutes: 15 },
   /**
