@@ -18,7 +18,6 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Logger } from '../src/log.js';
 import type { AccountRecord, AppRecord } from '../src/storage/ports.js';
-import type { AccountSessions } from '../src/accounts/account-sessions.js';
 import { PASSWORD_MAX, PASSWORD_MIN, passwordProblem } from '../src/accounts/password.js';
 import { randomId, sha256 } from '../src/crypto/random.js';
 import { readForm } from '../src/http/body.js';
@@ -36,7 +35,6 @@ export interface ResetDeps extends CodeDeps {
   pool: ProviderPool;
   /** PUBLIC_URL: the only source of the links' origin. */
   publicUrl: URL;
-  sessions: AccountSessions;
   log: Pick<Logger, 'error'>;
 }
 
@@ -214,7 +212,7 @@ export function resetRouter(deps: ResetDeps): Router {
     await deps.ephemeral.set(resetAtKey(app, account.id), Date.now(), RESET_TTL_SECONDS);
     // Opening the link proves control of the address (OIDC Core §5.1 email_verified).
     if (!account.emailVerified) await deps.accounts.markVerified(app, account.id, 'email');
-    const revoked = await deps.sessions.revokeAll(provider, app.id, account.id);
+    await deps.accounts.endAllSignIns(app, account.id);
     if (account.email) {
       // A locked-out person can sign in with the new password at once.
       await deps.limiter.reset(app.id, LIMITS.passwordPerIdentifier, account.email);
@@ -223,7 +221,7 @@ export function resetRouter(deps: ResetDeps): Router {
     await deps.audit.record(app, 'password.reset', {
       accountId: account.id,
       ip: ctx.state.ip,
-      detail: { grants_revoked: revoked.grants, sessions_ended: revoked.sessions },
+      detail: { sessions_ended: true },
     });
     ctx.status = 303;
     ctx.redirect(`/apps/${app.slug}/reset/done${stored.clientId ? `?client_id=${encodeURIComponent(stored.clientId)}` : ''}`);

@@ -7,7 +7,6 @@
 import type { AccountService } from '../src/accounts/account-service.js';
 import type { TenantService } from '../src/tenants/tenant-service.js';
 import type { AuditLog } from '../src/audit/audit-log.js';
-import type { AccountSessions } from '../src/accounts/account-sessions.js';
 import { setGrantTenant } from '../src/provider/tenant-grant.js';
 import { finish, pendingOf, redirectTo, renderStep, saveState, type Pending, type Step } from './context.js';
 
@@ -15,8 +14,6 @@ export interface SequenceDeps {
   accounts: AccountService;
   tenants: TenantService;
   audit: AuditLog;
-  /** Index of each account's grants and sessions, so a password reset can revoke them (ASVS V3.3.3). */
-  sessions: AccountSessions;
 }
 
 /** True when the authorization request asked for the account/tenant chooser (`prompt=select_account`). */
@@ -119,8 +116,6 @@ async function complete(step: Step, deps: SequenceDeps, pending: Required<Pendin
   for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
   setGrantTenant(grant, pending.tenantId ?? undefined);
   const grantId = await grant.save();
-  // Recorded on every sign-in (not only for new grants): saving the grant again extends its life.
-  await deps.sessions.record(step.app.id, accountId, { grantId });
 
   const result: Record<string, unknown> = { consent: { grantId }, select_account: {} };
   if (pending.fresh || sessionAccount !== accountId) {

@@ -14,7 +14,6 @@ import { SecretBox } from './crypto/secret-box.js';
 import { randomBytes } from 'node:crypto';
 import { PasswordHasher } from './accounts/password.js';
 import { AccountService } from './accounts/account-service.js';
-import { AccountSessions } from './accounts/account-sessions.js';
 import { AppService } from './apps/app-service.js';
 import { ClientService } from './clients/client-service.js';
 import { TenantService } from './tenants/tenant-service.js';
@@ -52,8 +51,6 @@ export interface Services {
   limiter: RateLimiter;
   hasher: PasswordHasher;
   messenger: Messenger;
-  /** Grants and sessions of each account, revoked by a password reset. */
-  sessions: AccountSessions;
 }
 
 export interface BuildOptions {
@@ -81,8 +78,6 @@ export function buildServices(config: Config, stores: Stores, log: Logger): Serv
     limiter: new RateLimiter(stores.ephemeral, config.RATE_LIMIT_ENABLED),
     hasher,
     messenger: createMessenger(config, stores.outbox, log.child({ component: 'messaging' })),
-    // Index entries must outlive what they point at: grants (refresh token TTL) and sessions (app setting, ≤ 30 days).
-    sessions: new AccountSessions(stores.ephemeral, Math.max(config.REFRESH_TOKEN_TTL_SECONDS, config.SESSION_TTL_SECONDS, 30 * 24 * 3600)),
   };
 }
 
@@ -102,10 +97,6 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
         accounts: services.accounts,
         tenants: services.tenants,
         onServerError: (a, err) => log.error({ err, app: a.slug }, 'provider error'),
-      }).then((provider) => {
-        // Index each account's sessions as they are signed in to, for password resets (account-sessions.ts).
-        services.sessions.watch(provider, app.id, (err) => log.error({ err, app: app.slug }, 'could not record a session'));
-        return provider;
       }),
   });
   services.apps.onChange = (app) => pool.invalidate(app.slug);
@@ -167,7 +158,6 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     ipPerHour: config.RATE_LIMIT_IP_PER_HOUR,
     messenger: services.messenger,
     ephemeral: stores.ephemeral,
-    sessions: services.sessions,
     publicUrl: config.publicUrl,
     log,
   });
@@ -176,13 +166,12 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   koa.use(linkRouter({
     pool, invitations, accounts: services.accounts, tenants: services.tenants, audit: services.audit, limiter: services.limiter,
     ipPerHour: config.RATE_LIMIT_IP_PER_HOUR, messenger: services.messenger, ephemeral: stores.ephemeral,
-    sessions: services.sessions,
   }).routes());
   // Password reset links: /apps/{slug}/reset/{token}, opened on any device.
   koa.use(resetRouter({
     pool, accounts: services.accounts, tenants: services.tenants, audit: services.audit, limiter: services.limiter,
     ipPerHour: config.RATE_LIMIT_IP_PER_HOUR, messenger: services.messenger, ephemeral: stores.ephemeral,
-    sessions: services.sessions, publicUrl: config.publicUrl, log,
+    publicUrl: config.publicUrl, log,
   }).routes());
   koa.use(providerMount(pool, stores.available));
 

@@ -144,6 +144,17 @@ export class AccountService {
     return matches;
   }
 
+  /**
+   * Ends every session and token of the account that exists now (OWASP ASVS V3.3.3, after a password reset): the
+   * provider refuses anything from a sign-in before `signInsValidFrom`. The provider counts time in whole seconds,
+   * so the mark is the next second, and this waits for it: a sign-in made after this returns is always valid.
+   */
+  async endAllSignIns(app: AppRecord, id: string): Promise<void> {
+    const validFrom = Math.floor(Date.now() / 1000) + 1;
+    await this.accounts.update(app.id, id, { signInsValidFrom: new Date(validFrom * 1000) });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, validFrom * 1000 - Date.now())));
+  }
+
   /** A code or link sent to the address reached the person: the address is verified. */
   async markVerified(app: AppRecord, id: string, channel: 'email' | 'sms'): Promise<void> {
     await this.accounts.update(app.id, id, channel === 'email' ? { emailVerified: true } : { phoneVerified: true });

@@ -53,7 +53,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
     conformIdTokenClaims: false,
     extraParams: ['tenant'],
     extraClientMetadata: { properties: ['urn:portcullis:first_party', 'urn:portcullis:require_pkce'] },
-    findAccount: (ctx, sub) => findAccount(app, deps, ctx as KoaContextWithOIDC, sub),
+    findAccount: (ctx, sub, token) => findAccount(app, deps, ctx as KoaContextWithOIDC, sub, token),
     interactions: {
       url: (_ctx, interaction) => `${basePath}/interaction/${interaction.uid}`,
       policy: interactionPolicyFor(app, deps),
@@ -142,9 +142,22 @@ function clientLookupAdapter(app: AppRecord, deps: ProviderDeps): Adapter {
   };
 }
 
-async function findAccount(app: AppRecord, deps: ProviderDeps, ctx: KoaContextWithOIDC, sub: string) {
+/** When the sign-in behind this request happened (seconds): the token's, else the browser session's. */
+function signInTime(ctx: KoaContextWithOIDC, token: unknown): number | undefined {
+  const t = token as { authTime?: number; iat?: number } | undefined;
+  return t?.authTime ?? t?.iat ?? ctx.oidc?.session?.loginTs;
+}
+
+/**
+ * The account behind a session or token, or undefined when it may no longer be used: deleted, not active, or
+ * signed in before its password was reset (then refresh gives invalid_grant, userinfo invalid_token, and the
+ * browser is asked to sign in again).
+ */
+async function findAccount(app: AppRecord, deps: ProviderDeps, ctx: KoaContextWithOIDC, sub: string, token?: unknown) {
   const account = await deps.accounts.find(app, sub);
   if (!account || account.status !== 'active') return undefined;
+  const signedIn = signInTime(ctx, token);
+  if (account.signInsValidFrom && (signedIn === undefined || signedIn * 1000 < account.signInsValidFrom.getTime())) return undefined;
   return {
     accountId: sub,
     claims: async () => ({ ...standardClaims(account), ...(await tenantClaims(app, deps, ctx, sub)) }),
@@ -183,9 +196,16 @@ async function tenantClaims(app: AppRecord, deps: ProviderDeps, ctx: KoaContextW
 function interactionPolicyFor(app: AppRecord, deps: ProviderDeps) {
   const { Prompt, Check, base } = interactionPolicy;
   const policy = base();
+  // A session whose account can no longer be used (deactivated, deleted, password reset since) must sign in again;
+  // with prompt=none the client gets login_required.
+  policy.get('login')!.checks.add(
+    new Check('account_unavailable', 'the signed-in account can no longer be used', 'login_required', (ctx) =>
+      ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
+    0,
+  );
   policy.add(new Prompt({ name: 'select_account', requestable: true }), 1);
   policy.get('consent')!.checks.add(
-    new Check('tenant_selection_required', 'the tenant for this sign-in must be chosen', async (ctx) => {
+    new Check('tenant_selection_required', 'the tenant for this sign-in must be chosen', 'interaction_required', async (ctx) => {
       const { oidc } = ctx;
       const accountId = oidc.session?.accountId;
       // Our interaction just chose the tenant for this grant: never ask twice in one flow.

@@ -92,6 +92,11 @@ export interface AccountRecord {
   updatedAt: Date;
   lastLoginAt?: Date;
   loginCount: number;
+  /**
+   * Sessions and tokens from sign-ins before this moment are no longer honoured (set when the password is reset).
+   * Checked wherever the provider loads the account, so nothing has to be found and deleted one by one.
+   */
+  signInsValidFrom?: Date;
 }
 
 export interface TenantRecord {

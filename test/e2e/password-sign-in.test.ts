@@ -104,4 +104,16 @@ describe('password sign-in with openid-client', () => {
     const tokens = await rp.finish(flow, page.url);
     expect(tokens.claims()!.sub).toBe(other.id);
   });
+
+  it('ends a deactivated account\'s session and tokens at once', async () => {
+    const gone = await server.admin.ok('POST', '/apps/portal/accounts', { email: 'leaving@example.com', password: 'leaving password' });
+    const browser = new Browser(server.url);
+    const { tokens } = await signIn(rp, browser, 'leaving@example.com', 'leaving password');
+    await server.admin.ok('PATCH', `/apps/portal/accounts/${gone.id}`, { status: 'deactivated' });
+    const page = await open(browser, await rp.begin({ prompt: 'none' }));
+    expect(new URL(page.url).searchParams.get('error')).toBe('login_required');
+    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    const form = await open(browser, await rp.begin());
+    expect(form.html).toContain('name="password"');
+  });
 });

@@ -144,6 +144,7 @@ function accountSchema() {
     updatedAt: Date,
     lastLoginAt: Date,
     loginCount: Number,
+    signInsValidFrom: Date,
   }, options('accounts', DURABLE));
   schema.index({ appId: 1, id: 1 }, { unique: true });
   // Partial, not sparse: a sparse compound index still indexes documents that only have `appId`. `$gt: ''` covers
