@@ -21,3 +21,17 @@ export async function lastMessage(server: TestServer, slug: string, to: string, 
 export function codeIn(message: { text: string }): string {
   return /\b(\d{6})\b/.exec(message.text)![1];
 }
+
+/**
+ * Enters a wrong code five times, then the right one, and returns the page after the right one: a code is dead
+ * after 5 wrong tries (the caller checks that page says so).
+ */
+export async function exhaustCode<P extends { html: string }>(enter: (page: P, code: string) => Promise<P>, first: P, code: string): Promise<P> {
+  const wrong = code === '000000' ? '111111' : '000000';
+  let page = first;
+  for (let i = 0; i < 5; i++) {
+    page = await enter(page, wrong);
+    if (!page.html.includes('That code is not right')) throw new Error('a wrong code was not refused');
+  }
+  return enter(page, code);
+}

@@ -3,10 +3,7 @@
  * deployments that have MongoDB but no Redis. `storage/select.ts` decides which parts to use.
  */
 import type { Connection } from 'mongoose';
-import type {
-  AccountRepository, AppKeysRepository, AppRepository, AuditRepository, ClientRepository, HealthReport,
-  InvitationRepository, OidcAdapterFactory, OutboxRepository, TenantRepository,
-} from '../ports.js';
+import type { HealthReport, OidcAdapterFactory, Stores } from '../ports.js';
 import { isMongoConnected, pingMongo } from './connection.js';
 import { MongoEphemeralStore } from './ephemeral-store.js';
 import { defineModels, type MongoModels } from './models.js';
@@ -32,15 +29,8 @@ export interface CreateMongoStoresOptions {
   ownsConnection?: boolean;
 }
 
-export interface MongoStores {
-  apps: AppRepository;
-  appKeys: AppKeysRepository;
-  clients: ClientRepository;
-  accounts: AccountRepository;
-  tenants: TenantRepository;
-  invitations: InvitationRepository;
-  outbox: OutboxRepository;
-  audit: AuditRepository;
+export interface MongoStores
+  extends Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'outbox' | 'audit'> {
   /** Used only when no Redis is configured. */
   ephemeral: MongoEphemeralStore;
   /** Used only when no Redis is configured; `oidcAdapter` is its `adapterFactory`. */
