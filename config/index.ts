@@ -39,6 +39,14 @@ export const settingsSchema = z.object({
   ID_TOKEN_TTL_SECONDS: duration(3600),
   REFRESH_TOKEN_TTL_SECONDS: duration(14 * 24 * 3600),
   INTERACTION_TTL_SECONDS: duration(3600),
+  /** Sign-in lifetimes (see {@link Lifetimes}); the messages state the same values. */
+  SIGN_IN_CODE_TTL_SECONDS: duration(10 * 60),
+  RESEND_AFTER_SECONDS: duration(30),
+  MAGIC_LINK_TTL_SECONDS: duration(10 * 60),
+  REGISTRATION_CODE_TTL_SECONDS: duration(15 * 60),
+  PASSWORD_RESET_TTL_SECONDS: duration(30 * 60),
+  HANDOFF_TTL_SECONDS: duration(10 * 60),
+  INVITATION_TTL_SECONDS: duration(7 * 24 * 3600),
   SEED_DEMO: bool(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_ENABLED: bool(true),
@@ -58,8 +66,41 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
+/**
+ * How long each short-lived sign-in secret works, in seconds: the one home of these numbers. Sign-in methods enforce
+ * them and the message catalogue states them ("valid for 10 minutes"), so the two can never disagree.
+ */
+export interface Lifetimes {
+  /** A one-time code sent by email or SMS (NIST SP 800-63B §5.1.3.2: short-lived out-of-band secrets). */
+  signInCode: number;
+  /** The wait before another code or link may be sent to the same identifier. */
+  resendAfter: number;
+  magicLink: number;
+  /** The code that confirms the email address of a registration. */
+  registrationCode: number;
+  passwordReset: number;
+  /** The browser cookie that carries a proven sign-in (invitation, link on another device) to the next interaction. */
+  handoff: number;
+  invitation: number;
+}
+
+export const DEFAULT_LIFETIMES: Lifetimes = lifetimesOf(settingsSchema.parse({}));
+
+function lifetimesOf(s: Settings): Lifetimes {
+  return {
+    signInCode: s.SIGN_IN_CODE_TTL_SECONDS,
+    resendAfter: s.RESEND_AFTER_SECONDS,
+    magicLink: s.MAGIC_LINK_TTL_SECONDS,
+    registrationCode: s.REGISTRATION_CODE_TTL_SECONDS,
+    passwordReset: s.PASSWORD_RESET_TTL_SECONDS,
+    handoff: s.HANDOFF_TTL_SECONDS,
+    invitation: s.INVITATION_TTL_SECONDS,
+  };
+}
+
 export interface Config extends Settings {
   publicUrl: URL;
+  lifetimes: Lifetimes;
   /** Store chosen from MONGODB_URI / REDIS_URL: what holds durable and short-lived state. */
   storage: { durable: 'memory' | 'mongo'; ephemeral: 'memory' | 'redis' | 'mongo' };
 }
@@ -92,7 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const durable = s.MONGODB_URI ? 'mongo' : 'memory';
   const ephemeral = s.REDIS_URL ? 'redis' : s.MONGODB_URI ? 'mongo' : 'memory';
-  return { ...s, publicUrl, storage: { durable, ephemeral } };
+  return { ...s, publicUrl, lifetimes: lifetimesOf(s), storage: { durable, ephemeral } };
 }
 
 /** Decodes a 32-byte key given as base64, base64url or hex. */

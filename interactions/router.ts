@@ -1,59 +1,40 @@
 /**
- * Routes of the interaction pages the provider sends people to (`/apps/{slug}/interaction/{uid}`). GET shows the
- * page the sign-in needs next; each POST is one form and answers 303 (post/redirect/get).
+ * Every page below `/apps/{slug}` that Portcullis serves itself, in one router: the sign-in attempt's pages
+ * (`/interaction/{uid}/…`, where the provider sends people), the pages emailed links open, and the page a hand-off
+ * shows when there is no relying party to land on. Everything else below `/apps/{slug}` is the app's provider.
+ * Each flow's routes are in its own module; each route is an ordered list of small steps ending in one call into
+ * the sign-in core (`src/sign-in/`).
  */
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { InvitationService } from '../src/invitations/invitation-service.js';
 import type { ProviderPool } from '../src/provider/provider-pool.js';
-import { loadStep, pendingOf, takeFlash, type Step } from './context.js';
-import { continueSignIn } from './sign-in-sequence.js';
-import { passwordLogin, renderLogin, type LoginDeps } from './login.js';
-import { select } from './select.js';
-import { abort, consent } from './consent.js';
-import { renderCodePage, sendCode, verifyCode, type CodeDeps } from './one-time-code.js';
-import { renderLinkSentPage, sendLink } from './magic-link.js';
-import { signInWithHandoff } from './login-handoff.js';
-import { renderForgot, renderForgotSent, requestReset, type ResetDeps } from './password-reset.js';
-import { register, renderRegister, renderVerify, verifyRegistration, type RegistrationDeps } from './registration.js';
+import type { SignInDeps } from '../src/sign-in/deps.js';
+import { page } from '../src/sign-in/attempt.js';
+import { loadAttempt } from './attempt-web.js';
+import { loadVisit, runVisit } from './link-page-web.js';
+import { loginRoutes } from './login.js';
+import { oneTimeCodeRoutes } from './one-time-code.js';
+import { magicLinkRoutes } from './magic-link.js';
+import { registrationRoutes } from './registration.js';
+import { passwordResetRoutes } from './password-reset.js';
+import { invitationRoutes } from './invitation.js';
+import { chooseRoutes } from './choose.js';
 
-export type InteractionDeps = LoginDeps & CodeDeps & ResetDeps & RegistrationDeps & { pool: ProviderPool };
+export interface AppPagesDeps extends SignInDeps {
+  pool: ProviderPool;
+  invitations: InvitationService;
+}
 
-export function interactionRouter(deps: InteractionDeps): Router {
-  const router = new Router({ prefix: '/apps/:slug/interaction/:uid' });
-  const step = (handler: (step: Step) => Promise<void>) => async (ctx: Context) => handler(await loadStep(ctx, deps.pool));
-  /** A GET page: shows the message the previous POST left (post/redirect/get), then renders. */
-  const page = (render: (step: Step) => void | Promise<void>) => step(async (s) => {
-    s.flash = await takeFlash(s);
-    await render(s);
-  });
-
-  router.get('/', page(async (s) => {
-    const pending = pendingOf(s);
-    if (pending) return continueSignIn(s, deps, pending, 'render');
-    const sessionAccount = s.interaction.session?.accountId;
-    // Signed in already: the provider asks again only for tenant choice, account choice or consent.
-    if (s.interaction.prompt.name !== 'login' && sessionAccount) {
-      return continueSignIn(s, deps, { accountIds: [sessionAccount], amr: [], fresh: false }, 'render');
-    }
-    // Just accepted an invitation or confirmed a sign-in link in this browser: no password asked (login-handoff.ts).
-    if (s.interaction.prompt.name === 'login' && (await signInWithHandoff(s, deps))) return;
-    return renderLogin(s);
-  }));
-  router.post('/login', step((s) => passwordLogin(s, deps)));
-  router.post('/code/send', step((s) => sendCode(s, deps)));
-  router.get('/code', page((s) => renderCodePage(s)));
-  router.post('/code', step((s) => verifyCode(s, deps)));
-  router.post('/link/send', step((s) => sendLink(s, deps)));
-  router.get('/link', page((s) => renderLinkSentPage(s)));
-  router.get('/forgot', page((s) => renderForgot(s)));
-  router.post('/forgot', step((s) => requestReset(s, deps)));
-  router.get('/forgot/sent', page((s) => renderForgotSent(s)));
-  router.get('/register', page((s) => renderRegister(s)));
-  router.post('/register', step((s) => register(s, deps)));
-  router.get('/register/verify', page((s) => renderVerify(s, deps)));
-  router.post('/register/verify', step((s) => verifyRegistration(s, deps)));
-  router.post('/select', step((s) => select(s, deps)));
-  router.post('/consent', step((s) => consent(s, deps)));
-  router.post('/abort', step((s) => abort(s)));
+export function appPagesRouter(deps: AppPagesDeps): Router {
+  const router = new Router({ prefix: '/apps/:slug' });
+  const attempt = loadAttempt(deps.pool);
+  loginRoutes(router, attempt, deps);
+  oneTimeCodeRoutes(router, attempt, deps);
+  magicLinkRoutes(router, attempt, deps.pool, deps);
+  registrationRoutes(router, attempt, deps);
+  passwordResetRoutes(router, attempt, deps.pool, deps);
+  chooseRoutes(router, attempt, deps);
+  invitationRoutes(router, deps.pool, deps);
+  router.get('/signed-in', loadVisit(deps.pool), runVisit(() => page('signed-in', { title: 'You are all set', validMinutes: deps.lifetimes.handoff / 60 })));
   return router;
 }

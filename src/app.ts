@@ -18,7 +18,7 @@ import { AppService } from './apps/app-service.js';
 import { ClientService } from './clients/client-service.js';
 import { TenantService } from './tenants/tenant-service.js';
 import { AuditLog } from './audit/audit-log.js';
-import { RateLimiter } from './http/rate-limit.js';
+import { RateLimiter } from './limits/rate-limiter.js';
 import { errorHandler } from './http/error-handler.js';
 import { securityHeaders } from './http/security-headers.js';
 import { clientIp } from './http/client-ip.js';
@@ -28,12 +28,14 @@ import { buildProvider } from './provider/provider-factory.js';
 import { ProviderPool } from './provider/provider-pool.js';
 import { canonicalHost, providerMount } from './provider/provider-mount.js';
 import { adminRouter } from './admin/router.js';
-import { interactionRouter } from '../interactions/router.js';
-import { resetRouter } from '../interactions/password-reset.js';
-import { createMessenger, devMailboxRouter, registerOutboxRoutes, type Messenger } from './messaging/index.js';
+import { appPagesRouter } from '../interactions/router.js';
+import { createMessenger } from './messaging/index.js';
+import type { Messenger } from './messaging/messenger.js';
+import { devMailboxRouter } from './messaging/dev-mailbox.js';
+import { registerOutboxRoutes } from './messaging/outbox-routes.js';
 import { InvitationService } from './invitations/invitation-service.js';
 import { registerInvitationRoutes } from './invitations/invitation-routes.js';
-import { linkRouter } from '../interactions/link-router.js';
+import type { SignInDeps } from './sign-in/deps.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -51,6 +53,7 @@ export interface Services {
   limiter: RateLimiter;
   hasher: PasswordHasher;
   messenger: Messenger;
+  invitations: InvitationService;
 }
 
 export interface BuildOptions {
@@ -61,28 +64,19 @@ export interface BuildOptions {
   adminKey: string;
 }
 
-export function buildServices(config: Config, stores: Stores, log: Logger): Services {
+/**
+ * Every service, each given only what it declares. The provider pool is built here too: providers need the account,
+ * tenant and client services, and the app service tells the pool when an app changed.
+ */
+export function buildServices(config: Config, stores: Stores, log: Logger): { services: Services; pool: ProviderPool } {
   // Without SECRETS_KEY a per-process key is only acceptable for the embedded store, whose data dies with the process.
   const secretKey = config.SECRETS_KEY ? decodeKey(config.SECRETS_KEY)! : randomBytes(32);
   const hasher = new PasswordHasher();
-  return {
-    apps: new AppService(stores, {
-      sessionTtlSeconds: config.SESSION_TTL_SECONDS,
-      // Deliver only when a transport is configured: otherwise every message would fail.
-      messagingMode: config.MESSAGING_MODE ?? (!stores.embedded && (config.SMTP_URL || config.SMS_HTTP_URL) ? 'deliver' : 'simulate'),
-    }),
-    clients: new ClientService(stores.clients, new SecretBox(secretKey)),
-    accounts: new AccountService(stores.accounts, stores.tenants, hasher),
-    tenants: new TenantService(stores.tenants, stores.accounts),
-    audit: new AuditLog(stores.audit, log),
-    limiter: new RateLimiter(stores.ephemeral, config.RATE_LIMIT_ENABLED),
-    hasher,
-    messenger: createMessenger(config, stores.outbox, log.child({ component: 'messaging' })),
-  };
-}
-
-export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portcullis {
-  const services = buildServices(config, stores, log);
+  const clients = new ClientService(stores.clients, new SecretBox(secretKey));
+  const accounts = new AccountService(stores.accounts, stores.tenants, hasher);
+  const tenants = new TenantService(stores.tenants, stores.accounts);
+  const audit = new AuditLog(stores.audit, log);
+  const messenger = createMessenger(config, stores.outbox, log.child({ component: 'messaging' }));
   const pool = new ProviderPool({
     apps: stores.apps,
     appKeys: stores.appKeys,
@@ -90,16 +84,29 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     versionCheckMs: config.APP_VERSION_CHECK_MS,
     build: (app, keys) =>
       buildProvider(app, keys, {
-        config,
-        oidcAdapter: stores.oidcAdapter,
-        clientRepository: stores.clients,
-        clients: services.clients,
-        accounts: services.accounts,
-        tenants: services.tenants,
+        config, oidcAdapter: stores.oidcAdapter, clientRepository: stores.clients, clients, accounts, tenants,
         onServerError: (a, err) => log.error({ err, app: a.slug }, 'provider error'),
       }),
   });
-  services.apps.onChange = (app) => pool.invalidate(app.slug);
+  const apps = new AppService(stores, {
+    sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+    // Deliver only when a transport is configured: otherwise every message would fail.
+    messagingMode: config.MESSAGING_MODE ?? (!stores.embedded && (config.SMTP_URL || config.SMS_HTTP_URL) ? 'deliver' : 'simulate'),
+  }, (app) => pool.invalidate(app.slug));
+  const invitations = new InvitationService({
+    invitations: stores.invitations, accounts, tenants, clients, messenger, audit, ephemeral: stores.ephemeral, config,
+  });
+  const limiter = new RateLimiter(stores.ephemeral, config.RATE_LIMIT_ENABLED);
+  return { services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations }, pool };
+}
+
+export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portcullis {
+  const { services, pool } = buildServices(config, stores, log);
+  const signIn: SignInDeps = {
+    accounts: services.accounts, tenants: services.tenants, audit: services.audit, limiter: services.limiter,
+    messenger: services.messenger, ephemeral: stores.ephemeral, lifetimes: config.lifetimes,
+    ipPerHour: config.RATE_LIMIT_IP_PER_HOUR, publicUrl: config.publicUrl, log,
+  };
 
   const koa = new Koa();
   koa.proxy = true; // protocol comes from X-Forwarded-Proto, which canonicalHost sets from PUBLIC_URL
@@ -128,15 +135,11 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   });
   koa.use(health.routes());
 
-  const invitations = new InvitationService({
-    invitations: stores.invitations, accounts: services.accounts, tenants: services.tenants, clients: services.clients,
-    messenger: services.messenger, audit: services.audit, ephemeral: stores.ephemeral, config,
-  });
   const admin = adminRouter({
     services, stores, config, adminKey, pool,
     extend: (registry, helpers) => {
       registerOutboxRoutes(registry, helpers, stores.outbox);
-      registerInvitationRoutes(registry, helpers, invitations);
+      registerInvitationRoutes(registry, helpers, services.invitations);
     },
   });
   koa.use(admin.routes());
@@ -149,30 +152,8 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   });
   // The dev mailbox shows simulated messages of the embedded store only (never real deliveries).
   if (stores.embedded) koa.use(devMailboxRouter({ apps: stores.apps, outbox: stores.outbox }).routes());
-  const interactions = interactionRouter({
-    pool,
-    accounts: services.accounts,
-    tenants: services.tenants,
-    audit: services.audit,
-    limiter: services.limiter,
-    ipPerHour: config.RATE_LIMIT_IP_PER_HOUR,
-    messenger: services.messenger,
-    ephemeral: stores.ephemeral,
-    publicUrl: config.publicUrl,
-    log,
-  });
-  koa.use(interactions.routes());
-  // Pages opened from emailed links: invitations and sign-in links.
-  koa.use(linkRouter({
-    pool, invitations, accounts: services.accounts, tenants: services.tenants, audit: services.audit, limiter: services.limiter,
-    ipPerHour: config.RATE_LIMIT_IP_PER_HOUR, messenger: services.messenger, ephemeral: stores.ephemeral,
-  }).routes());
-  // Password reset links: /apps/{slug}/reset/{token}, opened on any device.
-  koa.use(resetRouter({
-    pool, accounts: services.accounts, tenants: services.tenants, audit: services.audit, limiter: services.limiter,
-    ipPerHour: config.RATE_LIMIT_IP_PER_HOUR, messenger: services.messenger, ephemeral: stores.ephemeral,
-    publicUrl: config.publicUrl, log,
-  }).routes());
+  // The pages Portcullis serves below /apps/{slug}; everything else there is the app's provider.
+  koa.use(appPagesRouter({ ...signIn, pool, invitations: services.invitations }).routes());
   koa.use(providerMount(pool, stores.available));
 
   koa.on('error', (err) => log.debug({ err }, 'koa error'));

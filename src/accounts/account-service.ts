@@ -24,6 +24,14 @@ export interface AccountPatch extends Omit<AccountInput, 'password'> {
   opted_out?: boolean;
 }
 
+/**
+ * Who may be sent a sign-in message (code, link, reset): active accounts that did not opt out. Everyone else simply
+ * gets nothing, behind the same answer (OWASP ASVS V2.2: no enumeration).
+ */
+export function mayReceiveSignInMessages(account: AccountRecord | undefined): account is AccountRecord {
+  return account !== undefined && account.status === 'active' && !account.optedOut;
+}
+
 /** Accounts of an app: creation, lookup by contact, password sign-in and the login counters. */
 export class AccountService {
   constructor(

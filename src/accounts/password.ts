@@ -6,21 +6,6 @@ import argon2 from 'argon2';
  */
 export const ARGON2_PARAMS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
-/** NIST SP 800-63B §3.1.1.2: at least 8 characters, allow at least 64 (we allow 128), any Unicode, no composition rules. */
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 128;
-
-/**
- * Why a new password is refused, or undefined when it is acceptable: only the length rules of NIST SP 800-63B
- * §3.1.1.2, counting each Unicode code point as one character (after the NFKC normalisation the hasher applies).
- */
-export function passwordProblem(password: string): string | undefined {
-  const length = [...password.normalize('NFKC')].length;
-  if (length < PASSWORD_MIN) return `Your password must be at least ${PASSWORD_MIN} characters long.`;
-  if (length > PASSWORD_MAX) return `Your password must be at most ${PASSWORD_MAX} characters long.`;
-  return undefined;
-}
-
 export class PasswordHasher {
   /** Verified when the account does not exist, so the response takes as long either way (no enumeration by timing). */
   private dummyHash: Promise<string>;

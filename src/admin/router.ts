@@ -5,7 +5,11 @@
 import type { Context, Next } from 'koa';
 import type { Config } from '../../config/index.js';
 import { issuerFor } from '../../config/index.js';
-import type { Services } from '../app.js';
+import type { AppService } from '../apps/app-service.js';
+import type { ClientService } from '../clients/client-service.js';
+import type { AccountService } from '../accounts/account-service.js';
+import type { TenantService } from '../tenants/tenant-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { ProviderPool } from '../provider/provider-pool.js';
 import type { AppRecord, Stores } from '../storage/ports.js';
 import { sha256, safeEqual } from '../crypto/random.js';
@@ -20,8 +24,17 @@ import {
   updateAccountSchema, updateAppSchema, updateClientSchema, updateTenantSchema,
 } from './schemas.js';
 
+/** The services the Admin API calls. */
+export interface AdminServices {
+  apps: AppService;
+  clients: ClientService;
+  accounts: AccountService;
+  tenants: TenantService;
+  audit: AuditLog;
+}
+
 export interface AdminDeps {
-  services: Services;
+  services: AdminServices;
   stores: Stores;
   config: Config;
   adminKey: string;

@@ -4,17 +4,16 @@
  */
 import { z } from 'zod';
 import { appSettingsSchema } from '../apps/settings.js';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../accounts/password.js';
+import { newPasswordSchema } from '../accounts/password-policy.js';
+import { cleanText, emailSchema as email, phoneSchema } from '../accounts/contact-schemas.js';
+
+export { phoneSchema };
 
 export const slugSchema = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lower-case letters, digits or dashes');
-const name = z.string().trim().min(1).max(200);
-const email = z.email().max(254);
-/** E.164 (ITU-T): +, country code, up to 15 digits. */
-export const phoneSchema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +14155550123');
-/** NIST 800-63B §3.1.1.2: 8+ characters counted as code points, any Unicode, no composition rules. */
-export const passwordSchema = z.string().refine((p) => [...p].length >= PASSWORD_MIN && [...p].length <= PASSWORD_MAX, {
-  message: `must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`,
-});
+/** Names of apps, clients, tenants and people: no control characters or lone surrogates (MongoDB's BSON refuses them). */
+const name = cleanText(200);
+/** The one password rule (length, breached and common passwords): `accounts/password-policy.ts`. */
+export const passwordSchema = newPasswordSchema;
 /** Redirect URIs are compared exactly (RFC 9700 §4.1.3): no wildcards, no fragments. */
 const redirectUri = z.string().max(2000).refine((value) => {
   try {

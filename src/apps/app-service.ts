@@ -10,10 +10,10 @@ type SettingsPatch = Partial<z.output<typeof appSettingsSchema>>;
 
 /** Apps: the isolation boundary. Creating one generates its keys; deleting one removes everything it owns. */
 export class AppService {
-  /** Called after any change that affects the app's provider instance (settings, keys, deletion). */
-  onChange: (app: AppRecord) => void = () => {};
-
-  constructor(private readonly stores: Deps, private readonly defaults: SettingsDefaults) {}
+  /**
+   * @param onChange called after any change that affects the app's provider instance (settings, keys, deletion).
+   */
+  constructor(private readonly stores: Deps, private readonly defaults: SettingsDefaults, private readonly onChange: (app: AppRecord) => void = () => {}) {}
 
   async create(input: { slug: string; name: string; settings?: SettingsPatch }): Promise<AppRecord> {
     if (await this.stores.apps.findBySlug(input.slug)) throw new ConflictError(`An app with slug "${input.slug}" already exists.`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AppSettings } from '../storage/ports.js';
 
 export const loginMethodSchema = z.enum(['password', 'email_code', 'sms_code', 'magic_link']);
+export type LoginMethod = z.infer<typeof loginMethodSchema>;
 
 /** Every app setting, with its safe default. The Admin API validates PATCH bodies with `.partial()` of this. */
 export const appSettingsSchema = z.object({

@@ -662,8 +662,17 @@ describe('validation', () => {
     expect((await server.admin.call('GET', '/apps')).status).toBe(200);
   });
 
-  it('round-trips odd but valid Unicode in names: emoji, RTL marks, combining marks, NUL', async () => {
-    const names = ['Café 🚀 👩🏽‍💻', '\u202Eevil\u202C name', '\u200F\u05E9\u05DC\u05D5\u05DD', 'e\u0301\u0301\u0301', 'nul\u0000inside', '\uFEFFbom'];
+  it('refuses names BSON cannot store or a page should not show: NUL, control characters, lone surrogates', async () => {
+    for (const name of ['nul\u0000inside', 'bell\u0007', 'c1\u0085', 'lone\ud800', 'x\udfffy']) {
+      const res = await server.admin.call('POST', '/apps', { slug: uniqueSlug('bad-name'), name });
+      expect([name, res.status, res.body.fields?.[0]?.path]).toEqual([name, 400, 'name']);
+      const account = await server.admin.call('POST', `/apps/${slug}/accounts`, { email: `bad${++counter}@example.com`, name });
+      expect([name, account.status]).toEqual([name, 400]);
+    }
+  });
+
+  it('round-trips odd but valid Unicode in names: emoji, RTL marks, combining marks', async () => {
+    const names = ['Café 🚀 👩🏽‍💻', '\u202Eevil\u202C name', '\u200F\u05E9\u05DC\u05D5\u05DD', 'e\u0301\u0301\u0301', '\uFEFFbom'];
     for (const name of names) {
       const res = await server.admin.call('POST', '/apps', { slug: uniqueSlug('unicode'), name });
       expect(res.status).toBe(201);

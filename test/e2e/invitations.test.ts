@@ -124,7 +124,7 @@ describe('accepting an invitation', () => {
 
     page = await accept(browser, page, { new_password: 'correct horse battery', new_password_confirm: 'different words' });
     expect(page.status).toBe(200);
-    expect(decode(page.html)).toContain('The two passwords are not the same.');
+    expect(decode(page.html)).toContain('The two passwords do not match.');
     page = await accept(browser, page, { new_password: 'short', new_password_confirm: 'short' });
     expect(page.html).toContain('at least 8 characters');
     expect(await server.admin.ok('GET', `/apps/guild/accounts/${invitation.account_id}`)).toMatchObject({ status: 'invited' });

@@ -120,7 +120,7 @@ describe('self-registration', () => {
     const browser = new Browser(server.url);
     const { status, page } = await register(club, browser, { name: 'Shorty', identifier: 'short@club.test', password: 'seven77' });
     expect(status).toBe(303);
-    expect(page.html).toContain('Your password must be at least 8 characters long.');
+    expect(page.html).toContain('Choose a password of at least 8 characters.');
     expect(page.html).toContain('value="Shorty"');
     expect(page.html).toContain('value="short@club.test"');
     expect(await messagesTo('club', 'short@club.test')).toHaveLength(0);

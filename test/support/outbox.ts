@@ -1,5 +1,12 @@
 /** Reading messages the way an operator would: through the Admin API outbox (simulate mode). */
 import type { TestServer } from './server.js';
+import { sendWaitKey } from '../../src/sign-in/identifier.js';
+
+/** What waiting out the resend delay for `identifier` does (tests that send twice to one address on purpose). */
+export async function skipSendWait(server: TestServer, slug: string, identifier: string): Promise<void> {
+  const app = (await server.stores.apps.findBySlug(slug))!;
+  await server.stores.ephemeral.delete(sendWaitKey(app.id, identifier.trim().toLowerCase()));
+}
 
 export async function messagesTo(server: TestServer, slug: string, to: string): Promise<any[]> {
   return (await server.admin.ok('GET', `/apps/${slug}/outbox`)).filter((m: any) => m.to === to);

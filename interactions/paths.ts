@@ -1,0 +1,2 @@
+/** Where the pages live, below `/apps/{slug}`. */
+export const ATTEMPT = '/interaction/:uid';

@@ -1,0 +1,149 @@
+/**
+ * One sign-in attempt as the sign-in core sees it: the app, the client, what the authorization request asked for,
+ * and the progress saved so far. It knows nothing of Koa or of oidc-provider: `interactions/attempt-loader.ts`
+ * builds it from a request, and the core answers with an {@link Outcome} that the web layer turns into a response.
+ */
+import type { AppRecord } from '../storage/ports.js';
+
+/** The relying party the person is signing in to. */
+export interface ClientSummary {
+  clientId: string;
+  name: string;
+  /** Owned by the app: no consent page (the app's own portal). */
+  firstParty: boolean;
+  /** Origins of the client's redirect URIs: the pages' forms may lead on to them (CSP form-action). */
+  redirectOrigins: string[];
+  /** OIDC Core §4: where a sign-in started outside an authorization request lands for this client. */
+  initiateLoginUri?: string;
+}
+
+/** What the authorization request asked for (the parts the sign-in stages read). */
+export interface RequestedSignIn {
+  scope: string;
+  /** Space-separated OIDC `prompt` values. */
+  prompt?: string;
+  /** `tenant=` (slug or id): the organisation to sign in to. */
+  tenant?: string;
+  loginHint?: string;
+}
+
+/** Who the person proved to be, and how: what every sign-in method yields. */
+export interface Proof {
+  /** Accounts the person proved control of (several when an email maps to several accounts). */
+  accountIds: string[];
+  /** Authentication methods used (RFC 8176 values: pwd, otp, email, sms, …). */
+  amr: string[];
+  /** Tenant to preselect (an invitation into a tenant). */
+  tenantId?: string;
+}
+
+/** Progress of one sign-in, saved on the interaction so any server process can continue it. */
+export interface Progress {
+  accountIds: string[];
+  amr: string[];
+  /** True when the person authenticated in this interaction (a fresh login, counted in login_count). */
+  fresh: boolean;
+  accountId?: string;
+  /** Chosen tenant; null when the account has no tenant. */
+  tenantId?: string | null;
+  consented?: boolean;
+}
+
+/** One-shot message for the next page (post/redirect/get). */
+export interface Flash {
+  error?: string;
+  notice?: string;
+  identifier?: string;
+  /** The name typed on the registration form. */
+  name?: string;
+}
+
+/** Everything saved between the requests of one attempt. */
+export interface AttemptState {
+  progress?: Progress;
+  /** Where a one-time code was asked to be sent (the code page shows it). */
+  otp?: { identifier: string; channel: 'email' | 'sms' };
+  /** Where a sign-in link was asked to be sent (the "check your email" page shows it). */
+  link?: { identifier: string };
+  flash?: Flash;
+}
+
+/** The grant the finished sign-in records (OIDC Core §3.1.2.4: what the person agreed to share). */
+export interface GrantRequest {
+  accountId: string;
+  tenantId: string | null;
+}
+
+/** A form's validated input, by its schema. */
+export type FormInput<S extends { _zod: { output: unknown } }> = S['_zod']['output'];
+
+export interface Attempt {
+  readonly app: AppRecord;
+  /** The interaction's id: codes and links are bound to it. */
+  readonly uid: string;
+  readonly client: ClientSummary;
+  readonly request: RequestedSignIn;
+  /** The provider's prompt: `login` when nobody is signed in, else consent / select_account. */
+  readonly promptName: string;
+  /** The account of the browser's current session, if any. */
+  readonly sessionAccountId?: string;
+  readonly ip?: string;
+  /** The app's issuer (from PUBLIC_URL): links in messages are built from it, never from a request's Host. */
+  readonly issuer: string;
+  /** The app's current signing secret for HMACs bound to this attempt (codes, CSRF). */
+  readonly secret: string;
+  readonly state: Readonly<AttemptState>;
+  /** On a GET: the one-shot message the previous POST left (post/redirect/get); already cleared from the state. */
+  readonly flash?: Flash;
+  /** Saves part of the state (merged) for the next request of this attempt. */
+  save(patch: Partial<AttemptState>): Promise<void>;
+  /** Records scopes, claims and tenant on the grant and returns its id. */
+  saveGrant(request: GrantRequest): Promise<string>;
+}
+
+/**
+ * A page of an app reached from an emailed link, outside any interaction (invitation, sign-in link on another
+ * device, password reset).
+ */
+export interface AppVisit {
+  readonly app: AppRecord;
+  readonly issuer: string;
+  readonly ip?: string;
+  /** The app's client, when it exists (for its name and `initiate_login_uri`). */
+  findClient(clientId: string): Promise<ClientSummary | undefined>;
+}
+
+/** What the result of a sign-in hands to the provider (oidc-provider's interaction result). */
+export interface SignInResult {
+  login?: { accountId: string; amr: string[]; remember: boolean };
+  consent?: { grantId: string };
+  select_account?: Record<string, never>;
+  error?: string;
+  error_description?: string;
+}
+
+/**
+ * What a step of the core answers; the web layer renders it:
+ * - `page`: render a view (status 200 unless said; 429 carries `retryAfter`);
+ * - `again`: back to a page of the attempt (303) with a one-shot message;
+ * - `go`: on to a page of the attempt (303), `at` relative to the attempt (`''` is the attempt's main page);
+ * - `finish`: hand the result to the provider, which sends the browser back to the authorization endpoint.
+ */
+export type Outcome =
+  | { kind: 'page'; view: string; locals: Record<string, unknown>; status?: number; retryAfter?: number; formTargets?: string[] }
+  | { kind: 'again'; flash: Flash; at?: string }
+  | { kind: 'go'; at: string }
+  | { kind: 'finish'; result: SignInResult & Record<string, unknown> }
+  /** Outside an interaction: 303 to a path of the app or to a relying party. */
+  | { kind: 'redirect'; to: string }
+  /** A proven sign-in handed to this browser (`handoff.ts`): set its cookie, then 303 to `to`. */
+  | { kind: 'handoff'; token: string; ttlSeconds: number; accountIds: string[]; to: string };
+
+export const page = (view: string, locals: Record<string, unknown>, status?: number): Outcome => ({ kind: 'page', view, locals, status });
+export const again = (flash: Flash, at?: string): Outcome => ({ kind: 'again', flash, at });
+export const go = (at: string): Outcome => ({ kind: 'go', at });
+
+/** True when the authorization request asked for the chooser (`prompt=select_account`, OIDC Core §3.1.2.1). */
+export function selectionRequested(request: RequestedSignIn): boolean {
+  return (request.prompt ?? '').split(' ').includes('select_account');
+}

@@ -1,0 +1,41 @@
+/** What a person types as who they are: an email address, or a phone number reduced to E.164. */
+import { z } from 'zod';
+import { emailSchema, phoneSchema } from '../accounts/contact-schemas.js';
+import { sha256 } from '../crypto/random.js';
+import type { EphemeralStore } from '../storage/ports.js';
+import { shortLivedKey } from '../storage/short-lived-keys.js';
+import { LIMITS, type Exceeded, type RateLimiter } from '../limits/rate-limiter.js';
+
+export type Channel = 'email' | 'sms';
+
+/** A typed identifier, bounded before anything else looks at it. */
+export const identifierField = z.string().trim().min(1).max(320);
+
+/** Normalises what a person typed for a channel; undefined when it is not a valid address or number. */
+export function parseIdentifier(raw: string, channel: Channel): string | undefined {
+  if (channel === 'email') return emailSchema.safeParse(raw.trim()).success ? raw.trim().toLowerCase() : undefined;
+  const phone = raw.replace(/[\s().-]/g, '');
+  return phoneSchema.safeParse(phone).success ? phone : undefined;
+}
+
+export const INVALID_IDENTIFIER: Record<Channel, string> = {
+  email: 'Enter a valid email address.',
+  sms: 'Enter a phone number with its country code, such as +14155550123.',
+};
+
+/**
+ * The resend wait, per identifier rather than per page (two browsers asking at once get one message): true when
+ * this call may send now. Applies whether or not the identifier has an account.
+ */
+export function claimSendSlot(store: EphemeralStore, appId: string, identifier: string, waitSeconds: number): Promise<boolean> {
+  return store.setIfAbsent(sendWaitKey(appId, identifier), 1, waitSeconds);
+}
+
+export function sendWaitKey(appId: string, identifier: string): string {
+  return shortLivedKey(appId, 'send-wait', sha256(identifier.toLowerCase()));
+}
+
+/** Per-IP and per-identifier caps on sending codes and links (OWASP ASVS V2.2.1); the exceeded limit, if any. */
+export function limitSends(limiter: RateLimiter, appId: string, ipPerHour: number, ip: string | undefined, identifier: string): Promise<Exceeded | undefined> {
+  return limiter.hitAll(appId, [[LIMITS.sendsPerIp(ipPerHour), ip ?? 'unknown'], [LIMITS.sendsPerIdentifier, identifier]]);
+}

@@ -1,0 +1,22 @@
+/**
+ * The one builder of ephemeral-store keys. Every short-lived record (codes, links, hand-offs, counters) lives under
+ * `app:{appId}:…`, so an app's records never collide with another app's, and deleting an app's keys by prefix is
+ * possible. Subjects that are personal data (emails, phone numbers) are hashed by the caller before they get here.
+ */
+export type ShortLivedKind =
+  /** A one-time code of one purpose in one interaction, its wrong-try counter. */
+  | `${'otp' | 'register'}` | `${'otp' | 'register'}-tries`
+  /** The resend wait of codes and links, per identifier. */
+  | 'send-wait'
+  /** A sign-in link by token hash; the newest link of an interaction. */
+  | 'link' | 'link-latest'
+  | 'handoff'
+  /** A password-reset link by token hash; when an account's password was last reset by link. */
+  | 'reset' | 'reset-at'
+  | 'invitation-flash' | 'invitation-accept'
+  /** Rate-limit counters: `rl:{bucket}`. */
+  | `rl:${string}`;
+
+export function shortLivedKey(appId: string, kind: ShortLivedKind, id: string): string {
+  return `app:${appId}:${kind}:${id}`;
+}
