@@ -296,6 +296,14 @@ describe('accounts', () => {
     }
   });
 
+  it('refuses a breached or common password with a 400 naming the field', async () => {
+    for (const body of [{ email: `c${++counter}@example.com`, password: 'password123' }, { email: `c${++counter}@example.com`, password: 'Qwerty123' }]) {
+      const res = await server.admin.call('POST', `/apps/${slug}/accounts`, body);
+      expect(res.status).toBe(400);
+      expect(res.body.fields).toEqual([{ path: 'password', message: expect.stringContaining('too common') }]);
+    }
+  });
+
   it('reports has_password false without a password and after removing it', async () => {
     const bare = await createAccount(slug, { email: 'nopass@example.com' });
     expect(bare.has_password).toBe(false);

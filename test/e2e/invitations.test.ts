@@ -127,6 +127,8 @@ describe('accepting an invitation', () => {
     expect(decode(page.html)).toContain('The two passwords do not match.');
     page = await accept(browser, page, { new_password: 'short', new_password_confirm: 'short' });
     expect(page.html).toContain('at least 8 characters');
+    page = await accept(browser, page, { new_password: 'password1', new_password_confirm: 'password1' });
+    expect(page.html).toContain('too common');
     expect(await server.admin.ok('GET', `/apps/guild/accounts/${invitation.account_id}`)).toMatchObject({ status: 'invited' });
 
     page = await accept(browser, page, { new_password: 'correct horse battery', new_password_confirm: 'correct horse battery' }, START);

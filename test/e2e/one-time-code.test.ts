@@ -1,6 +1,6 @@
 import { Browser, type Page } from '../support/browser.js';
 import { open, REDIRECT_URI, setUpRp, type Rp } from '../support/rp.js';
-import { codeIn, exhaustCode, lastMessage, skipSendWait } from '../support/outbox.js';
+import { codeIn, exhaustCode, lastMessage, messagesTo, skipSendWait } from '../support/outbox.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { codeKeys as keysOfCode } from '../../src/sign-in/one-time-code-secret.js';
 import { sendWaitKey } from '../../src/sign-in/identifier.js';
@@ -80,6 +80,19 @@ describe('sign-in with a code by email or SMS', () => {
     const { page } = await requestCode(browser, 'client@example.com');
     const again = await browser.submit(page, {}, { action: '/code/send' });
     expect(again.html).toContain('Please wait 30 seconds');
+  });
+
+  it('applies the resend wait per person: two browsers asking within a second get one code', async () => {
+    await server.admin.ok('POST', '/apps/court/accounts', { email: 'twice@example.com' });
+    const first = await requestCode(new Browser(server.url), 'twice@example.com');
+    const flow = await rp.begin();
+    const other = new Browser(server.url);
+    const start = await open(other, flow);
+    const second = await other.submit(start, { identifier: 'twice@example.com' }, { formaction: `${new URL(start.url).pathname}/code/send`, button: { name: 'channel', value: 'email' } });
+    expect(first.page.html).toContain('name="code"');
+    expect(second.html).toContain('Please wait 30 seconds');
+    await lastCode('twice@example.com');
+    expect((await messagesTo(server, 'court', 'twice@example.com'))).toHaveLength(1);
   });
 
   /** The ephemeral-store keys of the code of the interaction `page` belongs to. */

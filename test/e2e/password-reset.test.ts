@@ -208,6 +208,9 @@ describe('password reset by emailed link', () => {
     const short = await setNewPassword(browser, form, 'seven77');
     expect(short.status).toBe(400);
     expect(short.html).toContain('at least 8 characters');
+    const breached = await setNewPassword(browser, form, 'qwertyuiop');
+    expect(breached.status).toBe(400);
+    expect(breached.html).toContain('too common');
     const mismatch = await setNewPassword(browser, form, 'long enough one', 'long enough two');
     expect(mismatch.status).toBe(400);
     expect(mismatch.html).toContain('do not match');

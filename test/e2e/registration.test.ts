@@ -126,6 +126,14 @@ describe('self-registration', () => {
     expect(await messagesTo('club', 'short@club.test')).toHaveLength(0);
   });
 
+  it('refuses a breached or common password, and one that is the email address (NIST SP 800-63B §5.1.1.2)', async () => {
+    for (const [password, message] of [['password123', 'too common'], ['Iloveyou1', 'too common'], ['common@club.test', 'not your email address']]) {
+      const { page } = await register(club, new Browser(server.url), { name: 'Common', identifier: 'common@club.test', password });
+      expect([password, page.html.includes(message)]).toEqual([password, true]);
+    }
+    expect(await messagesTo('club', 'common@club.test')).toHaveLength(0);
+  });
+
   it('kills the code after 5 wrong tries: the 6th fails even with the right code', async () => {
     const browser = new Browser(server.url);
     const { page: first } = await register(club, browser, { name: 'Tries', identifier: 'tries@club.test', password: PASSWORD });

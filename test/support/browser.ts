@@ -18,7 +18,8 @@ export interface Page {
 export class Browser {
   private cookies: Cookie[] = [];
 
-  constructor(private readonly origin: string) {}
+  /** `headers` go with every request (e.g. X-Forwarded-For, to act as a browser elsewhere behind a trusted proxy). */
+  constructor(private readonly origin: string, private readonly headers: Record<string, string> = {}) {}
 
   cookieHeader(url: URL): string {
     return this.cookies
@@ -48,7 +49,7 @@ export class Browser {
   /** One request, no redirect following. */
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const target = new URL(url, this.origin);
-    const headers = new Headers(init.headers);
+    const headers = new Headers({ ...this.headers, ...Object.fromEntries(new Headers(init.headers)) });
     const cookie = this.cookieHeader(target);
     if (cookie) headers.set('cookie', cookie);
     if (!headers.has('accept')) headers.set('accept', 'text/html');
