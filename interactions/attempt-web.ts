@@ -7,7 +7,7 @@ import type { Context, Next } from 'koa';
 import type { Interaction } from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
 import { hmac, safeEqual } from '../src/crypto/random.js';
-import { ForbiddenError, NotFoundError, PortcullisError } from '../src/http/errors.js';
+import { ForbiddenError, NotFoundError, PortcullisError } from '../src/errors.js';
 import { formOf } from '../src/http/form.js';
 import { renderPage } from '../src/http/render-page.js';
 import type { PooledProvider, ProviderPool } from '../src/provider/provider-pool.js';

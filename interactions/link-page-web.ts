@@ -9,7 +9,7 @@
  */
 import type { Context, Next } from 'koa';
 import { hmac, randomId, safeEqual, sha256 } from '../src/crypto/random.js';
-import { ForbiddenError, NotFoundError } from '../src/http/errors.js';
+import { ForbiddenError, NotFoundError } from '../src/errors.js';
 import { formOf } from '../src/http/form.js';
 import { renderPage } from '../src/http/render-page.js';
 import type { PooledProvider, ProviderPool } from '../src/provider/provider-pool.js';

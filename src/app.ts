@@ -23,7 +23,7 @@ import { errorHandler } from './http/error-handler.js';
 import { securityHeaders } from './http/security-headers.js';
 import { clientIp } from './http/client-ip.js';
 import { projectRoot } from './http/views.js';
-import { ServiceUnavailableError } from './http/errors.js';
+import { ServiceUnavailableError } from './errors.js';
 import { buildProvider } from './provider/provider-factory.js';
 import { ProviderPool } from './provider/provider-pool.js';
 import { canonicalHost, providerMount } from './provider/provider-mount.js';

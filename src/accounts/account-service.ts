@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../http/errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { prefixedId } from '../crypto/random.js';
 import type { AccountRecord, AccountRepository, AccountStatus, AppRecord, TenantRepository } from '../storage/ports.js';
 import type { PasswordHasher } from './password.js';

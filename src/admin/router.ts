@@ -13,7 +13,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ProviderPool } from '../provider/provider-pool.js';
 import type { AppRecord, Stores } from '../storage/ports.js';
 import { sha256, safeEqual } from '../crypto/random.js';
-import { UnauthorizedError } from '../http/errors.js';
+import { UnauthorizedError } from '../errors.js';
 import { presentAccount } from '../accounts/account-service.js';
 import { presentClient } from '../clients/client-service.js';
 import { presentMembership, presentTenant } from '../tenants/tenant-service.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConflictError, NotFoundError } from '../http/errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { prefixedId } from '../crypto/random.js';
 import type { AppRecord, Stores } from '../storage/ports.js';
 import { generateAppKeys } from './app-keys.js';

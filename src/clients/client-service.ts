@@ -1,5 +1,5 @@
 import type { ClientMetadata } from 'oidc-provider';
-import { NotFoundError, InvalidRequestError } from '../http/errors.js';
+import { NotFoundError, InvalidRequestError } from '../errors.js';
 import { randomId } from '../crypto/random.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { AppRecord, ClientRecord, ClientRepository, TokenEndpointAuthMethod } from '../storage/ports.js';

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, fieldIssues } from './errors.js';
+import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, fieldIssues } from '../errors.js';
 
 /** Limits for bodies we parse ourselves (the provider parses its own endpoints). */
 export const FORM_LIMIT_BYTES = 16 * 1024;

@@ -1,8 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from '../log.js';
-import { PortcullisError, TooManyRequestsError } from './errors.js';
-import { renderView } from './views.js';
-import { setPageCsp } from './security-headers.js';
+import { PortcullisError, TooManyRequestsError } from '../errors.js';
+import { renderPage } from './render-page.js';
 
 /** Whether the caller wants JSON (API clients) rather than a page (browsers). */
 export function wantsJson(ctx: Context): boolean {
@@ -29,21 +28,18 @@ export function errorHandler(log: Logger) {
       if (ctx.headerSent || !ctx.writable) return;
       const status = err?.status ?? 500;
       const body = err?.toJSON() ?? { error: 'server_error', error_description: 'An unexpected error occurred.' };
-      ctx.status = status;
-      if (err instanceof TooManyRequestsError) ctx.set('Retry-After', String(err.retryAfterSeconds));
+      const retryAfter = err instanceof TooManyRequestsError ? err.retryAfterSeconds : undefined;
       if (wantsJson(ctx)) {
+        ctx.status = status;
+        if (retryAfter !== undefined) ctx.set('Retry-After', String(retryAfter));
         ctx.body = body;
         return;
       }
-      setPageCsp(ctx);
-      ctx.type = 'html';
-      ctx.body = renderView('error', {
-        app: undefined,
-        csrf: undefined,
+      renderPage(ctx, 'error', {
         title: status === 503 ? 'Temporarily unavailable' : status === 404 ? 'Not found' : 'Something went wrong',
         error: body.error,
         description: body.error_description,
-      });
+      }, { status, retryAfter });
     }
   };
 }

@@ -15,12 +15,11 @@ import { normaliseEmail } from '../accounts/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientService } from '../clients/client-service.js';
 import { prefixedId, randomId, sha256 } from '../crypto/random.js';
-import { ConflictError, InvalidRequestError, NotFoundError, PortcullisError } from '../http/errors.js';
+import { ConflictError, InvalidRequestError, NotFoundError, PortcullisError } from '../errors.js';
 import type { Messenger } from '../messaging/index.js';
 import type { AccountRecord, AppRecord, EphemeralStore, InvitationRecord, InvitationRepository } from '../storage/ports.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 
-export const INVITATION_TTL_SECONDS = 7 * 24 * 3600;
 /** How long an acceptance holds its claim; after that an acceptance that crashed half-way can be retried. */
 const ACCEPT_CLAIM_SECONDS = 600;
 /** `randomId(32)`: 32 bytes in base64url. Anything else is refused before any lookup. */
@@ -58,7 +57,7 @@ export interface InvitationDeps {
   messenger: Messenger;
   audit: AuditLog;
   ephemeral: EphemeralStore;
-  config: Pick<Config, 'publicUrl'>;
+  config: Pick<Config, 'publicUrl' | 'lifetimes'>;
 }
 
 /** An invitation opened by its link, with the account it activates. */
@@ -116,7 +115,7 @@ export class InvitationService {
       clientId: input.client_id,
       tokenHash: sha256(token),
       status: 'pending',
-      expiresAt: new Date(now.getTime() + INVITATION_TTL_SECONDS * 1000),
+      expiresAt: new Date(now.getTime() + this.deps.config.lifetimes.invitation * 1000),
       createdAt: now,
       updatedAt: now,
     };
@@ -155,7 +154,7 @@ export class InvitationService {
     const now = new Date();
     const updated = await this.deps.invitations.update(app.id, id, {
       tokenHash: sha256(token),
-      expiresAt: new Date(now.getTime() + INVITATION_TTL_SECONDS * 1000),
+      expiresAt: new Date(now.getTime() + this.deps.config.lifetimes.invitation * 1000),
     });
     if (!updated) throw new NotFoundError(`No invitation "${id}" in app "${app.slug}".`);
     const tenant = updated.tenantId ? await this.deps.tenants.find(app, updated.tenantId) : undefined;

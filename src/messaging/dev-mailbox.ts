@@ -7,7 +7,7 @@
  */
 import Router from '@koa/router';
 import type { AppRepository, OutboxMessage, OutboxRepository } from '../storage/ports.js';
-import { NotFoundError } from '../http/errors.js';
+import { NotFoundError } from '../errors.js';
 import { renderView } from '../http/views.js';
 import { setPageCsp } from '../http/security-headers.js';
 

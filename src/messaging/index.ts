@@ -1,6 +1,7 @@
 /**
- * Messaging: the catalogue of messages, the messenger that simulates or delivers them, their transports, and the
- * outbox views (Admin API route, dev mailbox page). `createMessenger` is what the composition root calls.
+ * Messaging: the catalogue of messages, the messenger that simulates or delivers them, and their transports.
+ * `createMessenger` is what the composition root calls. The outbox's web views (Admin API routes, dev mailbox
+ * page) are imported from their own modules by the composition root, so the messaging core depends on no route.
  */
 import { ConfigError, type Config } from '../../config/index.js';
 import type { OutboxRepository } from '../storage/ports.js';
@@ -16,16 +17,13 @@ export { createSmtpTransport } from './email-transport.js';
 export type { EmailMessage, EmailTransport, SmtpOptions } from './email-transport.js';
 export { HttpSmsTransport, fillBodyTemplate } from './sms-transport.js';
 export type { HttpSmsOptions, SmsMessage, SmsTransport } from './sms-transport.js';
-export { registerOutboxRoutes, presentOutboxMessage, outboxQuery } from './outbox-routes.js';
-export { devMailboxRouter } from './dev-mailbox.js';
-export type { DevMailboxDeps } from './dev-mailbox.js';
 
 /**
  * The messenger with the transports the configuration names: SMTP when `SMTP_URL` is set, HTTP SMS when
  * `SMS_HTTP_URL` is set. Throws at start-up when `SMS_HTTP_BODY` is not a usable JSON template.
  */
 export function createMessenger(
-  config: Pick<Config, 'OUTBOX_TTL_SECONDS' | 'MAIL_FROM' | 'SMTP_URL' | 'SMS_HTTP_URL' | 'SMS_HTTP_AUTH' | 'SMS_HTTP_BODY' | 'SMS_FROM'>,
+  config: Pick<Config, 'OUTBOX_TTL_SECONDS' | 'MAIL_FROM' | 'SMTP_URL' | 'SMS_HTTP_URL' | 'SMS_HTTP_AUTH' | 'SMS_HTTP_BODY' | 'SMS_FROM'> & Partial<Pick<Config, 'lifetimes'>>,
   outbox: OutboxRepository,
   log: MessengerLog,
   options: Pick<MessengerOptions, 'retryDelaysMs' | 'now'> = {},

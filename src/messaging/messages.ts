@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot, renderTemplate } from '../http/views.js';
+import { DEFAULT_LIFETIMES, type Lifetimes } from '../../config/index.js';
 
 export type MessageChannel = 'email' | 'sms';
 
@@ -33,30 +34,31 @@ export interface MessageSpec {
   links: readonly string[];
   /** Locals the templates test for; defined (possibly `undefined`) before rendering so a template never throws. */
   optional?: readonly string[];
-  /** Default validity shown in the message (minutes); a caller may pass `validMinutes` to match its own TTL. */
-  validMinutes?: number;
+  /** Which lifetime (config `Lifetimes`) the message states: the same number the sign-in method enforces. */
+  validity?: keyof Lifetimes;
 }
 
 /**
  * What each kind needs. Locals are camelCase; every template also gets `appName`, `validMinutes` and `validFor`
- * (English wording of the validity, e.g. "10 minutes"; other locales may phrase `validMinutes` themselves).
+ * (English wording of the validity, e.g. "10 minutes"; other locales may phrase `validMinutes` themselves), both
+ * from the configured lifetime the kind names.
  */
 export const messageCatalogue: Readonly<Record<MessageKind, MessageSpec>> = {
   /** One-time 6-digit sign-in code (email or SMS). */
-  sign_in_code: { channels: ['email', 'sms'], requires: ['code'], links: [], validMinutes: 10 },
+  sign_in_code: { channels: ['email', 'sms'], requires: ['code'], links: [], validity: 'signInCode' },
   /** Single-use sign-in link. */
-  magic_link: { channels: ['email'], requires: ['link'], links: ['link'], validMinutes: 10 },
+  magic_link: { channels: ['email'], requires: ['link'], links: ['link'], validity: 'magicLink' },
   /** Code that proves ownership of the email during registration. */
-  verify_email: { channels: ['email'], requires: ['code'], links: [], validMinutes: 15 },
+  verify_email: { channels: ['email'], requires: ['code'], links: [], validity: 'registrationCode' },
   /**
    * Sent instead of `verify_email` when the address already has an account, so the registration form answers the
    * same way for known and unknown addresses (no enumeration). Optional `link`: where to sign in or reset.
    */
   already_registered: { channels: ['email'], requires: [], links: ['link'], optional: ['link'] },
   /** Invitation to the app (optional `tenantName`: the organisation the person joins). */
-  invitation: { channels: ['email'], requires: ['link'], links: ['link'], optional: ['tenantName'], validMinutes: 7 * 24 * 60 },
+  invitation: { channels: ['email'], requires: ['link'], links: ['link'], optional: ['tenantName'], validity: 'invitation' },
   /** Password reset link. */
-  password_reset: { channels: ['email'], requires: ['link'], links: ['link'], validMinutes: 30 },
+  password_reset: { channels: ['email'], requires: ['link'], links: ['link'], validity: 'passwordReset' },
   /** Notification after a password change (optional `link`: where to reset it if it was not them). */
   password_changed: { channels: ['email'], requires: [], links: ['link'], optional: ['link'] },
 };
@@ -106,6 +108,9 @@ export class MessageRenderer {
   private readonly resolved = new Map<string, string>();
   private readonly viewsDir = path.join(projectRoot, 'views');
 
+  /** @param lifetimes what the messages say about validity (the configured ones, so the text matches the TTLs). */
+  constructor(private readonly lifetimes: Lifetimes = DEFAULT_LIFETIMES) {}
+
   render(
     app: { name: string },
     message: { kind: MessageKind; channel: MessageChannel; to?: string; locals: Record<string, unknown>; locale?: string },
@@ -113,8 +118,7 @@ export class MessageRenderer {
     const { kind, channel } = message;
     checkMessage(kind, channel, message.locals);
     const spec = messageCatalogue[kind];
-    const given = message.locals.validMinutes;
-    const validMinutes = typeof given === 'number' && Number.isInteger(given) && given > 0 ? given : spec.validMinutes;
+    const validMinutes = spec.validity ? Math.max(1, Math.round(this.lifetimes[spec.validity] / 60)) : undefined;
     const locals = {
       ...Object.fromEntries((spec.optional ?? []).map((name) => [name, undefined])),
       ...message.locals,

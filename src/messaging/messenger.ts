@@ -35,7 +35,8 @@ export type MessengerLog = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 export interface MessengerOptions {
   outbox: OutboxRepository;
-  config: Pick<Config, 'OUTBOX_TTL_SECONDS' | 'MAIL_FROM'>;
+  /** `lifetimes` is what messages state about validity (defaults when absent). */
+  config: Pick<Config, 'OUTBOX_TTL_SECONDS' | 'MAIL_FROM'> & Partial<Pick<Config, 'lifetimes'>>;
   log: MessengerLog;
   transports: MessengerTransports;
   /**
@@ -53,12 +54,13 @@ export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 4_000];
 const MAX_ERROR_LENGTH = 300;
 
 export class Messenger {
-  private readonly renderer = new MessageRenderer();
+  private readonly renderer: MessageRenderer;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly retryDelaysMs: readonly number[];
   private readonly now: () => number;
 
   constructor(private readonly options: MessengerOptions) {
+    this.renderer = new MessageRenderer(options.config.lifetimes);
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.now = options.now ?? Date.now;
   }

@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { NotFoundError, ServiceUnavailableError } from '../http/errors.js';
+import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import type { ProviderPool } from './provider-pool.js';
 
 /** `/apps/{slug}` + rest: slugs are lower-case letters, digits and dashes (validated by the Admin API). */

@@ -1,6 +1,6 @@
 /**
  * One sign-in attempt as the sign-in core sees it: the app, the client, what the authorization request asked for,
- * and the progress saved so far. It knows nothing of Koa or of oidc-provider: `interactions/attempt-loader.ts`
+ * and the progress saved so far. It knows nothing of Koa or of oidc-provider: `interactions/attempt-web.ts`
  * builds it from a request, and the core answers with an {@link Outcome} that the web layer turns into a response.
  */
 import type { AppRecord } from '../storage/ports.js';

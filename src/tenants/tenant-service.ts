@@ -1,4 +1,4 @@
-import { NotFoundError } from '../http/errors.js';
+import { NotFoundError } from '../errors.js';
 import { prefixedId } from '../crypto/random.js';
 import type { AccountRepository, AppRecord, MembershipRecord, TenantRecord, TenantRepository } from '../storage/ports.js';
 

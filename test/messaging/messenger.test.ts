@@ -8,16 +8,18 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { jest } from '@jest/globals';
 import Koa from 'koa';
 import { SMTPServer } from 'smtp-server';
-import { ConfigError, loadConfig } from '../../config/index.js';
+import { ConfigError, DEFAULT_LIFETIMES, loadConfig } from '../../config/index.js';
 import { RouteRegistry } from '../../src/admin/route-registry.js';
 import type { AdminHelpers } from '../../src/admin/router.js';
 import { errorHandler } from '../../src/http/error-handler.js';
-import { NotFoundError } from '../../src/http/errors.js';
+import { NotFoundError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import {
-  createMessenger, createSmtpTransport, devMailboxRouter, fillBodyTemplate, HttpSmsTransport, MessageRenderer, Messenger,
-  messageKinds, registerOutboxRoutes, senderOf, type EmailTransport, type MessengerLog, type SmsTransport,
+  createMessenger, createSmtpTransport, fillBodyTemplate, HttpSmsTransport, MessageRenderer, Messenger,
+  messageKinds, senderOf, type EmailTransport, type MessengerLog, type SmsTransport,
 } from '../../src/messaging/index.js';
+import { devMailboxRouter } from '../../src/messaging/dev-mailbox.js';
+import { registerOutboxRoutes } from '../../src/messaging/outbox-routes.js';
 import { MemoryAppRepository, MemoryOutboxRepository } from '../../src/storage/memory/repositories.js';
 import type { AppRecord, AppSettings, OutboxMessage } from '../../src/storage/ports.js';
 
@@ -188,7 +190,9 @@ describe('message catalogue', () => {
     expect(text('verify_email')).toContain('15 minutes');
     expect(text('invitation')).toContain('7 days');
     expect(text('password_reset')).toContain('30 minutes');
-    expect(renderer.render({ name: 'A' }, { kind: 'sign_in_code', channel: 'email', locals: { code: '1', validMinutes: 5 } }).text).toContain('5 minutes');
+    // The configured lifetime is what the message states.
+    const configured = new MessageRenderer({ ...DEFAULT_LIFETIMES, signInCode: 5 * 60 });
+    expect(configured.render({ name: 'A' }, { kind: 'sign_in_code', channel: 'email', locals: { code: '1' } }).text).toContain('5 minutes');
   });
 
   it('escapes the app name and locals in HTML; text keeps them verbatim', () => {

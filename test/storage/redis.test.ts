@@ -3,7 +3,7 @@
  * down and after it comes back. Uses a private redis-server because it stops and restarts it.
  */
 import { randomUUID } from 'node:crypto';
-import { ServiceUnavailableError } from '../../src/http/errors.js';
+import { ServiceUnavailableError } from '../../src/errors.js';
 import {
   createRedis, parseRedisUrl, reconnectDelay, RedisEphemeralStore, RedisOidcStore, waitForRedis, type RedisClient,
 } from '../../src/storage/redis/index.js';

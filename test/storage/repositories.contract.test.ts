@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:net';
 import mongoose from 'mongoose';
-import { ConflictError, ServiceUnavailableError } from '../../src/http/errors.js';
+import { ConflictError, ServiceUnavailableError } from '../../src/errors.js';
 import { createMemoryRepositories } from '../../src/storage/memory/index.js';
 import { createMongo, createMongoStores, translateMongoError, waitForMongo } from '../../src/storage/mongo/index.js';
 import { describeMongo } from '../support/mongo.js';

@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { mayReceiveSignInMessages } from '../../accounts/account-service.js';
 import { randomId, sha256 } from '../../crypto/random.js';
-import { PortcullisError } from '../../http/errors.js';
+import { PortcullisError } from '../../errors.js';
 import { shortLivedKey } from '../../storage/short-lived-keys.js';
 import { again, go, page, type AppVisit, type Attempt, type Outcome } from '../attempt.js';
 import type { SignInDeps } from '../deps.js';

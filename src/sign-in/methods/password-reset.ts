@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { mayReceiveSignInMessages } from '../../accounts/account-service.js';
 import { PASSWORD_MAX, PASSWORD_MESSAGES, PASSWORD_MIN, passwordProblem, typedPasswordSchema } from '../../accounts/password-policy.js';
 import { randomId, sha256 } from '../../crypto/random.js';
-import { NotFoundError } from '../../http/errors.js';
+import { NotFoundError } from '../../errors.js';
 import { LIMITS } from '../../limits/rate-limiter.js';
 import type { AccountRecord, AppRecord } from '../../storage/ports.js';
 import { shortLivedKey } from '../../storage/short-lived-keys.js';

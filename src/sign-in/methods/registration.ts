@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { personName } from '../../accounts/contact-schemas.js';
 import { PASSWORD_MAX, PASSWORD_MIN, passwordProblem, typedPasswordSchema } from '../../accounts/password-policy.js';
-import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
 import type { AppRecord } from '../../storage/ports.js';
 import { again, go, page, type Attempt, type Outcome } from '../attempt.js';
 import type { SignInDeps } from '../deps.js';

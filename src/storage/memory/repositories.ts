@@ -2,7 +2,7 @@
  * In-process reference implementations of the durable repositories (see `../ports.ts` for the contract).
  * Each is a {@link Collection}: a Map of records plus the unique keys the contract requires.
  */
-import { ConflictError } from '../../http/errors.js';
+import { ConflictError } from '../../errors.js';
 import type {
   AccountRecord, AccountRepository, AppKeysRecord, AppKeysRepository, AppRecord, AppRepository, AuditEvent,
   AuditRepository, ClientRecord, ClientRepository, InvitationRecord, InvitationRepository, MembershipRecord,

@@ -4,7 +4,7 @@
  * themselves can turn it off and run it from a deploy step instead.
  */
 import type { Connection } from 'mongoose';
-import { ServiceUnavailableError } from '../../http/errors.js';
+import { ServiceUnavailableError } from '../../errors.js';
 import { defineModels } from './models.js';
 import { mongoCall } from './errors.js';
 

@@ -9,7 +9,7 @@
 import mongoose from 'mongoose';
 import type { Model } from 'mongoose';
 import type { EphemeralStore } from '../ports.js';
-import { ConflictError } from '../../http/errors.js';
+import { ConflictError } from '../../errors.js';
 import type { EphemeralRecordDoc } from './models.js';
 import { mongoCall } from './errors.js';
 import { definedOnly, text } from './values.js';

@@ -3,7 +3,7 @@
  * `ConflictError`, an unreachable server becomes `ServiceUnavailableError('mongodb')`. Everything else (a bug, a cast
  * error) is rethrown untouched so it surfaces as a server error with its stack.
  */
-import { ConflictError, ServiceUnavailableError } from '../../http/errors.js';
+import { ConflictError, ServiceUnavailableError } from '../../errors.js';
 
 /** Driver errors that mean "no server to talk to", matched by name so duplicated driver copies still match. */
 const UNREACHABLE_ERROR_NAMES = new Set([

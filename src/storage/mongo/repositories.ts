@@ -18,7 +18,7 @@ import type {
   AuditRepository, ClientRecord, ClientRepository, InvitationRecord, InvitationRepository, MembershipRecord,
   OutboxMessage, OutboxRepository, Patch, TenantRecord, TenantRepository,
 } from '../ports.js';
-import { ConflictError } from '../../http/errors.js';
+import { ConflictError } from '../../errors.js';
 import { mongoCall } from './errors.js';
 import { definedOnly, text } from './values.js';
 

@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '../../http/errors.js';
+import { ServiceUnavailableError } from '../../errors.js';
 
 /**
  * Reply errors that mean "Redis is there but cannot serve right now" (restarting, failing over, resharding) rather

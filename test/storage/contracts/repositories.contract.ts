@@ -6,7 +6,7 @@
  * Every suite also checks that an operator object smuggled in where a string id belongs (`{ $gt: '' }`, as a JSON
  * body could carry) matches nothing: the contract says arguments are plain values and never reach a query as objects.
  */
-import { ConflictError } from '../../../src/http/errors.js';
+import { ConflictError } from '../../../src/errors.js';
 import type {
   AccountRecord, AccountRepository, AppKeysRecord, AppKeysRepository, AppRecord, AppRepository, AuditEvent,
   AuditRepository, ClientRecord, ClientRepository, InvitationRecord, InvitationRepository, MembershipRecord,

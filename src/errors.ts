@@ -1,7 +1,7 @@
 /**
  * Errors shaped like the protocol: `status`, a stable `error` code, `error_description` and `expose`.
- * They are thrown anywhere (domain, storage, routes) and rendered in one place (`error-handler.ts`), and because
- * they carry the same fields as oidc-provider's own errors, the provider renders them correctly too when a
+ * They import nothing, so every layer may throw them (domain, storage, routes). They are rendered in one place
+ * (`http/error-handler.ts`), and because they carry the same fields as oidc-provider's own errors, the provider renders them correctly too when a
  * storage adapter throws one inside a protocol endpoint.
  */
 export interface FieldIssue {
