@@ -12,6 +12,7 @@ import type { TenantService } from '../tenants/tenant-service.js';
 import { renderView } from '../http/views.js';
 import { setPageCsp } from '../http/security-headers.js';
 import { tenantOfGrant } from './tenant-grant.js';
+import { revokingOnReuse } from './reuse-revocation.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -34,7 +35,7 @@ export const CLAIMS_BY_SCOPE = {
 
 export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: ProviderDeps): Promise<Provider> {
   const { config } = deps;
-  const adapters = deps.oidcAdapter(app.id);
+  const adapters = revokingOnReuse(deps.oidcAdapter(app.id));
   const clientAdapter = clientLookupAdapter(app, deps);
   const basePath = `/apps/${app.slug}`;
 
