@@ -13,6 +13,7 @@ import { renderView } from '../http/views.js';
 import { setPageCsp } from '../http/security-headers.js';
 import { tenantOfGrant } from './tenant-grant.js';
 import { revokingOnReuse } from './reuse-revocation.js';
+import { clientAuthRequired } from './client-auth-required.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -109,6 +110,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   // The server rewrites Host and X-Forwarded-Proto from PUBLIC_URL before the provider sees a request, so the
   // provider may trust them: URLs and the cookies' Secure flag follow PUBLIC_URL, never the caller's Host header.
   provider.proxy = true;
+  provider.use(clientAuthRequired(provider.issuer));
   provider.on('server_error', (_ctx, err) => deps.onServerError(app, err));
   return provider;
 }
