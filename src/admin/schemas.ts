@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { appSettingsSchema } from '../apps/settings.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../accounts/password.js';
+import { ID_TOKEN_SIGNING_ALGS } from '../clients/client-service.js';
 
 export const slugSchema = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lower-case letters, digits or dashes');
 const name = z.string().trim().min(1).max(200);
@@ -51,6 +52,8 @@ export const createClientSchema = z.object({
   first_party: z.boolean().optional(),
   require_pkce: z.boolean().optional(),
   initiate_login_uri: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+  /** The algorithms every app has keys for (see `apps/app-keys.ts`); ES256 when omitted at creation. */
+  id_token_signed_response_alg: z.enum(ID_TOKEN_SIGNING_ALGS).optional(),
 }).strict();
 export const updateClientSchema = createClientSchema.omit({ token_endpoint_auth_method: true }).partial().strict();
 

@@ -65,6 +65,8 @@ export interface ClientRecord {
   firstParty: boolean;
   requirePkce: boolean;
   initiateLoginUri?: string;
+  /** JWS algorithm of the client's ID tokens; absent on clients stored before it existed (they keep RS256). */
+  idTokenSignedResponseAlg?: 'ES256' | 'RS256';
   createdAt: Date;
   updatedAt: Date;
 }
