@@ -14,6 +14,8 @@ import { setPageCsp } from '../http/security-headers.js';
 import { tenantOfGrant } from './tenant-grant.js';
 import { revokingOnReuse } from './reuse-revocation.js';
 import { clientAuthRequired } from './client-auth-required.js';
+import { checkRequestedTenant, keepOfflineAccessForFirstParty } from './authorization-params.js';
+import { loadExistingGrantWithTenant, tenantDecision } from './tenant-switch.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -53,7 +55,14 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
     claims: CLAIMS_BY_SCOPE,
     // ID tokens carry the scope's claims (tenant, email, profile) even in the code flow, as portal RPs expect.
     conformIdTokenClaims: false,
-    extraParams: ['tenant'],
+    // The validator is the library's one hook after its own parameter checks (see authorization-params.ts).
+    extraParams: {
+      tenant: async (ctx, value, client) => {
+        keepOfflineAccessForFirstParty(ctx, client);
+        await checkRequestedTenant(app, deps.tenants, value);
+      },
+    },
+    loadExistingGrant: loadExistingGrantWithTenant(app, deps.tenants),
     extraClientMetadata: { properties: ['urn:portcullis:first_party', 'urn:portcullis:require_pkce'] },
     findAccount: (ctx, sub, token) => findAccount(app, deps, ctx as KoaContextWithOIDC, sub, token),
     interactions: {
@@ -193,8 +202,9 @@ async function tenantClaims(app: AppRecord, deps: ProviderDeps, ctx: KoaContextW
 /**
  * The library's login and consent prompts, plus:
  * - `select_account` (OIDC Core §3.1.2.1), requestable: shows the tenant (and account) chooser again;
- * - a consent check that asks again when the grant's tenant is not the one requested with `tenant=`, or when the
- *   account belongs to tenants but none was chosen for this grant yet, or it left the chosen tenant.
+ * - a consent check that asks when the tenant of this sign-in needs the person (`chooseTenant` in
+ *   src/tenants/tenant-choice.ts answers `choose`): several tenants and none chosen or requested, or
+ *   `prompt=select_account`. Switches that need no page were already made by `loadExistingGrant`.
  */
 function interactionPolicyFor(app: AppRecord, deps: ProviderDeps) {
   const { Prompt, Check, base } = interactionPolicy;
@@ -213,18 +223,12 @@ function interactionPolicyFor(app: AppRecord, deps: ProviderDeps) {
       const accountId = oidc.session?.accountId;
       // Our interaction just chose the tenant for this grant: never ask twice in one flow.
       if (!accountId || !oidc.grant || oidc.result?.consent) return Check.NO_NEED_TO_PROMPT;
+      // loadExistingGrant has already applied every decision that needs no page; ask only when one is left.
+      const decision = await tenantDecision(app, deps.tenants, ctx, accountId, oidc.grant);
       const current = tenantOfGrant(oidc.grant);
-      const requested = typeof oidc.params?.tenant === 'string' ? oidc.params.tenant : undefined;
-      if (current) {
-        const membership = await deps.tenants.membership(app, current, accountId);
-        if (!membership) return Check.REQUEST_PROMPT;
-        if (!requested || membership.tenant.slug === requested || membership.tenant.id === requested) return Check.NO_NEED_TO_PROMPT;
-        // Another tenant was asked for: switch only when the person belongs to it.
-        const other = await deps.tenants.find(app, requested);
-        return other && (await deps.tenants.membership(app, other.id, accountId)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
-      }
-      const memberships = await deps.tenants.membershipsOf(app, accountId);
-      return memberships.length > 0 ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      if (decision.kind === 'tenant' && decision.tenantId === current) return Check.NO_NEED_TO_PROMPT;
+      if (decision.kind === 'no_tenant' && current === undefined) return Check.NO_NEED_TO_PROMPT;
+      return Check.REQUEST_PROMPT;
     }),
   );
   return policy;
