@@ -16,6 +16,7 @@ import { revokingOnReuse } from './reuse-revocation.js';
 import { clientAuthRequired } from './client-auth-required.js';
 import { checkRequestedTenant, keepOfflineAccessForFirstParty } from './authorization-params.js';
 import { loadExistingGrantWithTenant, tenantDecision } from './tenant-switch.js';
+import { renderLogoutPage } from './logout-page.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -77,7 +78,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: async (ctx, form) => renderProviderPage(ctx, 'logout', { app, form, title: 'Sign out' }),
+        logoutSource: async (ctx, form) => renderLogoutPage(app, ctx as KoaContextWithOIDC, form),
         postLogoutSuccessSource: async (ctx) => renderProviderPage(ctx, 'logged-out', { app, title: 'Signed out' }),
       },
     },
