@@ -16,6 +16,7 @@ import { sha256, safeEqual } from '../crypto/random.js';
 import { UnauthorizedError } from '../errors.js';
 import { presentAccount } from '../accounts/account-service.js';
 import { presentClient } from '../clients/client-service.js';
+import { providerMetadataCheck } from '../provider/client-metadata-check.js';
 import { presentMembership, presentTenant } from '../tenants/tenant-service.js';
 import { presentAuditEvent } from '../audit/audit-log.js';
 import { RouteRegistry } from './route-registry.js';
@@ -98,7 +99,8 @@ export function adminRouter(deps: AdminDeps) {
   // Clients
   registry.add({ method: 'post', path: '/apps/:slug/clients', tag: 'clients', summary: 'Register a client app; the secret is shown only in this answer', body: createClientSchema, status: 201,
     handler: async ({ params, body }) => {
-      const { client, secret } = await services.clients.create(await appOf(params), body);
+      const app = await appOf(params);
+      const { client, secret } = await services.clients.create(app, body, providerMetadataCheck(deps.pool, app));
       return { ...presentClient(client), ...(secret ? { client_secret: secret } : {}) };
     } });
   registry.add({ method: 'get', path: '/apps/:slug/clients', tag: 'clients', summary: 'List client apps',
@@ -106,7 +108,10 @@ export function adminRouter(deps: AdminDeps) {
   registry.add({ method: 'get', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Get a client app',
     handler: async ({ params }) => presentClient(await services.clients.require(await appOf(params), params.client_id)) });
   registry.add({ method: 'patch', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Change a client app', body: updateClientSchema,
-    handler: async ({ params, body }) => presentClient(await services.clients.update(await appOf(params), params.client_id, body)) });
+    handler: async ({ params, body }) => {
+      const app = await appOf(params);
+      return presentClient(await services.clients.update(app, params.client_id, body, providerMetadataCheck(deps.pool, app)));
+    } });
   registry.add({ method: 'delete', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Delete a client app', status: 204,
     handler: async ({ params }) => services.clients.delete(await appOf(params), params.client_id) });
   registry.add({ method: 'post', path: '/apps/:slug/clients/:client_id/secret', tag: 'clients', summary: 'Rotate the client secret; the new one is shown only in this answer',

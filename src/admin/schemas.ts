@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { appSettingsSchema } from '../apps/settings.js';
 import { newPasswordSchema } from '../accounts/password-policy.js';
 import { cleanText, emailSchema as email, phoneSchema } from '../accounts/contact-schemas.js';
+import { ID_TOKEN_SIGNING_ALGS } from '../clients/client-service.js';
 
 export { phoneSchema };
 
@@ -50,6 +51,8 @@ export const createClientSchema = z.object({
   first_party: z.boolean().optional(),
   require_pkce: z.boolean().optional(),
   initiate_login_uri: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+  /** The algorithms every app has keys for (see `apps/app-keys.ts`); ES256 when omitted at creation. */
+  id_token_signed_response_alg: z.enum(ID_TOKEN_SIGNING_ALGS).optional(),
 }).strict();
 export const updateClientSchema = createClientSchema.omit({ token_endpoint_auth_method: true }).partial().strict();
 

@@ -19,6 +19,11 @@ export const appSettingsSchema = z.object({
   }).strict().optional(),
   invitation_landing_uri: z.url({ protocol: /^https?$/ }).max(2000).optional(),
   locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'must be a language tag such as en or en-GB').default('en'),
+  /**
+   * RP-initiated logout (OIDC RP-Initiated Logout 1.0 §2): `always` asks "Sign out of …?"; `skip_with_id_token_hint`
+   * signs out without asking when the request's id_token_hint belongs to the current session (one-click sign-out).
+   */
+  logout_confirmation: z.enum(['always', 'skip_with_id_token_hint']).default('always'),
 }).strict();
 
 export type AppSettingsInput = z.input<typeof appSettingsSchema>;
@@ -41,6 +46,7 @@ export function resolveSettings(
     session_ttl_seconds: defaults.sessionTtlSeconds,
     messaging: { mode: defaults.messagingMode },
     locale: 'en',
+    logout_confirmation: 'always',
   };
   return {
     ...base,

@@ -13,15 +13,30 @@ export interface ClientInput {
   first_party?: boolean;
   require_pkce?: boolean;
   initiate_login_uri?: string;
+  id_token_signed_response_alg?: IdTokenSigningAlg;
 }
 
+/**
+ * ID token algorithms a client may choose: every app has one ES256 and one RS256 signing key (`apps/app-keys.ts`).
+ * ES256 is the default for new clients; RS256 is there for relying parties that only verify RSA (OIDC Core §15.1
+ * makes RS256 mandatory to support).
+ */
+export const ID_TOKEN_SIGNING_ALGS = ['ES256', 'RS256'] as const;
+export type IdTokenSigningAlg = (typeof ID_TOKEN_SIGNING_ALGS)[number];
+export const DEFAULT_ID_TOKEN_SIGNING_ALG: IdTokenSigningAlg = 'ES256';
+/** What clients stored before the setting existed were issued: the OIDC default (OIDC Registration §2). */
+const LEGACY_ID_TOKEN_SIGNING_ALG: IdTokenSigningAlg = 'RS256';
+
 export type ClientPatch = Partial<Omit<ClientInput, 'token_endpoint_auth_method'>>;
+
+/** Checks the metadata a record will give the provider before it is stored; throws a 400 naming the field. */
+export type MetadataCheck = (metadata: ClientMetadata) => Promise<void>;
 
 /** Client apps (relying parties) of an app. Secrets are generated here, shown once, and stored encrypted. */
 export class ClientService {
   constructor(private readonly clients: ClientRepository, private readonly box: SecretBox) {}
 
-  async create(app: AppRecord, input: ClientInput): Promise<{ client: ClientRecord; secret?: string }> {
+  async create(app: AppRecord, input: ClientInput, check?: MetadataCheck): Promise<{ client: ClientRecord; secret?: string }> {
     const method = input.token_endpoint_auth_method ?? 'client_secret_basic';
     const grantTypes = input.grant_types ?? ['authorization_code', 'refresh_token'];
     const isPublic = method === 'none';
@@ -48,9 +63,11 @@ export class ClientService {
       firstParty: input.first_party ?? false,
       requirePkce: input.require_pkce ?? true,
       initiateLoginUri: input.initiate_login_uri,
+      idTokenSignedResponseAlg: input.id_token_signed_response_alg ?? DEFAULT_ID_TOKEN_SIGNING_ALG,
       createdAt: now,
       updatedAt: now,
     };
+    await check?.(this.toMetadata(client));
     await this.clients.create(client);
     return { client, secret };
   }
@@ -65,12 +82,12 @@ export class ClientService {
     return this.clients.list(app.id);
   }
 
-  async update(app: AppRecord, clientId: string, patch: ClientPatch): Promise<ClientRecord> {
+  async update(app: AppRecord, clientId: string, patch: ClientPatch, check?: MetadataCheck): Promise<ClientRecord> {
     const current = await this.require(app, clientId);
     if (current.tokenEndpointAuthMethod === 'none' && patch.require_pkce === false) {
       throw new InvalidRequestError('Public clients always use PKCE.', [{ path: 'require_pkce', message: 'must be true for public clients' }]);
     }
-    const updated = await this.clients.update(app.id, clientId, {
+    const changes = {
       name: patch.name,
       redirectUris: patch.redirect_uris,
       postLogoutRedirectUris: patch.post_logout_redirect_uris,
@@ -78,7 +95,13 @@ export class ClientService {
       firstParty: patch.first_party,
       requirePkce: patch.require_pkce,
       initiateLoginUri: patch.initiate_login_uri,
-    });
+      idTokenSignedResponseAlg: patch.id_token_signed_response_alg,
+    };
+    if (check) {
+      const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+      await check(this.toMetadata({ ...current, ...defined }));
+    }
+    const updated = await this.clients.update(app.id, clientId, changes);
     if (!updated) throw new NotFoundError(`No client "${clientId}" in app "${app.slug}".`);
     return updated;
   }
@@ -107,11 +130,16 @@ export class ClientService {
       response_types: client.grantTypes.includes('authorization_code') ? ['code'] : [],
       token_endpoint_auth_method: client.tokenEndpointAuthMethod,
       ...(client.initiateLoginUri ? { initiate_login_uri: client.initiateLoginUri } : {}),
+      id_token_signed_response_alg: idTokenAlg(client),
       // Custom metadata (declared in provider extraClientMetadata) read by our consent and PKCE policies.
       'urn:portcullis:first_party': client.firstParty,
       'urn:portcullis:require_pkce': client.requirePkce,
     };
   }
+}
+
+function idTokenAlg(client: ClientRecord): IdTokenSigningAlg {
+  return client.idTokenSignedResponseAlg ?? LEGACY_ID_TOKEN_SIGNING_ALG;
 }
 
 /** Admin API view of a client (never includes the secret). */
@@ -126,6 +154,7 @@ export function presentClient(client: ClientRecord) {
     first_party: client.firstParty,
     require_pkce: client.requirePkce,
     ...(client.initiateLoginUri ? { initiate_login_uri: client.initiateLoginUri } : {}),
+    id_token_signed_response_alg: idTokenAlg(client),
     created_at: client.createdAt.toISOString(),
     updated_at: client.updatedAt.toISOString(),
   };

@@ -5,8 +5,7 @@
 import Router from '@koa/router';
 import * as oidc from 'openid-client';
 import { randomId } from '../crypto/random.js';
-import { renderView } from '../http/views.js';
-import { setPageCsp } from '../http/security-headers.js';
+import { renderPage } from '../http/render-page.js';
 
 export function demoRouter(options: { issuer: string; clientId: string; clientSecret: string; redirectUri: string; keys: string[] }): Router {
   const router = new Router({ prefix: '/demo' });
@@ -23,9 +22,7 @@ export function demoRouter(options: { issuer: string; clientId: string; clientSe
   const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, path: '/demo', maxAge: 10 * 60_000 };
 
   router.get('/', async (ctx) => {
-    setPageCsp(ctx);
-    ctx.type = 'html';
-    ctx.body = renderView('demo', { title: 'Demo relying party', app: undefined, csrf: undefined, claims: undefined, issuer: options.issuer });
+    renderPage(ctx, 'demo', { title: 'Demo relying party', claims: undefined, issuer: options.issuer });
   });
 
   router.get('/login', async (ctx) => {
@@ -50,9 +47,7 @@ export function demoRouter(options: { issuer: string; clientId: string; clientSe
     ctx.cookies.set('demo_flow', null, cookie);
     const current = new URL(ctx.originalUrl, options.redirectUri);
     const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
-    setPageCsp(ctx);
-    ctx.type = 'html';
-    ctx.body = renderView('demo', { title: 'Signed in', app: undefined, csrf: undefined, claims: tokens.claims(), issuer: options.issuer });
+    renderPage(ctx, 'demo', { title: 'Signed in', claims: tokens.claims(), issuer: options.issuer });
   });
   return router;
 }

@@ -8,6 +8,8 @@ export interface PageOptions {
   formTargets?: string[];
   /** With 429 or 503: `Retry-After` in seconds (RFC 6585 §4, RFC 9110 §10.2.3). */
   retryAfter?: number;
+  /** CSP hash sources of inline scripts the page carries. */
+  scripts?: string[];
 }
 
 /**
@@ -15,7 +17,7 @@ export interface PageOptions {
  * targets), no caching, and the view inside the layout. Every local a view may test for has a defined value.
  */
 export function renderPage(ctx: Pick<Context, 'set' | 'status' | 'type' | 'body'>, view: string, locals: Record<string, unknown>, options: PageOptions = {}): void {
-  setPageCsp(ctx as Context, options.formTargets ?? []);
+  setPageCsp(ctx as Context, options.formTargets ?? [], options.scripts ?? []);
   if (options.retryAfter !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(options.retryAfter))));
   ctx.status = options.status ?? 200;
   ctx.type = 'html';

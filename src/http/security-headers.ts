@@ -24,11 +24,13 @@ export function securityHeaders(publicUrl: URL) {
 
 const PROVIDER_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-export function setPageCsp(ctx: Context, formTargets: string[] = []): void {
+/** `scripts`: hash sources of the page's own inline scripts (only the one-click sign-out page has one). */
+export function setPageCsp(ctx: Context, formTargets: string[] = [], scripts: string[] = []): void {
   const formAction = ["'self'", ...new Set(formTargets)].join(' ');
+  const scriptSrc = scripts.length ? `; script-src ${scripts.join(' ')}` : '';
   ctx.set(
     'Content-Security-Policy',
-    `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'${scriptSrc}`,
   );
   ctx.set('Cache-Control', 'no-store');
 }

@@ -8,8 +8,7 @@
 import Router from '@koa/router';
 import type { AppRepository, OutboxMessage, OutboxRepository } from '../storage/ports.js';
 import { NotFoundError } from '../errors.js';
-import { renderView } from '../http/views.js';
-import { setPageCsp } from '../http/security-headers.js';
+import { renderPage } from '../http/render-page.js';
 
 export interface DevMailboxDeps {
   apps: Pick<AppRepository, 'findBySlug'>;
@@ -49,9 +48,7 @@ export function devMailboxRouter(deps: DevMailboxDeps): Router {
       .filter((m) => m.status === 'simulated')
       .reverse()
       .map(present);
-    setPageCsp(ctx);
-    ctx.type = 'html';
-    ctx.body = renderView('mailbox', { title: 'Dev mailbox', app, basePath: `/apps/${encodeURIComponent(app.slug)}`, messages });
+    renderPage(ctx, 'mailbox', { title: 'Dev mailbox', app, basePath: `/apps/${encodeURIComponent(app.slug)}`, messages });
   });
   return router;
 }

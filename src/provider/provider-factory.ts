@@ -9,9 +9,13 @@ import type { AccountRecord, AppKeysRecord, AppRecord, ClientRepository, OidcAda
 import type { ClientService } from '../clients/client-service.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { TenantService } from '../tenants/tenant-service.js';
-import { renderView } from '../http/views.js';
-import { setPageCsp } from '../http/security-headers.js';
+import { renderPage } from '../http/render-page.js';
 import { tenantOfGrant } from './tenant-grant.js';
+import { revokingOnReuse } from './reuse-revocation.js';
+import { clientAuthRequired } from './client-auth-required.js';
+import { checkRequestedTenant, keepOfflineAccessForFirstParty } from './authorization-params.js';
+import { loadExistingGrantWithTenant, tenantDecision } from './tenant-switch.js';
+import { renderLogoutPage } from './logout-page.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -34,7 +38,7 @@ export const CLAIMS_BY_SCOPE = {
 
 export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: ProviderDeps): Promise<Provider> {
   const { config } = deps;
-  const adapters = deps.oidcAdapter(app.id);
+  const adapters = revokingOnReuse(deps.oidcAdapter(app.id));
   const clientAdapter = clientLookupAdapter(app, deps);
   const basePath = `/apps/${app.slug}`;
 
@@ -51,7 +55,14 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
     claims: CLAIMS_BY_SCOPE,
     // ID tokens carry the scope's claims (tenant, email, profile) even in the code flow, as portal RPs expect.
     conformIdTokenClaims: false,
-    extraParams: ['tenant'],
+    // The validator is the library's one hook after its own parameter checks (see authorization-params.ts).
+    extraParams: {
+      tenant: async (ctx, value, client) => {
+        keepOfflineAccessForFirstParty(ctx, client);
+        await checkRequestedTenant(app, deps.tenants, value);
+      },
+    },
+    loadExistingGrant: loadExistingGrantWithTenant(app, deps.tenants),
     extraClientMetadata: { properties: ['urn:portcullis:first_party', 'urn:portcullis:require_pkce'] },
     findAccount: (ctx, sub, token) => findAccount(app, deps, ctx as KoaContextWithOIDC, sub, token),
     interactions: {
@@ -66,7 +77,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: async (ctx, form) => renderProviderPage(ctx, 'logout', { app, form, title: 'Sign out' }),
+        logoutSource: async (ctx, form) => renderLogoutPage(app, ctx as KoaContextWithOIDC, form),
         postLogoutSuccessSource: async (ctx) => renderProviderPage(ctx, 'logged-out', { app, title: 'Signed out' }),
       },
     },
@@ -100,7 +111,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
         title: ctx.status === 503 ? 'Temporarily unavailable' : 'Something went wrong',
         error: out.error,
         description: out.error_description,
-      });
+      }, ctx.status);
     },
   };
 
@@ -108,6 +119,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   // The server rewrites Host and X-Forwarded-Proto from PUBLIC_URL before the provider sees a request, so the
   // provider may trust them: URLs and the cookies' Secure flag follow PUBLIC_URL, never the caller's Host header.
   provider.proxy = true;
+  provider.use(clientAuthRequired(provider.issuer));
   provider.on('server_error', (_ctx, err) => deps.onServerError(app, err));
   return provider;
 }
@@ -117,10 +129,8 @@ export function absoluteSessionTtl(loginTs: number | undefined, lifetime: number
   return loginTs ? Math.max(1, loginTs + lifetime - now) : lifetime;
 }
 
-function renderProviderPage(ctx: KoaContextWithOIDC, view: string, locals: Record<string, unknown>): void {
-  setPageCsp(ctx as never);
-  ctx.type = 'html';
-  ctx.body = renderView(view, { csrf: undefined, ...locals });
+function renderProviderPage(ctx: KoaContextWithOIDC, view: string, locals: Record<string, unknown>, status?: number): void {
+  renderPage(ctx as never, view, locals, { status });
 }
 
 /** Clients live in our repository; the provider reads them through this read-only adapter. */
@@ -190,8 +200,9 @@ async function tenantClaims(app: AppRecord, deps: ProviderDeps, ctx: KoaContextW
 /**
  * The library's login and consent prompts, plus:
  * - `select_account` (OIDC Core §3.1.2.1), requestable: shows the tenant (and account) chooser again;
- * - a consent check that asks again when the grant's tenant is not the one requested with `tenant=`, or when the
- *   account belongs to tenants but none was chosen for this grant yet, or it left the chosen tenant.
+ * - a consent check that asks when the tenant of this sign-in needs the person (`chooseTenant` in
+ *   src/tenants/tenant-choice.ts answers `choose`): several tenants and none chosen or requested, or
+ *   `prompt=select_account`. Switches that need no page were already made by `loadExistingGrant`.
  */
 function interactionPolicyFor(app: AppRecord, deps: ProviderDeps) {
   const { Prompt, Check, base } = interactionPolicy;
@@ -210,18 +221,12 @@ function interactionPolicyFor(app: AppRecord, deps: ProviderDeps) {
       const accountId = oidc.session?.accountId;
       // Our interaction just chose the tenant for this grant: never ask twice in one flow.
       if (!accountId || !oidc.grant || oidc.result?.consent) return Check.NO_NEED_TO_PROMPT;
+      // loadExistingGrant has already applied every decision that needs no page; ask only when one is left.
+      const decision = await tenantDecision(app, deps.tenants, ctx, accountId, oidc.grant);
       const current = tenantOfGrant(oidc.grant);
-      const requested = typeof oidc.params?.tenant === 'string' ? oidc.params.tenant : undefined;
-      if (current) {
-        const membership = await deps.tenants.membership(app, current, accountId);
-        if (!membership) return Check.REQUEST_PROMPT;
-        if (!requested || membership.tenant.slug === requested || membership.tenant.id === requested) return Check.NO_NEED_TO_PROMPT;
-        // Another tenant was asked for: switch only when the person belongs to it.
-        const other = await deps.tenants.find(app, requested);
-        return other && (await deps.tenants.membership(app, other.id, accountId)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
-      }
-      const memberships = await deps.tenants.membershipsOf(app, accountId);
-      return memberships.length > 0 ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      if (decision.kind === 'tenant' && decision.tenantId === current) return Check.NO_NEED_TO_PROMPT;
+      if (decision.kind === 'no_tenant' && current === undefined) return Check.NO_NEED_TO_PROMPT;
+      return Check.REQUEST_PROMPT;
     }),
   );
   return policy;

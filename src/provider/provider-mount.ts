@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { readForm } from '../http/body.js';
 import type { ProviderPool } from './provider-pool.js';
 
 /** `/apps/{slug}` + rest: slugs are lower-case letters, digits and dashes (validated by the Admin API). */
@@ -17,12 +18,30 @@ export function providerMount(pool: ProviderPool, available: () => boolean) {
     if (!available()) throw new ServiceUnavailableError('storage');
     const pooled = await pool.get(match[1]);
     if (!pooled) throw new NotFoundError(`No app "${match[1]}".`);
+    if (ctx.method === 'POST' && POST_AS_GET.has(match[2] ?? '')) return redirectPostToGet(ctx, match[1], match[2]!);
     const query = ctx.querystring ? `?${ctx.querystring}` : '';
     (ctx.req as { originalUrl?: string }).originalUrl = ctx.req.url;
     ctx.req.url = (match[2] ?? '/') + query;
     ctx.respond = false;
     await pooled.handle(ctx.req, ctx.res);
   };
+}
+
+/**
+ * Endpoints that must accept POST as well as GET: authorization (OIDC Core §3.1.2.1) and end-session (OIDC
+ * RP-Initiated Logout 1.0 §2). oidc-provider serves POST there only with `enableHttpPostMethods`, which requires
+ * `SameSite=None` session cookies (a cross-site form POST does not carry `Lax` cookies). Instead, the form's
+ * parameters are answered with a 303 to the same endpoint as a GET: the browser follows it as a top-level
+ * navigation, which carries the `Lax` session cookie, and the provider sees the ordinary GET request.
+ */
+const POST_AS_GET = new Set(['/auth', '/session/end']);
+
+async function redirectPostToGet(ctx: Context, slug: string, endpoint: string): Promise<void> {
+  const params = new URLSearchParams(ctx.querystring);
+  for (const [key, value] of Object.entries(await readForm(ctx))) params.append(key, value);
+  ctx.status = 303;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.redirect(`/apps/${slug}${endpoint}?${params}`);
 }
 
 /**

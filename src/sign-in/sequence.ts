@@ -9,7 +9,7 @@
  */
 import { again, go, page, selectionRequested, type Attempt, type Outcome, type Progress, type Proof } from './attempt.js';
 import type { SequenceDeps } from './deps.js';
-import { decideTenant } from '../tenants/tenant-choice.js';
+import { chooseTenant } from '../tenants/tenant-choice.js';
 
 export const STAGE_NAMES = ['identify', 'prove', 'choose_account', 'second_factor', 'choose_tenant', 'consent', 'finish'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -29,7 +29,7 @@ interface Stage {
   resolve(attempt: Attempt, deps: SequenceDeps, progress: Progress): Promise<Ask | undefined>;
 }
 
-const chooseAccount: Stage = {
+const accountStage: Stage = {
   name: 'choose_account',
   async resolve(attempt, deps, progress) {
     if (progress.accountId) return undefined;
@@ -48,29 +48,31 @@ const chooseAccount: Stage = {
 };
 
 /** No second factor is enrolled by any method yet: the stage passes. Second-factor methods plug in here. */
-const secondFactor: Stage = {
+const secondFactorStage: Stage = {
   name: 'second_factor',
   async resolve() {
     return undefined;
   },
 };
 
-const chooseTenant: Stage = {
+const tenantStage: Stage = {
   name: 'choose_tenant',
   async resolve(attempt, deps, progress) {
     if (progress.tenantId !== undefined) return undefined;
     const memberships = await deps.tenants.membershipsOf(attempt.app, progress.accountId!);
-    const decision = decideTenant({ memberships, requested: attempt.request.tenant, chooserRequested: selectionRequested(attempt.request) });
-    if (decision.kind === 'use') {
-      progress.tenantId = decision.tenantId;
+    // An unknown `tenant=` never gets here: the provider refuses the authorization request first.
+    const decision = chooseTenant({ memberships: memberships.map((m) => m.tenant), requested: attempt.request.tenant, selectAccount: selectionRequested(attempt.request) });
+    if (decision.kind !== 'choose') {
+      progress.tenantId = decision.kind === 'tenant' ? decision.tenantId : null;
       return undefined;
     }
-    const options = memberships.map((m) => ({ value: m.tenant.id, label: m.tenant.name, detail: m.roles.join(', ') }));
+    const options = memberships.filter((m) => decision.tenantIds.includes(m.tenant.id))
+      .map((m) => ({ value: m.tenant.id, label: m.tenant.name, detail: m.roles.join(', ') }));
     return chooser('Choose an organisation', 'tenant', options, (p, choice) => { p.tenantId = choice; });
   },
 };
 
-const consent: Stage = {
+const consentStage: Stage = {
   name: 'consent',
   async resolve(attempt, _deps, progress) {
     // OIDC Core §3.1.2.4: consent for clients the app does not own; first-party clients skip it.
@@ -80,7 +82,7 @@ const consent: Stage = {
 };
 
 /** The stages after the proof, in order. */
-const STAGES: readonly Stage[] = [chooseAccount, secondFactor, chooseTenant, consent];
+const STAGES: readonly Stage[] = [accountStage, secondFactorStage, tenantStage, consentStage];
 
 function chooser(heading: string, kind: 'account' | 'tenant', options: Option[], apply: (p: Progress, choice: string) => void): Ask {
   return { view: 'select', locals: { title: heading, heading, kind, options }, options, apply };

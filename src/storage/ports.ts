@@ -27,6 +27,11 @@ export interface AppSettings {
   invitation_landing_uri?: string;
   /** Locale for pages and messages. */
   locale: string;
+  /**
+   * RP-initiated logout: `always` shows "Sign out of …?"; `skip_with_id_token_hint` signs out at once when the
+   * request carries an id_token_hint of the current session. Absent on apps stored before it existed (= always).
+   */
+  logout_confirmation?: 'always' | 'skip_with_id_token_hint';
 }
 
 export interface AppRecord {
@@ -65,6 +70,8 @@ export interface ClientRecord {
   firstParty: boolean;
   requirePkce: boolean;
   initiateLoginUri?: string;
+  /** JWS algorithm of the client's ID tokens; absent on clients stored before it existed (they keep RS256). */
+  idTokenSignedResponseAlg?: 'ES256' | 'RS256';
   createdAt: Date;
   updatedAt: Date;
 }

@@ -109,7 +109,7 @@ describe('Redis stores against a real server', () => {
       await adapter.upsert('s1', { uid: 'u1', grantId: 'g' }, 60);
       // Warm the script cache so a first-use NOSCRIPT retry does not count.
       await adapter.findByUid('u1');
-      await adapter.consume('none');
+      await expect(adapter.consume('none')).rejects.toMatchObject({ error: 'invalid_grant' }); // nothing to claim
       await adapter.revokeByGrantId('none');
       const start = store.roundTrips;
       await adapter.find('s1');

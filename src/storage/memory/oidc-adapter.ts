@@ -1,6 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { ExpiringMap, copy } from './clock-map.js';
 import { GRANTABLE_OIDC_MODELS } from '../ports.js';
+import { alreadyConsumed } from '../consume-conflict.js';
 
 /**
  * In-process reference implementation of oidc-provider's Adapter contract. Records are keyed
@@ -12,7 +13,7 @@ export class MemoryOidcStore {
   private readonly index = new ExpiringMap<string>();
   private readonly grants = new ExpiringMap<Set<string>>();
 
-  adapterFactory = (appId: string) => (model: string): Adapter => new MemoryOidcAdapter(this, `${appId}:${model}`, `${appId}`, GRANTABLE_OIDC_MODELS.has(model));
+  adapterFactory = (appId: string) => (model: string): Adapter => new MemoryOidcAdapter(this, `${appId}:${model}`, `${appId}`, GRANTABLE_OIDC_MODELS.has(model), model);
 
   upsert(prefix: string, appPrefix: string, id: string, payload: AdapterPayload, expiresIn: number, grantable: boolean): void {
     const key = `${prefix}:${id}`;
@@ -39,9 +40,15 @@ export class MemoryOidcStore {
     return key ? this.find(key) : undefined;
   }
 
-  consume(key: string): void {
+  /**
+   * Claims the record: true for the first caller only. Check and mark happen in one synchronous step, so no other
+   * request can interleave; a missing (expired, revoked) record cannot be claimed either.
+   */
+  consume(key: string): boolean {
     const found = this.records.get(key);
-    if (found) found.consumed = Math.floor(Date.now() / 1000);
+    if (!found || found.consumed) return false;
+    found.consumed = Math.floor(Date.now() / 1000);
+    return true;
   }
 
   destroy(key: string): void {
@@ -67,6 +74,7 @@ class MemoryOidcAdapter implements Adapter {
     private readonly prefix: string,
     private readonly appPrefix: string,
     private readonly grantable: boolean,
+    private readonly model: string,
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -85,8 +93,9 @@ class MemoryOidcAdapter implements Adapter {
     return this.store.findBy(this.prefix, 'userCode', userCode);
   }
 
+  /** Fails with invalid_grant for every caller but the first (see `../consume-conflict.ts`). */
   async consume(id: string): Promise<void> {
-    this.store.consume(`${this.prefix}:${id}`);
+    if (!this.store.consume(`${this.prefix}:${id}`)) throw alreadyConsumed(this.model);
   }
 
   async destroy(id: string): Promise<void> {

@@ -119,6 +119,7 @@ function clientSchema() {
     firstParty: Boolean,
     requirePkce: Boolean,
     initiateLoginUri: String,
+    idTokenSignedResponseAlg: String,
     createdAt: Date,
     updatedAt: Date,
   }, options('clients', DURABLE));

@@ -14,6 +14,7 @@ import { GRANTABLE_OIDC_MODELS, type OidcAdapterFactory } from '../ports.js';
 import type { OidcRecordDoc } from './models.js';
 import { mongoCall } from './errors.js';
 import { text } from './values.js';
+import { alreadyConsumed } from '../consume-conflict.js';
 
 const { trusted } = mongoose;
 
@@ -84,11 +85,18 @@ class MongoOidcAdapter implements Adapter {
     return this.findOne({ appId: this.appId, model: this.modelName, userCode: text(userCode), expiresAt: notExpired() });
   }
 
-  /** A single-document `$set`: no read-modify-write that a concurrent upsert could interleave with. */
+  /**
+   * An atomic claim: a single-document `$set` filtered on `consumed` being absent, so of N parallel calls exactly
+   * one matches; the others (and a call for a missing or expired record) fail with invalid_grant.
+   */
   async consume(id: string): Promise<void> {
-    await mongoCall(() => this.records
-      .updateOne({ _id: this.key(id), expiresAt: notExpired() }, { $set: { consumed: Math.floor(Date.now() / 1000) } })
+    const result = await mongoCall(() => this.records
+      .updateOne(
+        { _id: this.key(id), expiresAt: notExpired(), consumed: trusted({ $exists: false }) },
+        { $set: { consumed: Math.floor(Date.now() / 1000) } },
+      )
       .exec());
+    if (result.modifiedCount !== 1) throw alreadyConsumed(this.modelName);
   }
 
   async destroy(id: string): Promise<void> {

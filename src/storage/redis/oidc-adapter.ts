@@ -4,6 +4,7 @@ import type { RedisClient } from './connection.js';
 import type { RedisStoreOptions } from './ephemeral-store.js';
 import { callRedis, execResults } from './errors.js';
 import { LuaScript } from './lua-script.js';
+import { alreadyConsumed } from '../consume-conflict.js';
 
 /**
  * Record layout, after node-oidc-provider's example Redis adapter (`example/adapters/redis.js`), with these
@@ -29,13 +30,13 @@ return redis.call('HMGET', ARGV[1] .. id, '${FIELD_PAYLOAD}', '${FIELD_CONSUMED}
   1,
 );
 
-/** Marks a record consumed only if it still exists: HSET on a missing key would create an immortal stub. */
+/**
+ * Claims a record: marks it consumed and answers 1 only if it exists and was not consumed yet, in one atomic
+ * script, so of N parallel redemptions exactly one gets 1. (HSET on a missing key would create an immortal stub.)
+ */
 const CONSUME = new LuaScript(
-  `if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], '${FIELD_CONSUMED}', ARGV[1])
-  return 1
-end
-return 0`,
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSETNX', KEYS[1], '${FIELD_CONSUMED}', ARGV[1])`,
   1,
 );
 
@@ -132,8 +133,9 @@ export class RedisOidcStore {
     return decode((await this.script(FIND_BY_INDEX, [indexKey], [recordPrefix])) as Stored | null);
   }
 
-  async consume(key: string): Promise<void> {
-    await this.script(CONSUME, [key], [nowSeconds()]);
+  /** True when this call claimed the record; false when it was missing or already consumed. */
+  async consume(key: string): Promise<boolean> {
+    return (await this.script(CONSUME, [key], [nowSeconds()])) === 1;
   }
 
   async destroy(key: string): Promise<void> {
@@ -177,7 +179,7 @@ class RedisOidcAdapter implements Adapter {
   private readonly keys: AdapterKeys;
   private readonly grantable: boolean;
 
-  constructor(private readonly store: RedisOidcStore, app: string, model: string) {
+  constructor(private readonly store: RedisOidcStore, app: string, private readonly model: string) {
     this.keys = new AdapterKeys(app, model);
     this.grantable = GRANTABLE_OIDC_MODELS.has(model);
   }
@@ -198,8 +200,9 @@ class RedisOidcAdapter implements Adapter {
     return this.store.findByIndex(this.keys.userCode(userCode), this.keys.recordPrefix);
   }
 
+  /** Fails with invalid_grant for every caller but the first (see `../consume-conflict.ts`). */
   async consume(id: string): Promise<void> {
-    await this.store.consume(this.keys.record(id));
+    if (!(await this.store.consume(this.keys.record(id)))) throw alreadyConsumed(this.model);
   }
 
   async destroy(id: string): Promise<void> {

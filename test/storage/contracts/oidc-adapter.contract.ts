@@ -112,26 +112,46 @@ export function oidcAdapterContract(name: string, makeStore: () => Promise<OidcA
         expect(found?.accountId).toBe('acc-1');
       });
 
-      it('does not create a record for an unknown id', async () => {
+      it('fails with invalid_grant, and creates nothing, for an unknown id', async () => {
         const codes = adapter(appId(), 'AuthorizationCode');
         const codeId = id();
-        await codes.consume(codeId);
+        await expect(codes.consume(codeId)).rejects.toMatchObject({ error: 'invalid_grant', statusCode: 400 });
         expect(await codes.find(codeId)).toBeUndefined();
       });
 
-      it('keeps the record intact under 20 concurrent consume + find', async () => {
+      it('fails with invalid_grant on a second consume of the same id (single use)', async () => {
+        const tokens = adapter(appId(), 'RefreshToken');
+        const tokenId = id();
+        await tokens.upsert(tokenId, token({ grantId: id() }), 600);
+        await tokens.consume(tokenId);
+        const first = (await tokens.find(tokenId))?.consumed;
+        await expect(tokens.consume(tokenId)).rejects.toMatchObject({ error: 'invalid_grant' });
+        expect((await tokens.find(tokenId))?.consumed).toBe(first);
+      });
+
+      it('lets exactly one of 8 parallel consumes win; the others fail with invalid_grant (RFC 6749 §4.1.2)', async () => {
+        for (const model of ['AuthorizationCode', 'RefreshToken']) {
+          const codes = adapter(appId(), model);
+          const codeId = id();
+          const payload = token({ grantId: id() });
+          await codes.upsert(codeId, payload, 600);
+          const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => codes.consume(codeId)));
+          expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+          for (const lost of outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')) {
+            expect(lost.reason).toMatchObject({ error: 'invalid_grant', statusCode: 400 });
+          }
+          expect(await codes.find(codeId)).toMatchObject({ ...payload, consumed: expect.any(Number) });
+        }
+      });
+
+      it('starts unconsumed again after a re-upsert of the record', async () => {
         const codes = adapter(appId(), 'AuthorizationCode');
         const codeId = id();
-        const payload = token({ grantId: id() });
-        await codes.upsert(codeId, payload, 600);
-        const finds = await Promise.all(Array.from({ length: 20 }, async () => {
-          await codes.consume(codeId);
-          return codes.find(codeId);
-        }));
-        for (const found of finds) {
-          expect(found).toMatchObject({ ...payload, consumed: expect.any(Number) });
-        }
-        expect((await codes.find(codeId))?.consumed).toEqual(expect.any(Number));
+        await codes.upsert(codeId, token(), 600);
+        await codes.consume(codeId);
+        await codes.upsert(codeId, token(), 600);
+        expect((await codes.find(codeId))?.consumed).toBeFalsy();
+        await expect(codes.consume(codeId)).resolves.toBeUndefined();
       });
     });
 
