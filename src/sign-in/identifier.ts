@@ -5,6 +5,8 @@ import { sha256 } from '../crypto/random.js';
 import type { EphemeralStore } from '../storage/ports.js';
 import { shortLivedKey } from '../storage/short-lived-keys.js';
 import { LIMITS, type Exceeded, type RateLimiter } from '../limits/rate-limiter.js';
+import { again, type Attempt, type Outcome } from './attempt.js';
+import type { SignInDeps } from './deps.js';
 
 export type Channel = 'email' | 'sms';
 
@@ -38,4 +40,25 @@ export function sendWaitKey(appId: string, identifier: string): string {
 /** Per-IP and per-identifier caps on sending codes and links (OWASP ASVS V2.2.1); the exceeded limit, if any. */
 export function limitSends(limiter: RateLimiter, appId: string, ipPerHour: number, ip: string | undefined, identifier: string): Promise<Exceeded | undefined> {
   return limiter.hitAll(appId, [[LIMITS.sendsPerIp(ipPerHour), ip ?? 'unknown'], [LIMITS.sendsPerIdentifier, identifier]]);
+}
+
+/**
+ * The gate before sending a code or link to `identifier`: the per-identifier resend wait, then the send caps. The
+ * refusal to show, or undefined when sending may go ahead. `waitingPage` is where a refused resend lands (the page
+ * that shows the previous message, when it went to the same identifier).
+ */
+export async function sendRefusal(
+  attempt: Pick<Attempt, 'app' | 'ip'>,
+  deps: Pick<SignInDeps, 'ephemeral' | 'limiter' | 'lifetimes' | 'ipPerHour'>,
+  identifier: string,
+  what: { noun: 'code' | 'link'; plural: string; waitingPage: string },
+): Promise<Outcome | undefined> {
+  const { resendAfter } = deps.lifetimes;
+  if (!(await claimSendSlot(deps.ephemeral, attempt.app.id, identifier, resendAfter))) {
+    return again({ error: `Please wait ${resendAfter} seconds before asking for another ${what.noun}.`, identifier }, what.waitingPage);
+  }
+  if (await limitSends(deps.limiter, attempt.app.id, deps.ipPerHour, attempt.ip, identifier)) {
+    return again({ error: `Too many ${what.plural} were requested. Please try again later.`, identifier });
+  }
+  return undefined;
 }

@@ -20,7 +20,7 @@ import { again, go, page, type AppVisit, type Attempt, type Outcome } from '../a
 import type { SignInDeps } from '../deps.js';
 import type { SignInMethod } from '../method.js';
 import { afterProof } from '../sequence.js';
-import { claimSendSlot, identifierField, INVALID_IDENTIFIER, limitSends, parseIdentifier } from '../identifier.js';
+import { identifierField, INVALID_IDENTIFIER, parseIdentifier, sendRefusal } from '../identifier.js';
 import { handOff } from '../handoff.js';
 import { formTargetsOf, landingUri } from '../landing.js';
 import { LINK_TOKEN_PATTERN } from '../link-token.js';
@@ -61,14 +61,10 @@ export async function sendLink(attempt: Attempt, deps: Deps, input: z.output<typ
   if (!magicLinkMethod.enabled(attempt.app)) return again({ error: 'Choose how you want to sign in.' });
   const identifier = parseIdentifier(input.identifier, 'email');
   if (!identifier) return invalidSendLinkForm(input);
-  const { resendAfter, magicLink } = deps.lifetimes;
-  if (!(await claimSendSlot(deps.ephemeral, attempt.app.id, identifier, resendAfter))) {
-    const resending = attempt.state.link?.identifier === identifier;
-    return again({ error: `Please wait ${resendAfter} seconds before asking for another link.`, identifier }, resending ? '/link' : '');
-  }
-  if (await limitSends(deps.limiter, attempt.app.id, deps.ipPerHour, attempt.ip, identifier)) {
-    return again({ error: 'Too many sign-in links were requested. Please try again later.', identifier });
-  }
+  const waitingPage = attempt.state.link?.identifier === identifier ? '/link' : '';
+  const refused = await sendRefusal(attempt, deps, identifier, { noun: 'link', plural: 'sign-in links', waitingPage });
+  if (refused) return refused;
+  const { magicLink } = deps.lifetimes;
 
   const accounts = (await deps.accounts.findByEmail(attempt.app, identifier)).filter(mayReceiveSignInMessages);
   const token = randomId(32);

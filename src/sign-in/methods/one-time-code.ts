@@ -12,7 +12,7 @@ import { again, go, page, type Attempt, type Outcome } from '../attempt.js';
 import type { SignInDeps } from '../deps.js';
 import type { SignInMethod } from '../method.js';
 import { afterProof } from '../sequence.js';
-import { claimSendSlot, identifierField, INVALID_IDENTIFIER, limitSends, parseIdentifier, type Channel } from '../identifier.js';
+import { identifierField, INVALID_IDENTIFIER, parseIdentifier, sendRefusal, type Channel } from '../identifier.js';
 import { checkCode, issueCode } from '../one-time-code-secret.js';
 
 const methodOf = (channel: Channel): SignInMethod => ({
@@ -51,18 +51,13 @@ export async function sendCode(attempt: Attempt, deps: Deps, input: z.output<typ
   if (!methods[channel].enabled(attempt.app)) return invalidSendCodeForm(input);
   const identifier = parseIdentifier(input.identifier, channel);
   if (!identifier) return again({ error: INVALID_IDENTIFIER[channel], identifier: input.identifier });
-  const { resendAfter, signInCode } = deps.lifetimes;
-  if (!(await claimSendSlot(deps.ephemeral, attempt.app.id, identifier, resendAfter))) {
-    const resending = attempt.state.otp?.identifier === identifier;
-    return again({ error: `Please wait ${resendAfter} seconds before asking for another code.`, identifier }, resending ? '/code' : '');
-  }
-  if (await limitSends(deps.limiter, attempt.app.id, deps.ipPerHour, attempt.ip, identifier)) {
-    return again({ error: 'Too many codes were requested. Please try again later.', identifier });
-  }
+  const waitingPage = attempt.state.otp?.identifier === identifier ? '/code' : '';
+  const refused = await sendRefusal(attempt, deps, identifier, { noun: 'code', plural: 'codes', waitingPage });
+  if (refused) return refused;
 
   const accounts = await eligibleAccounts(attempt.app, deps, channel, identifier);
   const stored: StoredCode = { channel, identifier, accountIds: accounts.map((a) => a.id) };
-  const code = await issueCode(attempt, deps.ephemeral, 'otp', stored, signInCode);
+  const code = await issueCode(attempt, deps.ephemeral, 'otp', stored, deps.lifetimes.signInCode);
   if (accounts.length > 0) {
     // Not awaited: the answer must not take longer for a known identifier. send() never rejects.
     void deps.messenger.send(attempt.app, { channel, to: identifier, kind: 'sign_in_code', locals: { code }, locale: accounts[0].locale });
