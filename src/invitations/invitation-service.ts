@@ -15,6 +15,7 @@ import { normaliseEmail } from '../accounts/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientService } from '../clients/client-service.js';
 import { prefixedId, randomId, sha256 } from '../crypto/random.js';
+import { shortLivedKey } from '../storage/short-lived-keys.js';
 import { ConflictError, InvalidRequestError, NotFoundError, PortcullisError } from '../errors.js';
 import type { Messenger } from '../messaging/index.js';
 import type { AccountRecord, AppRecord, EphemeralStore, InvitationRecord, InvitationRepository } from '../storage/ports.js';
@@ -188,7 +189,7 @@ export class InvitationService {
   async accept(app: AppRecord, token: string, input: { password?: string; ip?: string }): Promise<OpenInvitation> {
     const opened = await this.open(app, token);
     const { invitation } = opened;
-    const claim = `app:${app.id}:invitation-accept:${invitation.id}`;
+    const claim = shortLivedKey(app.id, 'invitation-accept', invitation.id);
     if (!(await this.deps.ephemeral.setIfAbsent(claim, 1, ACCEPT_CLAIM_SECONDS))) throw new InvitationLinkError('used');
     try {
       // Re-read under the claim: a revoke, a resend (new token) or an acceptance may have landed since `open`.
