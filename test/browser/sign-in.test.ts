@@ -1,0 +1,141 @@
+/**
+ * Sign-in in real Chromium, from a relying party on another origin (and site): password, email code, tenant choice
+ * and consent. Each test clicks and types as a person does, and proves three things the fetch-based suites cannot:
+ * the browser really gets back to the relying party (whose page shows the ID token's claims), nothing was refused or
+ * logged on the way (CSP — including `form-action` on the 303s after each POST —, cookies, failed requests, console
+ * errors), and focus starts where the person types or chooses.
+ */
+import { arrive, claim, expectNoProblems, focused, launchChromium, openPage, screenshot, styled, type BrowserPage, type Chromium } from '../support/chromium.js';
+import { startAnotherOriginRp, type AnotherOriginRp } from '../support/another-origin-rp.js';
+import { codeIn, lastMessage } from '../support/outbox.js';
+import { startServer, type TestServer } from '../support/server.js';
+
+const SLUG = 'portal';
+let server: TestServer;
+let chromium: Chromium;
+let rp: AnotherOriginRp;
+let thirdParty: AnotherOriginRp;
+const ids: Record<string, string> = {};
+let tab: BrowserPage;
+
+beforeAll(async () => {
+  server = await startServer();
+  chromium = await launchChromium();
+  await server.admin.ok('POST', '/apps', { slug: SLUG, name: 'Northwind Client Portal' });
+  rp = await startAnotherOriginRp(server, SLUG);
+  // Not first-party: the person is asked for consent (OIDC Core §3.1.2.4).
+  thirdParty = await startAnotherOriginRp(server, SLUG, { name: 'Partner Reports', first_party: false });
+  for (const [slug, name] of [['acme', 'Acme Ltd'], ['globex', 'Globex Corp']]) {
+    ids[slug] = (await server.admin.ok('POST', `/apps/${SLUG}/tenants`, { slug, name })).id;
+  }
+  const people: Array<[string, string, string?]> = [['solo', 'solo@example.com', 'password-solo'], ['duo', 'duo@example.com', 'password-duo'], ['coder', 'coder@example.com']];
+  for (const [key, email, password] of people) {
+    ids[key] = (await server.admin.ok('POST', `/apps/${SLUG}/accounts`, { email, name: key, ...(password ? { password } : {}) })).id;
+  }
+  await server.admin.ok('PUT', `/apps/${SLUG}/tenants/acme/members/${ids.solo}`, { roles: ['user'] });
+  await server.admin.ok('PUT', `/apps/${SLUG}/tenants/acme/members/${ids.coder}`, { roles: ['user'] });
+  await server.admin.ok('PUT', `/apps/${SLUG}/tenants/acme/members/${ids.duo}`, { roles: ['company_admin', 'user'] });
+  await server.admin.ok('PUT', `/apps/${SLUG}/tenants/globex/members/${ids.duo}`, { roles: ['user'] });
+}, 60_000);
+afterAll(async () => {
+  await Promise.all([rp?.close(), thirdParty?.close(), chromium?.close()]);
+  await server?.close();
+});
+beforeEach(async () => {
+  tab = await openPage(chromium);
+});
+afterEach(async () => {
+  await tab.close();
+});
+
+const interactionPrefix = () => `${server.url}/apps/${SLUG}/interaction/`;
+
+/** Opens the RP's /login on the RP's origin and follows it to Portcullis's sign-in page. */
+async function startAt(relyingParty: AnotherOriginRp, query = ''): Promise<void> {
+  await tab.page.goto(`${relyingParty.url}/login${query}`);
+  await arrive(tab, interactionPrefix());
+  expect(await tab.page.locator('h1').textContent()).toBe('Sign in to Northwind Client Portal');
+  expect(await styled(tab.page)).toBe(true);
+  // The first field has autofocus: the person can type the email straight away.
+  expect(await focused(tab.page)).toBe('#identifier');
+}
+
+async function typePassword(email: string, password: string): Promise<void> {
+  await tab.page.keyboard.type(email); // into the focused field: proves the focus is usable, not just set
+  await tab.page.getByLabel('Password').fill(password);
+  await tab.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+describe('sign-in in a real browser, relying party on another origin', () => {
+  it('password: reaches the RP with the tenant in the ID token, nothing refused or logged', async () => {
+    await startAt(rp);
+    await screenshot(tab.page, 'sign-in');
+    await typePassword('solo@example.com', 'password-solo');
+    await arrive(tab, `${rp.url}/callback`);
+    expect(await tab.page.locator('h1').textContent()).toBe('Signed in to the portal');
+    expect(await claim(tab.page, 'sub')).toBe(ids.solo);
+    expect(await claim(tab.page, 'email')).toBe('solo@example.com');
+    expect(await claim(tab.page, 'tenant_slug')).toBe('acme');
+    expect(await claim(tab.page, 'roles')).toBe('["user"]');
+    expect(await claim(tab.page, 'amr')).toBe('["pwd"]');
+    await expectNoProblems(tab);
+  });
+
+  it('email code: the emailed code typed into the code page signs in', async () => {
+    await startAt(rp);
+    await tab.page.keyboard.type('coder@example.com');
+    await tab.page.getByRole('button', { name: 'Email me a code' }).click();
+    await arrive(tab, `${interactionPrefix()}`);
+    await tab.page.waitForURL(/\/code$/);
+    expect(await tab.page.locator('h1').textContent()).toBe('Enter your code');
+    // The code field has autofocus (and autocomplete=one-time-code): the person types the code at once.
+    expect(await focused(tab.page)).toBe('#code');
+    await screenshot(tab.page, 'email-code');
+    const code = codeIn(await lastMessage(server, SLUG, 'coder@example.com'));
+    await tab.page.keyboard.type(code);
+    await tab.page.keyboard.press('Enter');
+    await arrive(tab, `${rp.url}/callback`);
+    expect(await claim(tab.page, 'sub')).toBe(ids.coder);
+    expect(await claim(tab.page, 'email_verified')).toBe('true');
+    expect(await claim(tab.page, 'amr')).toBe('["otp","email"]');
+    expect(await claim(tab.page, 'tenant_slug')).toBe('acme');
+    await expectNoProblems(tab);
+  });
+
+  it('tenant choice: an account in two tenants clicks the tenant it wants', async () => {
+    await startAt(rp);
+    await typePassword('duo@example.com', 'password-duo');
+    await tab.page.waitForURL(/\/interaction\/[^/]+$/);
+    const options = tab.page.locator('button[name="choice"]');
+    // Each button is the tenant's name, with the roles as detail.
+    expect(await options.allTextContents()).toEqual(['Acme Ltdcompany_admin, user', 'Globex Corpuser']);
+    expect(await options.locator('.detail').allTextContents()).toEqual(['company_admin, user', 'user']);
+    // The first choice has autofocus: Enter picks it, Tab moves to the next.
+    expect(await focused(tab.page)).toBe(`[name=choice][value=${ids.acme}]`);
+    await screenshot(tab.page, 'select-tenant');
+    await tab.page.getByRole('button', { name: /^Globex Corp/ }).click();
+    await arrive(tab, `${rp.url}/callback`);
+    expect(await claim(tab.page, 'sub')).toBe(ids.duo);
+    expect(await claim(tab.page, 'tenant_slug')).toBe('globex');
+    expect(await claim(tab.page, 'tenant_name')).toBe('Globex Corp');
+    expect(await claim(tab.page, 'roles')).toBe('["user"]');
+    await expectNoProblems(tab);
+  });
+
+  it('consent: a client that is not first-party is allowed with one click', async () => {
+    await startAt(thirdParty);
+    await typePassword('solo@example.com', 'password-solo');
+    await tab.page.waitForURL(/\/interaction\/[^/]+$/);
+    expect(await tab.page.getByText('Partner Reports wants to:').count()).toBe(1);
+    // Allow has autofocus: the page is a question, the answer is one key away.
+    expect(await focused(tab.page)).toBe('[name=decision][value=allow]');
+    await screenshot(tab.page, 'consent');
+    await tab.page.getByRole('button', { name: 'Allow' }).click();
+    await arrive(tab, `${thirdParty.url}/callback`);
+    expect(await claim(tab.page, 'sub')).toBe(ids.solo);
+    expect(await claim(tab.page, 'aud')).toBe(thirdParty.clientId);
+    expect(await claim(tab.page, 'tenant_slug')).toBe('acme');
+    await screenshot(tab.page, 'rp-claims');
+    await expectNoProblems(tab);
+  });
+});
