@@ -8,7 +8,8 @@
  *   GET /login       new RP session (PKCE S256 verifier, state, nonce in memory; cookie `rp_session`), 302 to the
  *                    authorization endpoint. Query parameters (e.g. `tenant`, `prompt`) are passed on.
  *   GET /callback    exchanges the code (state, nonce, PKCE and `iss` checked by openid-client), shows the ID
- *                    token's claims as HTML (`<td data-claim="…">`), with a "Sign out" link.
+ *                    token's claims as HTML (`<td data-claim="…">`), with a "Sign out" link; an error answer
+ *                    (e.g. access_denied) is shown as `<p id="error">`.
  *   GET /logout      302 to end_session with `id_token_hint`, `post_logout_redirect_uri` (/logged-out) and state
  *                    (OIDC RP-Initiated Logout 1.0 §2).
  *   GET /logged-out  checks the state came back, ends the RP session, says "Signed out of the portal".
@@ -94,11 +95,18 @@ export async function startAnotherOriginRp(portcullis: TestServer, slug: string,
 
   async function callback(res: ServerResponse, current: URL, session: RpSession | undefined): Promise<void> {
     if (!session) return page(res, 400, 'No RP session', '<p id="error">The RP session cookie did not come back.</p>');
-    const tokens = await oidc.authorizationCodeGrant(config, current, {
-      pkceCodeVerifier: session.verifier,
-      expectedState: session.state,
-      expectedNonce: session.nonce,
-    });
+    let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+    try {
+      tokens = await oidc.authorizationCodeGrant(config, current, {
+        pkceCodeVerifier: session.verifier,
+        expectedState: session.state,
+        expectedNonce: session.nonce,
+      });
+    } catch (error) {
+      // An error answer from the authorization endpoint (RFC 6749 §4.1.2.1), with the state checked: the RP shows it.
+      if (!(error instanceof oidc.AuthorizationResponseError)) throw error;
+      return page(res, 200, 'Sign-in not completed', `<p id="error">${escape(error.error)}</p>`);
+    }
     session.idToken = tokens.id_token;
     const claims = tokens.claims() ?? {};
     const rows = Object.entries(claims)
