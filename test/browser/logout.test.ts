@@ -15,6 +15,8 @@ let chromium: Chromium;
 let rp: AnotherOriginRp;
 let accountId: string;
 let tab: BrowserPage;
+/** Per test: a real browser on a shared 2-core machine can be slow; the steps themselves fail fast (see `arrive`). */
+const SLOW = 60_000;
 
 beforeAll(async () => {
   server = await startServer();
@@ -65,5 +67,5 @@ describe('sign-out from a relying party on another origin, in a real browser', (
     await arrive(tab, `${server.url}/apps/${SLUG}/interaction/`);
     expect(await page.getByLabel('Password').count()).toBe(1);
     await expectNoProblems(tab);
-  });
+  }, SLOW);
 });

@@ -7,6 +7,8 @@
  */
 import { arrive, claim, expectNoProblems, focused, launchChromium, openPage, screenshot, styled, type BrowserPage, type Chromium } from '../support/chromium.js';
 import { startAnotherOriginRp, type AnotherOriginRp } from '../support/another-origin-rp.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { codeIn, lastMessage } from '../support/outbox.js';
 import { startServer, type TestServer } from '../support/server.js';
 
@@ -17,6 +19,8 @@ let rp: AnotherOriginRp;
 let thirdParty: AnotherOriginRp;
 const ids: Record<string, string> = {};
 let tab: BrowserPage;
+/** Per test: a real browser on a shared 2-core machine can be slow; the steps themselves fail fast (see `arrive`). */
+const SLOW = 60_000;
 
 beforeAll(async () => {
   server = await startServer();
@@ -79,7 +83,7 @@ describe('sign-in in a real browser, relying party on another origin', () => {
     expect(await claim(tab.page, 'roles')).toBe('["user"]');
     expect(await claim(tab.page, 'amr')).toBe('["pwd"]');
     await expectNoProblems(tab);
-  });
+  }, SLOW);
 
   it('email code: the emailed code typed into the code page signs in', async () => {
     await startAt(rp);
@@ -100,7 +104,7 @@ describe('sign-in in a real browser, relying party on another origin', () => {
     expect(await claim(tab.page, 'amr')).toBe('["otp","email"]');
     expect(await claim(tab.page, 'tenant_slug')).toBe('acme');
     await expectNoProblems(tab);
-  });
+  }, SLOW);
 
   it('tenant choice: an account in two tenants clicks the tenant it wants', async () => {
     await startAt(rp);
@@ -120,7 +124,7 @@ describe('sign-in in a real browser, relying party on another origin', () => {
     expect(await claim(tab.page, 'tenant_name')).toBe('Globex Corp');
     expect(await claim(tab.page, 'roles')).toBe('["user"]');
     await expectNoProblems(tab);
-  });
+  }, SLOW);
 
   it('consent: a client that is not first-party is allowed with one click', async () => {
     await startAt(thirdParty);
@@ -137,7 +141,7 @@ describe('sign-in in a real browser, relying party on another origin', () => {
     expect(await claim(tab.page, 'tenant_slug')).toBe('acme');
     await screenshot(tab.page, 'rp-claims');
     await expectNoProblems(tab);
-  });
+  }, SLOW);
 
   it('wrong password: the page says so after the 303, keeps the email, and the right password then signs in', async () => {
     await startAt(rp);
@@ -155,7 +159,7 @@ describe('sign-in in a real browser, relying party on another origin', () => {
     await arrive(tab, `${rp.url}/callback`);
     expect(await claim(tab.page, 'sub')).toBe(ids.solo);
     await expectNoProblems(tab);
-  });
+  }, SLOW);
 
   it('cancel: the Cancel button on the sign-in page returns to the RP with access_denied', async () => {
     await startAt(rp);
@@ -165,5 +169,50 @@ describe('sign-in in a real browser, relying party on another origin', () => {
     expect(await tab.page.locator('h1').textContent()).toBe('Sign-in not completed');
     expect(await tab.page.locator('#error').textContent()).toBe('access_denied');
     await expectNoProblems(tab);
-  });
+  }, SLOW);
 });
+
+/** The "nothing was reported" assertions above are only worth something if the harness does see problems. */
+describe('the browser harness', () => {
+  let bad: Server;
+  let badUrl: string;
+  beforeAll(async () => {
+    bad = createServer((req, res) => {
+      if (req.url === '/style.css') return void res.writeHead(200, { 'content-type': 'text/css' }).end('body { color: red }');
+      if (req.url === '/favicon.ico') return void res.writeHead(204).end();
+      // A form posting to its own origin whose answer is a 303 to another origin, under form-action 'self'.
+      if (req.url === '/form') {
+        res.writeHead(200, { 'content-type': 'text/html', 'content-security-policy': "default-src 'none'; form-action 'self'" });
+        return void res.end('<!doctype html><title>form</title><form method="post" action="/go"><button>Go</button></form>');
+      }
+      if (req.url === '/go') return void res.writeHead(303, { location: badUrl.replace('127.0.0.1', 'localhost') + 'elsewhere' }).end();
+      if (req.url === '/elsewhere') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>elsewhere</title>');
+      res.writeHead(200, {
+        'content-type': 'text/html',
+        'content-security-policy': "default-src 'none'; style-src 'none'",
+        'set-cookie': 'refused=1; SameSite=None; Path=/', // SameSite=None without Secure: Chromium refuses it
+      });
+      res.end('<!doctype html><title>bad</title><link rel="stylesheet" href="/style.css"><p>bad</p>');
+    });
+    await new Promise<void>((resolve) => bad.listen(0, '127.0.0.1', resolve));
+    badUrl = `http://127.0.0.1:${(bad.address() as AddressInfo).port}/`;
+  });
+  afterAll(async () => {
+    bad.closeAllConnections();
+    await new Promise((resolve) => bad.close(resolve));
+  });
+
+  it('records a CSP violation and a refused cookie, and expectNoProblems then fails', async () => {
+    await tab.page.goto(badUrl);
+    await expect(expectNoProblems(tab)).rejects.toThrow(/\[csp\].*style-src 'none'/);
+    expect(tab.problems.map((p) => p.kind)).toEqual(expect.arrayContaining(['csp', 'cookie']));
+    expect(tab.problems.find((p) => p.kind === 'cookie')!.text).toMatch(/refused.*SameSiteNoneInsecure/);
+  }, SLOW);
+
+  it('sees form-action applied to the redirect after a form POST, and arrive() fails naming it', async () => {
+    await tab.page.goto(`${badUrl}form`);
+    await tab.page.getByRole('button', { name: 'Go' }).click();
+    await expect(arrive(tab, badUrl.replace('127.0.0.1', 'localhost'))).rejects.toThrow(/violates the following Content Security Policy directive: "form-action 'self'"/);
+  }, SLOW);
+});
+

@@ -140,7 +140,7 @@ export async function expectNoProblems(tab: BrowserPage): Promise<void> {
  * when a CSP violation or failed request happens first (a blocked navigation leaves the page where it was, so
  * waiting for the URL alone would only time out).
  */
-export async function arrive(tab: BrowserPage, prefix: string, timeout = 10_000): Promise<void> {
+export async function arrive(tab: BrowserPage, prefix: string, timeout = 20_000): Promise<void> {
   const deadline = Date.now() + timeout;
   for (;;) {
     if (tab.page.url().startsWith(prefix)) {
