@@ -39,6 +39,11 @@ export const settingsSchema = z.object({
   ID_TOKEN_TTL_SECONDS: duration(3600),
   REFRESH_TOKEN_TTL_SECONDS: duration(14 * 24 * 3600),
   INTERACTION_TTL_SECONDS: duration(3600),
+  /**
+   * Longest time any request may take before it is answered 503 `temporarily_unavailable`: a store that dies or
+   * stalls mid-request never leaves a client waiting (issue 7 item 9).
+   */
+  REQUEST_TIMEOUT_MS: duration(15_000),
   SEED_DEMO: bool(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_ENABLED: bool(true),

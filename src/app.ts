@@ -21,6 +21,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { errorHandler } from './http/error-handler.js';
 import { securityHeaders } from './http/security-headers.js';
+import { requestDeadline } from './http/request-deadline.js';
 import { clientIp } from './http/client-ip.js';
 import { projectRoot } from './http/views.js';
 import { ServiceUnavailableError } from './http/errors.js';
@@ -110,6 +111,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   });
   koa.use(securityHeaders(config.publicUrl));
   koa.use(errorHandler(log));
+  koa.use(requestDeadline(config.REQUEST_TIMEOUT_MS, log));
 
   const health = new Router();
   health.get('/healthz', (ctx) => {
