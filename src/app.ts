@@ -149,8 +149,8 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     if (ctx.path.startsWith('/apps/') && !stores.available()) throw new ServiceUnavailableError('storage');
     await next();
   });
-  // The dev mailbox shows simulated messages of the embedded store only (never real deliveries).
-  if (stores.embedded) koa.use(devMailboxRouter({ apps: stores.apps, outbox: stores.outbox }).routes());
+  // The dev mailbox shows simulated messages of the embedded store only (never real deliveries), by default only to this machine.
+  if (stores.embedded && config.DEV_MAILBOX !== 'false') koa.use(devMailboxRouter({ apps: stores.apps, outbox: stores.outbox, anyone: config.DEV_MAILBOX === 'true' }).routes());
   const interactions = interactionRouter({
     pool,
     accounts: services.accounts,
