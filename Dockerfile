@@ -13,7 +13,9 @@ RUN npx tsc -p tsconfig.json --outDir dist && npm prune --omit=dev
 
 # Runtime stage: compiled server and production dependencies only, as a non-root user.
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production PORT=3000
+# A container is reached through its published port, so it listens on every interface (the embedded-store
+# default is 127.0.0.1); the dev mailbox still answers loopback callers only unless DEV_MAILBOX=true.
+ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist

@@ -16,7 +16,17 @@ const bool = (fallback: boolean) =>
 /** Environment variable → setting. Keys are the variable names users set. */
 export const settingsSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('0.0.0.0'),
+  /**
+   * Listen address. Default: `127.0.0.1` on the embedded store (a development setup, whose dev mailbox shows
+   * sign-in codes), `0.0.0.0` when MONGODB_URI or REDIS_URL is set (a deployment).
+   */
+  HOST: z.string().trim().min(1).optional(),
+  /**
+   * The dev mailbox page (`/apps/{slug}/dev/mailbox`, embedded store only) shows simulated sign-in codes and links:
+   * `loopback` (default) shows it only to requests from this machine, `true` to anyone who can reach the port
+   * (e.g. a container reached from its host), `false` turns it off.
+   */
+  DEV_MAILBOX: z.enum(['loopback', 'true', 'false']).default('loopback'),
   /** Set when a reverse proxy in front sets X-Forwarded-For (used for per-IP rate limits). */
   TRUST_PROXY: bool(false),
   /** Issuer base; app issuers are `${PUBLIC_URL}/apps/{slug}`. Links in messages are built from it, never from Host. */
@@ -47,6 +57,11 @@ export const settingsSchema = z.object({
   PASSWORD_RESET_TTL_SECONDS: duration(30 * 60),
   HANDOFF_TTL_SECONDS: duration(10 * 60),
   INVITATION_TTL_SECONDS: duration(7 * 24 * 3600),
+  /**
+   * Longest time any request may take before it is answered 503 `temporarily_unavailable`: a store that dies or
+   * stalls mid-request never leaves a client waiting (issue 7 item 9).
+   */
+  REQUEST_TIMEOUT_MS: duration(15_000),
   SEED_DEMO: bool(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_ENABLED: bool(true),
@@ -98,7 +113,9 @@ function lifetimesOf(s: Settings): Lifetimes {
   };
 }
 
-export interface Config extends Settings {
+export interface Config extends Omit<Settings, 'HOST'> {
+  /** Listen address, with the default for the chosen store applied. */
+  HOST: string;
   publicUrl: URL;
   lifetimes: Lifetimes;
   /** Store chosen from MONGODB_URI / REDIS_URL: what holds durable and short-lived state. */
@@ -133,7 +150,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const durable = s.MONGODB_URI ? 'mongo' : 'memory';
   const ephemeral = s.REDIS_URL ? 'redis' : s.MONGODB_URI ? 'mongo' : 'memory';
-  return { ...s, publicUrl, lifetimes: lifetimesOf(s), storage: { durable, ephemeral } };
+  // Only a deployment listens on every interface by default; the embedded store is for trying things out locally.
+  const HOST = s.HOST ?? (durable === 'memory' && ephemeral === 'memory' ? '127.0.0.1' : '0.0.0.0');
+  return { ...s, HOST, publicUrl, lifetimes: lifetimesOf(s), storage: { durable, ephemeral } };
 }
 
 /** Decodes a 32-byte key given as base64, base64url or hex. */

@@ -21,6 +21,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { RateLimiter } from './limits/rate-limiter.js';
 import { errorHandler } from './http/error-handler.js';
 import { securityHeaders } from './http/security-headers.js';
+import { requestDeadline } from './http/request-deadline.js';
 import { clientIp } from './http/client-ip.js';
 import { projectRoot } from './http/views.js';
 import { ServiceUnavailableError } from './errors.js';
@@ -117,6 +118,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   });
   koa.use(securityHeaders(config.publicUrl));
   koa.use(errorHandler(log));
+  koa.use(requestDeadline(config.REQUEST_TIMEOUT_MS, log));
 
   const health = new Router();
   health.get('/healthz', (ctx) => {
@@ -150,8 +152,8 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     if (ctx.path.startsWith('/apps/') && !stores.available()) throw new ServiceUnavailableError('storage');
     await next();
   });
-  // The dev mailbox shows simulated messages of the embedded store only (never real deliveries).
-  if (stores.embedded) koa.use(devMailboxRouter({ apps: stores.apps, outbox: stores.outbox }).routes());
+  // The dev mailbox shows simulated messages of the embedded store only (never real deliveries), by default only to this machine.
+  if (stores.embedded && config.DEV_MAILBOX !== 'false') koa.use(devMailboxRouter({ apps: stores.apps, outbox: stores.outbox, anyone: config.DEV_MAILBOX === 'true' }).routes());
   // The pages Portcullis serves below /apps/{slug}; everything else there is the app's provider.
   koa.use(appPagesRouter({ ...signIn, pool, invitations: services.invitations }).routes());
   koa.use(providerMount(pool, stores.available));

@@ -4,8 +4,18 @@
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '../config/index.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { openStores } from './storage/select.js';
+
+/**
+ * A key for this process when ADMIN_API_KEY is not set, printed exactly once: this line is the only place it
+ * appears. A key the operator supplied is never printed anywhere (it would end up in log storage).
+ */
+function generateAdminKey(log: Logger): string {
+  const adminKey = randomBytes(24).toString('base64url');
+  log.warn({ adminKey }, 'ADMIN_API_KEY is not set: generated an admin API key for this process (shown once)');
+  return adminKey;
+}
 
 async function main(): Promise<void> {
   let config;
@@ -23,8 +33,7 @@ async function main(): Promise<void> {
   if (stores.embedded) log.warn({ store: stores.description }, 'using the embedded store: data is lost on restart; set MONGODB_URI / REDIS_URL for production');
   else log.info({ store: stores.description }, 'storage connected');
 
-  const adminKey = config.ADMIN_API_KEY ?? randomBytes(24).toString('base64url');
-  if (!config.ADMIN_API_KEY) log.warn({ adminKey }, 'ADMIN_API_KEY is not set: generated an admin API key for this process (shown once)');
+  const adminKey = config.ADMIN_API_KEY ?? generateAdminKey(log);
 
   // Loaded after the store line so that line is the first thing a user reads.
   const { buildApp } = await import('./app.js');

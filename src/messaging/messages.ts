@@ -148,6 +148,41 @@ export class MessageRenderer {
   }
 }
 
+/** What replaces a code or link in a stored copy of a delivered message. */
+export const REDACTED = '[redacted]';
+
+/**
+ * The secret values of a message: its one-time code and every link (sign-in, invitation and reset links carry a
+ * single-use token). These are what a stored copy must not keep once the message is really delivered.
+ */
+export function secretValues(kind: MessageKind, locals: Record<string, unknown>): string[] {
+  const spec = messageCatalogue[kind];
+  const names = new Set([...spec.requires.filter((name) => name === 'code'), ...spec.links]);
+  return [...names].map((name) => locals[name]).filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
+/** How ejs's `<%= %>` writes a value into HTML, so the escaped form of a secret is found too. */
+function escapeHtml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');
+}
+
+/**
+ * A copy of the rendered message without its secrets (raw, HTML-escaped and URL-encoded forms), for the outbox of
+ * deliver mode: the delivery record stays useful (to, subject, status, wording) but a leaked admin key or backup
+ * never yields a live code or link (issue 7 item 15; OWASP ASVS V2.7: out-of-band secrets are not retained).
+ */
+export function redactMessage(rendered: RenderedMessage, secrets: readonly string[]): RenderedMessage {
+  const forms = [...new Set(secrets.flatMap((s) => [s, escapeHtml(s), encodeURIComponent(s)]))]
+    .filter((s) => s.length > 0)
+    .sort((a, b) => b.length - a.length); // longest first, so a link is removed whole before any shorter overlap
+  const scrub = (value: string) => forms.reduce((out, secret) => out.split(secret).join(REDACTED), value);
+  return {
+    ...(rendered.subject !== undefined ? { subject: scrub(rendered.subject) } : {}),
+    text: scrub(rendered.text),
+    ...(rendered.html !== undefined ? { html: scrub(rendered.html) } : {}),
+  };
+}
+
 /**
  * Subjects and SMS are one line: line breaks (from the template or a value such as the app name) and runs of
  * whitespace become one space, so a value can neither inject a header nor cut the message short.

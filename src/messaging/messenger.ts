@@ -2,8 +2,11 @@
  * Sends the codes and links of sign-in, registration, invitations and password resets, per app.
  *
  * Every message goes through the app's outbox first, so an operator can always see what was sent (Admin API) and a
- * developer can read simulated messages (dev mailbox). In `simulate` mode that is all that happens. In `deliver`
- * mode the entry is queued and delivered in the background with retries: callers never wait for SMTP, and a
+ * developer can read simulated messages (dev mailbox). In `simulate` mode that is all that happens, and the entry
+ * keeps the codes and links (reading them is the point). In `deliver` mode the entry keeps the delivery record
+ * (to, subject, status, attempts) with its codes and links redacted, since they went to the person and a stored
+ * copy would turn a leaked admin key or backup into live sign-ins; it is queued and delivered in the background
+ * with retries: callers never wait for SMTP, and a
  * delivery failure is logged and recorded on the entry but never thrown. Whether a message is sent usually depends
  * on whether an account exists, so a caller that could see failures (or their latency) would leak exactly that.
  */
@@ -13,7 +16,7 @@ import type { AppRecord, OutboxMessage, OutboxRepository, Patch } from '../stora
 import { prefixedId } from '../crypto/random.js';
 import type { EmailTransport } from './email-transport.js';
 import type { SmsTransport } from './sms-transport.js';
-import { MessageRenderer, type MessageChannel, type MessageKind, type RenderedMessage } from './messages.js';
+import { MessageRenderer, redactMessage, secretValues, type MessageChannel, type MessageKind, type RenderedMessage } from './messages.js';
 
 export interface OutgoingMessage {
   channel: MessageChannel;
@@ -74,14 +77,15 @@ export class Messenger {
     const rendered = this.renderer.render(app, { ...message, locale: message.locale ?? app.settings.locale });
     const mode = app.settings.messaging?.mode ?? 'simulate';
     const createdAt = this.now();
+    const stored = mode === 'deliver' ? redactMessage(rendered, secretValues(message.kind, message.locals)) : rendered;
     const entry: OutboxMessage = {
       appId: app.id,
       id: prefixedId('msg'),
       channel: message.channel,
       to: message.to,
-      ...(rendered.subject !== undefined ? { subject: rendered.subject } : {}),
-      text: rendered.text,
-      ...(rendered.html !== undefined ? { html: rendered.html } : {}),
+      ...(stored.subject !== undefined ? { subject: stored.subject } : {}),
+      text: stored.text,
+      ...(stored.html !== undefined ? { html: stored.html } : {}),
       status: mode === 'deliver' ? 'queued' : 'simulated',
       attempts: 0,
       createdAt: new Date(createdAt),

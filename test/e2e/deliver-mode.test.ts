@@ -53,3 +53,76 @@ it('emails the code through SMTP and signs in with it', async () => {
   const outbox = await server.admin.ok('GET', '/apps/delivered/outbox');
   expect(outbox.at(-1)).toMatchObject({ status: 'sent', to: 'reader@example.com' });
 });
+
+/** The body of a received mail with quoted-printable soft breaks and escapes undone. */
+function bodyOf(raw: string): string {
+  return raw.split(/\r?\n\r?\n/).slice(1).join('\n').replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+async function receivedBy(to: string): Promise<{ raw: string }> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const mail = received.find((m) => m.to.includes(to));
+    if (mail) return mail;
+    if (Date.now() > deadline) throw new Error(`no mail to ${to}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function outboxEntry(slug: string, to: string, status = 'sent'): Promise<any> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const entry = (await server.admin.ok('GET', `/apps/${slug}/outbox`)).filter((m: any) => m.to === to).at(-1);
+    if (entry?.status === status) return entry;
+    if (Date.now() > deadline) throw new Error(`no ${status} outbox entry to ${to}: ${JSON.stringify(entry)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the outbox of deliver mode keeps the delivery record, not the secrets (issue 7 item 15)', () => {
+  it('redacts the sign-in code from the stored text and HTML', async () => {
+    const browser = new Browser(server.url);
+    const start = await open(browser, await rp.begin());
+    await server.admin.ok('POST', '/apps/delivered/accounts', { email: 'coder@example.com' });
+    await browser.submit(start, { identifier: 'coder@example.com' }, { formaction: `${new URL(start.url).pathname}/code/send`, button: { name: 'channel', value: 'email' } });
+    const code = /\b(\d{6})\b/.exec(bodyOf((await receivedBy('coder@example.com')).raw))![1];
+    const entry = await outboxEntry('delivered', 'coder@example.com');
+    expect(entry).toMatchObject({ channel: 'email', to: 'coder@example.com', status: 'sent' });
+    expect(entry.subject).toMatch(/sign-in code/);
+    expect(JSON.stringify(entry)).not.toContain(code);
+    expect(entry.text).toContain('[redacted]');
+    expect(entry.html).toContain('[redacted]');
+    // The stored record itself (what a backup holds): delivery attempts kept, code gone.
+    const app = (await server.stores.apps.findBySlug('delivered'))!;
+    const record = (await server.stores.outbox.list(app.id)).find((m) => m.id === entry.id)!;
+    expect(record).toMatchObject({ to: 'coder@example.com', status: 'sent', attempts: 1 });
+    expect(JSON.stringify(record)).not.toContain(code);
+  });
+
+  it('redacts the link (and its token) of an invitation, which the person still receives whole', async () => {
+    await server.admin.ok('POST', '/apps/delivered/invitations', { email: 'invited@example.com' });
+    const mail = bodyOf((await receivedBy('invited@example.com')).raw);
+    const link = new RegExp(`${server.url.replace(/[.]/g, '\\.')}/apps/delivered/[^\\s"<]+`).exec(mail)![0];
+    const token = link.split('/').at(-1)!;
+    expect(token.length).toBeGreaterThan(16);
+    const entry = await outboxEntry('delivered', 'invited@example.com');
+    expect(entry).toMatchObject({ to: 'invited@example.com', status: 'sent' });
+    expect(entry.subject).toBeTruthy();
+    const stored = JSON.stringify(entry);
+    expect(stored).not.toContain(link);
+    expect(stored).not.toContain(token);
+    expect(stored).not.toContain(encodeURIComponent(token));
+    expect(entry.text).toContain('[redacted]');
+    expect(entry.html).toContain('[redacted]');
+  });
+
+  it('keeps codes and links in simulate mode, where reading them is the point', async () => {
+    await server.admin.ok('POST', '/apps', { slug: 'simulated', name: 'Simulated' });
+    await server.admin.ok('PATCH', '/apps/simulated', { settings: { messaging: { mode: 'simulate' } } });
+    await server.admin.ok('POST', '/apps/simulated/invitations', { email: 'sim@example.com' });
+    const entry = await outboxEntry('simulated', 'sim@example.com', 'simulated');
+    expect(entry.text).not.toContain('[redacted]');
+    expect(entry.text).toMatch(new RegExp(`${server.url.replace(/[.]/g, '\\.')}/apps/simulated/\\S+`));
+    expect(received.some((m) => m.to.includes('sim@example.com'))).toBe(false);
+  });
+});

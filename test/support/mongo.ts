@@ -5,11 +5,11 @@
  * - `MONGODB_URI` set: that server is used; every `describeMongo` block gets its own database, dropped afterwards.
  * - otherwise, `mongod` on PATH: a private instance is started on a free port with a temporary dbpath, and stopped
  *   (and its files removed) after the block.
- * - otherwise: the block is registered with `describe.skip` and one line says why.
+ * - otherwise: the block is registered with `describe.skip`; one line per run (`mongo-availability.ts`, Jest's globalSetup) says why.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,9 @@ import type { Connection } from 'mongoose';
 import { createMongo, waitForMongo } from '../../src/storage/mongo/connection.js';
 import { ensureIndexes } from '../../src/storage/mongo/ensure-indexes.js';
 import { defineModels } from '../../src/storage/mongo/models.js';
+import { findMongod, mongoAvailable } from './mongo-availability.js';
+
+export { findMongod, mongoAvailable };
 
 export interface MongoServer {
   /** Connection string without a database name (the database is chosen per block with `dbName`). */
@@ -34,26 +37,6 @@ export interface MongoTestContext {
 
 const START_TIMEOUT_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;
-
-/** Absolute path of `mongod` when it is on PATH. */
-export function findMongod(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'mongod');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
-/** Decided synchronously, because `describe` vs `describe.skip` is chosen while tests are being registered. */
-export function mongoAvailable(): boolean {
-  return Boolean(process.env.MONGODB_URI) || findMongod() !== undefined;
-}
 
 /** A database name no other test file (or concurrent run) uses; at most 63 bytes as MongoDB requires. */
 export function uniqueDatabaseName(label: string): string {
@@ -133,22 +116,12 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-let skipReported = false;
-
-/** One line per test file (jest gives each file its own module registry), not one per skipped block. */
-function reportSkip(): void {
-  if (skipReported) return;
-  skipReported = true;
-  console.log('Mongo tests skipped: no mongod on PATH and MONGODB_URI unset');
-}
-
 /**
  * `describe` against a real MongoDB: the block gets its own database (indexes built by `ensureIndexes`, dropped in
  * `afterAll`). Without a server the block is registered as skipped, so the report shows it was not run.
  */
 export function describeMongo(name: string, fn: (mongo: MongoTestContext) => void): void {
   if (!mongoAvailable()) {
-    reportSkip();
     describe.skip(name, () => fn(unavailableContext()));
     return;
   }

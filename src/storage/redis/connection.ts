@@ -7,9 +7,14 @@
  * - `redis-sentinel://[[user]:password@]host1:port1,host2:port2/masterName[/db]`: Sentinel. The hosts are the
  *   sentinels (default port 26379); the credentials are those of the master, not of the sentinels.
  *
- * Behaviour when Redis is away: commands fail at once (`enableOfflineQueue: false`, `maxRetriesPerRequest: 1`) so
- * a request answers 503 instead of hanging, while the client keeps reconnecting in the background with capped
- * backoff, so the process recovers by itself when Redis returns.
+ * Behaviour when Redis is away, so a request answers 503 instead of hanging (issue 7 item 9), while the client keeps
+ * reconnecting in the background with capped backoff and the process recovers by itself when Redis returns:
+ * - no offline queue (`enableOfflineQueue: false`): a command issued while disconnected fails at once;
+ * - commands in flight when the connection drops fail at once too (`maxRetriesPerRequest: 0`) and are never sent
+ *   again after reconnecting (`autoResendUnfulfilledCommands: false`): they may already have run (an INCR, a
+ *   single-use consume), and the request that sent them has answered 503 by then;
+ * - every command has a deadline (`commandTimeout`, {@link DEFAULT_COMMAND_TIMEOUT_MS} unless configured), for a
+ *   Redis that stops answering but keeps the TCP connection open.
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from '../../log.js';
@@ -22,8 +27,8 @@ export interface CreateRedisOptions {
   /** How long one connection attempt may take before it is abandoned and retried. */
   connectTimeoutMs: number;
   /**
-   * Optional per-command deadline. Without it, a Redis that stops answering (but keeps the TCP connection open)
-   * stalls requests until TCP keep-alive notices.
+   * Per-command deadline ({@link DEFAULT_COMMAND_TIMEOUT_MS} when omitted). Without one, a Redis that stops
+   * answering (but keeps the TCP connection open) stalls requests until TCP keep-alive notices.
    */
   commandTimeoutMs?: number;
   /** Receives one warning when the connection is lost and one notice when it is back (not one per retry). */
@@ -53,6 +58,9 @@ const TARGET = Symbol('portcullis.redisTarget');
 type Described = { [TARGET]?: string };
 
 const MAX_RETRY_DELAY_MS = 2_000;
+
+/** Longest wait for one Redis reply: a healthy Redis answers in well under a millisecond on a LAN. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 
 /**
  * Reconnect delay: exponential from 50 ms, capped at {@link MAX_RETRY_DELAY_MS}. Always a number, because
@@ -125,15 +133,26 @@ export function parseRedisUrl(url: string, cluster = false): RedisTarget {
   return { kind, hosts, tls: scheme === 'rediss', username, password, db, masterName, redacted: `${scheme}://${hostText}${redactedPath}` };
 }
 
+/**
+ * How long `disconnect()` lets a closing socket flush before destroying it (ioredis default 2 s). ioredis arms that
+ * timer even when the socket has already closed (Redis unreachable), and the timer keeps the process alive for its
+ * whole length: with the default, a test worker that disconnected from an unreachable Redis outlived Jest's 500 ms
+ * exit grace ("A worker process has failed to exit gracefully"). Ending a healthy connection takes far less.
+ */
+const DISCONNECT_TIMEOUT_MS = 200;
+
 /** Options every connection shares, whatever the topology. */
 function commonOptions(target: RedisTarget, opts: CreateRedisOptions): RedisOptions {
   return {
+    // Read by ioredis (RedisOptions.js defaults) but missing from its type declarations.
+    ...({ disconnectTimeout: DISCONNECT_TIMEOUT_MS } as RedisOptions),
     username: target.username,
     password: target.password,
     connectTimeout: opts.connectTimeoutMs,
-    commandTimeout: opts.commandTimeoutMs,
+    commandTimeout: opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
     retryStrategy: reconnectDelay,
     tls: target.tls ? {} : undefined,
   };
