@@ -47,6 +47,8 @@ export const settingsSchema = z.object({
   PASSWORD_RESET_TTL_SECONDS: duration(30 * 60),
   HANDOFF_TTL_SECONDS: duration(10 * 60),
   INVITATION_TTL_SECONDS: duration(7 * 24 * 3600),
+  /** A partner's jwks_uri is refetched for an unknown `kid` at most this often. */
+  PARTNER_JWKS_COOLDOWN_SECONDS: duration(60),
   SEED_DEMO: bool(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_ENABLED: bool(true),
