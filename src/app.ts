@@ -91,7 +91,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     build: (app, keys) =>
       buildProvider(app, keys, {
         config, oidcAdapter: stores.oidcAdapter, clientRepository: stores.clients, clients, accounts, tenants,
-        partnerGrant: { partners, partnerRedemption },
+        partnerGrant: { partners, partnerRedemption, trustProxy: config.TRUST_PROXY },
         onServerError: (a, err) => log.error({ err, app: a.slug }, 'provider error'),
       }),
   });

@@ -15,6 +15,7 @@ import type { PartnerService } from '../partners/partner-service.js';
 import { PartnerRateLimited, type PartnerRedemption } from '../partners/partner-redemption.js';
 import { PartnerTokenProblem } from '../partners/partner-token.js';
 import { ServiceUnavailableError } from '../errors.js';
+import { clientIp } from '../http/client-ip.js';
 import { setGrantTenant } from './tenant-grant.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -25,6 +26,8 @@ const GRANTABLE_SCOPES = new Set(['openid', 'email', 'phone', 'profile']);
 export interface PartnerGrantDeps {
   partners: PartnerService;
   partnerRedemption: PartnerRedemption;
+  /** TRUST_PROXY: the provider trusts X-Forwarded-* for URLs, but a client's address comes from it only when set. */
+  trustProxy: boolean;
 }
 
 type FindAccount = (ctx: KoaContextWithOIDC, sub: string, token?: unknown) => Promise<{ accountId: string; claims: (...args: never[]) => Promise<Record<string, unknown>> } | undefined>;
@@ -47,7 +50,7 @@ async function jwtBearer(provider: Provider, app: AppRecord, deps: PartnerGrantD
   try {
     // RFC 7523 §3: `aud` identifies the authorization server: its issuer or its token endpoint.
     redeemed = await deps.partnerRedemption.redeem(app, partner, assertion, {
-      ip: ctx.ip, via: 'grant', audience: [provider.issuer, `${provider.issuer}/token`],
+      ip: clientIp(ctx as unknown as Context, deps.trustProxy), via: 'grant', audience: [provider.issuer, `${provider.issuer}/token`],
     });
   } catch (error) {
     if (error instanceof PartnerRateLimited) throw new errors.InvalidGrant('too many refused assertions; try again later');

@@ -20,7 +20,8 @@ let server: TestServer;
 let rp: Rp;
 let issuer: string;
 let jwks: { server: Server; url: string; keys: JWK[] };
-let esKey: { kid: string; privateKey: CryptoKey };
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+let esKey: { kid: string; privateKey: PrivateKey };
 const tenants: Record<string, string> = {};
 
 async function jwksServer(): Promise<typeof jwks> {
@@ -34,7 +35,7 @@ async function jwksServer(): Promise<typeof jwks> {
   return { server: srv, url: `http://127.0.0.1:${port}/jwks.json`, get keys() { return state.keys; }, set keys(k: JWK[]) { state.keys = k; } } as never;
 }
 
-async function newEsKey(): Promise<{ kid: string; privateKey: CryptoKey; publicJwk: JWK }> {
+async function newEsKey(): Promise<{ kid: string; privateKey: PrivateKey; publicJwk: JWK }> {
   const { publicKey, privateKey } = await generateKeyPair('ES256');
   const kid = randomUUID();
   return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } };
@@ -131,7 +132,7 @@ describe('Admin API of partners', () => {
     });
     expect((await server.admin.ok('GET', '/apps/msp/partners')).map((p: any) => p.slug).sort()).toEqual(['hub', 'psa']);
     expect(await server.admin.ok('GET', '/apps/msp/partners/psa')).toMatchObject({ has_secret: false, jwks_uri: jwks.url, algorithms: ['RS256', 'ES256'] });
-    const doc = await (await fetch(`${server.url}/admin/v1/openapi.json`)).json();
+    const doc: any = await (await fetch(`${server.url}/admin/v1/openapi.json`)).json();
     expect(Object.keys(doc.paths['/apps/{slug}/partners'])).toEqual(expect.arrayContaining(['get', 'post']));
     expect(Object.keys(doc.paths['/apps/{slug}/partners/{partner}'])).toEqual(expect.arrayContaining(['get', 'patch', 'delete']));
   });
@@ -338,7 +339,7 @@ describe('the jwt-bearer grant (RFC 7523)', () => {
   it('returns tokens for the mapped account and tenant; the assertion is single use', async () => {
     const assertion = await hs256(hubClaims({ sub: 'hub-user-7', email: 'server@client.example', aud: `${issuer}/token` }));
     const res = await tokenRequest(partnerClient, assertion);
-    const body = await res.json();
+    const body: any = await res.json();
     expect(res.status).toBe(200);
     expect(body).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), id_token: expect.any(String) });
     expect(body.refresh_token).toBeUndefined();
