@@ -62,6 +62,8 @@ export const settingsSchema = z.object({
    * stalls mid-request never leaves a client waiting (issue 7 item 9).
    */
   REQUEST_TIMEOUT_MS: duration(15_000),
+  /** A partner's jwks_uri is refetched for an unknown `kid` at most this often. */
+  PARTNER_JWKS_COOLDOWN_SECONDS: duration(60),
   SEED_DEMO: bool(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_ENABLED: bool(true),

@@ -19,8 +19,10 @@ import { registrationRoutes } from './registration.js';
 import { passwordResetRoutes } from './password-reset.js';
 import { invitationRoutes } from './invitation.js';
 import { chooseRoutes } from './choose.js';
+import { partnerLinkRoutes } from './partner-link.js';
+import type { PartnerLinkDeps } from '../src/sign-in/methods/partner-link.js';
 
-export interface AppPagesDeps extends SignInDeps {
+export interface AppPagesDeps extends SignInDeps, Omit<PartnerLinkDeps, keyof SignInDeps> {
   pool: ProviderPool;
   invitations: InvitationService;
 }
@@ -35,6 +37,7 @@ export function appPagesRouter(deps: AppPagesDeps): Router {
   passwordResetRoutes(router, attempt, deps.pool, deps);
   chooseRoutes(router, attempt, deps);
   invitationRoutes(router, deps.pool, deps);
+  partnerLinkRoutes(router, deps.pool, deps);
   router.get('/signed-in', loadVisit(deps.pool), runVisit(() => page('signed-in', { title: 'You are all set', validMinutes: deps.lifetimes.handoff / 60 })));
   return router;
 }

@@ -37,6 +37,10 @@ import { registerOutboxRoutes } from './messaging/outbox-routes.js';
 import { InvitationService } from './invitations/invitation-service.js';
 import { registerInvitationRoutes } from './invitations/invitation-routes.js';
 import type { SignInDeps } from './sign-in/deps.js';
+import { PartnerService } from './partners/partner-service.js';
+import { PartnerKeys } from './partners/partner-token.js';
+import { PartnerRedemption } from './partners/partner-redemption.js';
+import { registerPartnerRoutes } from './partners/partner-routes.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -55,6 +59,8 @@ export interface Services {
   hasher: PasswordHasher;
   messenger: Messenger;
   invitations: InvitationService;
+  partners: PartnerService;
+  partnerRedemption: PartnerRedemption;
 }
 
 export interface BuildOptions {
@@ -86,6 +92,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     build: (app, keys) =>
       buildProvider(app, keys, {
         config, oidcAdapter: stores.oidcAdapter, clientRepository: stores.clients, clients, accounts, tenants,
+        partnerGrant: { partners, partnerRedemption, trustProxy: config.TRUST_PROXY },
         onServerError: (a, err) => log.error({ err, app: a.slug }, 'provider error'),
       }),
   });
@@ -98,7 +105,12 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     invitations: stores.invitations, accounts, tenants, clients, messenger, audit, ephemeral: stores.ephemeral, config,
   });
   const limiter = new RateLimiter(stores.ephemeral, config.RATE_LIMIT_ENABLED);
-  return { services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations }, pool };
+  const partners = new PartnerService(stores.partners, new SecretBox(secretKey), (app, clientId) => clients.require(app, clientId));
+  const partnerRedemption = new PartnerRedemption({
+    accounts, tenants, audit, limiter, ephemeral: stores.ephemeral, ipPerHour: config.RATE_LIMIT_IP_PER_HOUR,
+    keys: new PartnerKeys((partner) => partners.secretOf(partner), config.PARTNER_JWKS_COOLDOWN_SECONDS),
+  });
+  return { services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption }, pool };
 }
 
 export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portcullis {
@@ -142,6 +154,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     extend: (registry, helpers) => {
       registerOutboxRoutes(registry, helpers, stores.outbox);
       registerInvitationRoutes(registry, helpers, services.invitations);
+      registerPartnerRoutes(registry, helpers, services.partners);
     },
   });
   koa.use(admin.routes());
@@ -155,7 +168,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   // The dev mailbox shows simulated messages of the embedded store only (never real deliveries), by default only to this machine.
   if (stores.embedded && config.DEV_MAILBOX !== 'false') koa.use(devMailboxRouter({ apps: stores.apps, outbox: stores.outbox, anyone: config.DEV_MAILBOX === 'true' }).routes());
   // The pages Portcullis serves below /apps/{slug}; everything else there is the app's provider.
-  koa.use(appPagesRouter({ ...signIn, pool, invitations: services.invitations }).routes());
+  koa.use(appPagesRouter({ ...signIn, pool, invitations: services.invitations, partners: services.partners, partnerRedemption: services.partnerRedemption }).routes());
   koa.use(providerMount(pool, stores.available));
 
   koa.on('error', (err) => log.debug({ err }, 'koa error'));

@@ -44,7 +44,7 @@ export class AccountService {
    * `passwordHash` (from {@link hashPassword}) is for flows that hash the password when it is typed and create the
    * account later, such as registration after the email is verified; the plaintext is then never kept.
    */
-  async create(app: AppRecord, input: AccountInput, prepared: { passwordHash?: string } = {}): Promise<AccountRecord> {
+  async create(app: AppRecord, input: AccountInput, prepared: { passwordHash?: string } & Pick<AccountRecord, 'partnerLinks' | 'externalIds'> = {}): Promise<AccountRecord> {
     const email = input.email ? normaliseEmail(input.email) : undefined;
     const now = new Date();
     const account: AccountRecord = {
@@ -63,6 +63,8 @@ export class AccountService {
       createdAt: now,
       updatedAt: now,
       loginCount: 0,
+      ...(prepared.partnerLinks ? { partnerLinks: prepared.partnerLinks } : {}),
+      ...(prepared.externalIds ? { externalIds: prepared.externalIds } : {}),
     };
     try {
       await this.accounts.create(account);
@@ -93,6 +95,17 @@ export class AccountService {
 
   findByPhone(app: AppRecord, phone: string): Promise<AccountRecord[]> {
     return this.accounts.findByPhone(app.id, phone);
+  }
+
+  findByPartnerSubject(app: AppRecord, partner: string, subject: string): Promise<AccountRecord | undefined> {
+    return this.accounts.findByPartnerSubject(app.id, partner, subject);
+  }
+
+  /** Records what a partner says about the account: its link to the partner's subject and its external ids. */
+  async updateFromPartner(app: AppRecord, id: string, patch: Pick<AccountRecord, 'partnerLinks' | 'externalIds'> & { status?: AccountStatus; name?: string }): Promise<AccountRecord> {
+    const updated = await this.accounts.update(app.id, id, patch);
+    if (!updated) throw new NotFoundError(`No account "${id}" in app "${app.slug}".`);
+    return updated;
   }
 
   async update(app: AppRecord, id: string, patch: AccountPatch): Promise<AccountRecord> {
@@ -189,5 +202,6 @@ export function presentAccount(account: AccountRecord) {
     updated_at: account.updatedAt.toISOString(),
     last_login_at: account.lastLoginAt?.toISOString() ?? null,
     login_count: account.loginCount,
+    external_ids: account.externalIds ?? {},
   };
 }

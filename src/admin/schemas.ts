@@ -46,7 +46,7 @@ export const createClientSchema = z.object({
   name,
   redirect_uris: z.array(redirectUri).min(1).max(20),
   post_logout_redirect_uris: z.array(redirectUri).max(20).optional(),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).max(3).optional(),
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer'])).min(1).max(4).optional(),
   token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).optional(),
   first_party: z.boolean().optional(),
   require_pkce: z.boolean().optional(),
@@ -82,7 +82,9 @@ export const listAccountsQuery = z.object({
   after: z.string().max(100).optional(),
 }).strict();
 
-export const createTenantSchema = z.object({ slug: slugSchema, name }).strict();
+/** A tenant's id in another system (e.g. a PSA company id that a partner's token carries). */
+const externalId = z.string().regex(/^[A-Za-z0-9_.:@-]{1,200}$/, 'must be 1-200 letters, digits or _ . : @ -');
+export const createTenantSchema = z.object({ slug: slugSchema, name, external_id: externalId.optional() }).strict();
 export const updateTenantSchema = createTenantSchema.partial().strict();
 export const membershipSchema = z.object({ roles: z.array(role).max(50) }).strict();
 

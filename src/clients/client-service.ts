@@ -45,6 +45,12 @@ export class ClientService {
         { path: 'grant_types', message: 'client_credentials requires a confidential client' },
       ]);
     }
+    // RFC 7523 §3.1: assertions are presented by clients that authenticate (they get tokens for other people).
+    if (isPublic && grantTypes.includes('urn:ietf:params:oauth:grant-type:jwt-bearer')) {
+      throw new InvalidRequestError('A public client cannot use the jwt-bearer grant.', [
+        { path: 'grant_types', message: 'urn:ietf:params:oauth:grant-type:jwt-bearer requires a confidential client' },
+      ]);
+    }
     if (isPublic && input.require_pkce === false) {
       throw new InvalidRequestError('Public clients always use PKCE.', [{ path: 'require_pkce', message: 'must be true for public clients' }]);
     }

@@ -80,4 +80,6 @@ export const LIMITS = {
   sendsPerIdentifier: { name: 'send:identifier', max: 5, windowSeconds: 3600 },
   /** Code / link sends per client IP per hour (generous: an office sits behind one NAT). */
   sendsPerIp: (perHour: number): Limit => ({ name: 'send:ip', max: perHour, windowSeconds: 3600 }),
+  /** Refused partner tokens (sign-in links, jwt-bearer assertions) per client IP per hour. */
+  partnerFailuresPerIp: (perHour: number): Limit => ({ name: 'partner:ip', max: perHour, windowSeconds: 3600 }),
 } as const;

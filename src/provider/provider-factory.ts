@@ -16,6 +16,7 @@ import { clientAuthRequired } from './client-auth-required.js';
 import { checkRequestedTenant, keepOfflineAccessForFirstParty } from './authorization-params.js';
 import { loadExistingGrantWithTenant, tenantDecision } from './tenant-switch.js';
 import { renderLogoutPage } from './logout-page.js';
+import { registerJwtBearerGrant, type PartnerGrantDeps } from './jwt-bearer-grant.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -24,6 +25,8 @@ export interface ProviderDeps {
   clients: ClientService;
   accounts: AccountService;
   tenants: TenantService;
+  /** Partners whose assertions the jwt-bearer grant accepts (RFC 7523). */
+  partnerGrant?: PartnerGrantDeps;
   /** Called for errors the provider reports as server_error (logging). */
   onServerError(app: AppRecord, error: unknown): void;
 }
@@ -120,6 +123,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   // provider may trust them: URLs and the cookies' Secure flag follow PUBLIC_URL, never the caller's Host header.
   provider.proxy = true;
   provider.use(clientAuthRequired(provider.issuer));
+  registerJwtBearerGrant(provider, app, deps.partnerGrant, (ctx, sub, token) => findAccount(app, deps, ctx, sub, token));
   provider.on('server_error', (_ctx, err) => deps.onServerError(app, err));
   return provider;
 }

@@ -19,7 +19,9 @@ import { LINK_TOKEN_PATTERN } from './link-token.js';
 export interface Handoff extends Proof {
   /** The client the person is sent to, when there is one (audit only: any client of the app may continue). */
   clientId?: string;
-  reason: 'invitation' | 'magic_link';
+  reason: 'invitation' | 'magic_link' | 'partner_link';
+  /** The login_hint the landing URI carries (kept so a later step can rebuild it). */
+  loginHint?: string;
 }
 
 type Deps = Pick<SignInDeps, 'ephemeral' | 'lifetimes'>;
@@ -27,9 +29,15 @@ type Deps = Pick<SignInDeps, 'ephemeral' | 'lifetimes'>;
 /** Stores the hand-off; the outcome tells the web layer to give this browser its cookie and where to send it. */
 export async function handOff(visit: AppVisit, deps: Deps, handoff: Handoff, loginHint?: string): Promise<Outcome> {
   const token = randomId(32);
-  await deps.ephemeral.set(shortLivedKey(visit.app.id, 'handoff', sha256(token)), handoff, deps.lifetimes.handoff);
+  await deps.ephemeral.set(shortLivedKey(visit.app.id, 'handoff', sha256(token)), { ...handoff, loginHint }, deps.lifetimes.handoff);
   const landing = await landingUri(visit, handoff.clientId, loginHint);
   return { kind: 'handoff', token, ttlSeconds: deps.lifetimes.handoff, accountIds: handoff.accountIds, to: landing ?? `/apps/${visit.app.slug}/signed-in` };
+}
+
+/** The hand-off this browser holds, without using it up (a step before the landing page reads it). */
+export async function peekHandoff(visit: AppVisit, deps: Deps, token: string): Promise<Handoff | undefined> {
+  if (!LINK_TOKEN_PATTERN.test(token)) return undefined;
+  return deps.ephemeral.get<Handoff>(shortLivedKey(visit.app.id, 'handoff', sha256(token)));
 }
 
 /**

@@ -104,6 +104,17 @@ export interface AccountRecord {
    * Checked wherever the provider loads the account, so nothing has to be found and deleted one by one.
    */
   signInsValidFrom?: Date;
+  /** Identifiers of the person in other systems (`hub_user_id`, `psa_contact_id`, …), as a partner's token mapped them. */
+  externalIds?: Record<string, string>;
+  /** The partner subjects this account is (`(partner, subject)` unique within the app): how partner sign-ins find it. */
+  partnerLinks?: PartnerLink[];
+}
+
+export interface PartnerLink {
+  /** The partner's slug. */
+  partner: string;
+  /** The token's subject claim (as mapped by the partner's `claim_mapping.subject`). */
+  subject: string;
 }
 
 export interface TenantRecord {
@@ -111,6 +122,45 @@ export interface TenantRecord {
   id: string;
   slug: string;
   name: string;
+  /** The organisation's id in another system (e.g. a PSA company id), unique within the app when set. */
+  externalId?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** How a partner's token claims become an account, its tenant and its roles (`partners/partner-config.ts`). */
+export interface PartnerClaimMapping {
+  subject: string;
+  email?: string;
+  name?: string;
+  tenant?: { claim: string; match: 'slug' | 'id' | 'external_id'; create: boolean };
+  role?: { claim: string; map: Record<string, string>; default?: string };
+  /** Account field → token claim. */
+  externalIds: Record<string, string>;
+}
+
+/** A trusted system whose signed tokens sign people in to an app (partner sign-in links, RFC 7523 grant). */
+export interface PartnerRecord {
+  appId: string;
+  slug: string;
+  name: string;
+  /** Expected `iss`. */
+  issuer: string;
+  /** Expected `aud`; absent means the app's issuer. */
+  audience?: string;
+  /** AES-256-GCM ciphertext of the shared secret (HS*); never returned. */
+  secretCiphertext?: string;
+  jwksUri?: string;
+  /** Inline public keys. */
+  jwks?: { keys: Array<Record<string, unknown>> };
+  algorithms: string[];
+  requiredClaims: Record<string, string | number | boolean>;
+  maxTokenAgeSeconds: number;
+  clockSkewSeconds: number;
+  provisioning: 'create' | 'off';
+  claimMapping: PartnerClaimMapping;
+  /** The client whose `initiate_login_uri` a person lands on after a link. */
+  landingClientId?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -203,6 +253,8 @@ export interface AccountRepository {
   /** Every account with this (normalised) email, oldest first. */
   findByEmail(appId: string, email: string): Promise<AccountRecord[]>;
   findByPhone(appId: string, phone: string): Promise<AccountRecord[]>;
+  /** The account linked to this partner's subject (a `partnerLinks` entry), if any. */
+  findByPartnerSubject(appId: string, partner: string, subject: string): Promise<AccountRecord | undefined>;
   list(appId: string, filter?: { email?: string; limit?: number; after?: string }): Promise<AccountRecord[]>;
   update(appId: string, id: string, patch: Patch<AccountRecord>): Promise<AccountRecord | undefined>;
   /** Atomically `loginCount += 1`, `lastLoginAt = at`. */
@@ -215,6 +267,7 @@ export interface TenantRepository {
   create(tenant: TenantRecord): Promise<void>;
   findById(appId: string, id: string): Promise<TenantRecord | undefined>;
   findBySlug(appId: string, slug: string): Promise<TenantRecord | undefined>;
+  findByExternalId(appId: string, externalId: string): Promise<TenantRecord | undefined>;
   findManyByIds(appId: string, ids: string[]): Promise<TenantRecord[]>;
   list(appId: string): Promise<TenantRecord[]>;
   update(appId: string, id: string, patch: Patch<TenantRecord>): Promise<TenantRecord | undefined>;
@@ -237,6 +290,19 @@ export interface InvitationRepository {
   findByTokenHash(appId: string, tokenHash: string): Promise<InvitationRecord | undefined>;
   list(appId: string): Promise<InvitationRecord[]>;
   update(appId: string, id: string, patch: Patch<InvitationRecord>): Promise<InvitationRecord | undefined>;
+  deleteByApp(appId: string): Promise<void>;
+}
+
+/** Optional partner fields an `update` removes when the patch names them with `undefined` (switching keys). */
+export const REMOVABLE_PARTNER_FIELDS = ['secretCiphertext', 'jwksUri', 'jwks', 'audience', 'landingClientId'] as const;
+
+export interface PartnerRepository {
+  create(partner: PartnerRecord): Promise<void>;
+  find(appId: string, slug: string): Promise<PartnerRecord | undefined>;
+  list(appId: string): Promise<PartnerRecord[]>;
+  /** Undefined values in the patch are ignored, except `secretCiphertext`, `jwksUri`, `jwks`, `audience` and `landingClientId`, which they remove. */
+  update(appId: string, slug: string, patch: Patch<PartnerRecord>): Promise<PartnerRecord | undefined>;
+  delete(appId: string, slug: string): Promise<boolean>;
   deleteByApp(appId: string): Promise<void>;
 }
 
@@ -300,6 +366,7 @@ export interface Stores {
   accounts: AccountRepository;
   tenants: TenantRepository;
   invitations: InvitationRepository;
+  partners: PartnerRepository;
   outbox: OutboxRepository;
   audit: AuditRepository;
   ephemeral: EphemeralStore;

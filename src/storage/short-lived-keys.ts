@@ -14,6 +14,8 @@ export type ShortLivedKind =
   /** A password-reset link by token hash; when an account's password was last reset by link. */
   | 'reset' | 'reset-at'
   | 'invitation-flash' | 'invitation-accept'
+  /** A partner token's `jti`, kept until the token expires (RFC 7519 §4.1.7 replay prevention). */
+  | 'partner-jti'
   /** Rate-limit counters: `rl:{bucket}`. */
   | `rl:${string}`;
 

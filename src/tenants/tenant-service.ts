@@ -11,9 +11,12 @@ export interface TenantMembership {
 export class TenantService {
   constructor(private readonly tenants: TenantRepository, private readonly accounts: AccountRepository) {}
 
-  async create(app: AppRecord, input: { slug: string; name: string }): Promise<TenantRecord> {
+  async create(app: AppRecord, input: { slug: string; name: string; external_id?: string }): Promise<TenantRecord> {
     const now = new Date();
-    const tenant: TenantRecord = { appId: app.id, id: prefixedId('ten'), slug: input.slug, name: input.name, createdAt: now, updatedAt: now };
+    const tenant: TenantRecord = {
+      appId: app.id, id: prefixedId('ten'), slug: input.slug, name: input.name,
+      ...(input.external_id ? { externalId: input.external_id } : {}), createdAt: now, updatedAt: now,
+    };
     await this.tenants.create(tenant);
     return tenant;
   }
@@ -29,13 +32,18 @@ export class TenantService {
     return tenant;
   }
 
+  /** The tenant with this id in another system (a partner's `external_id` match). */
+  findByExternalId(app: AppRecord, externalId: string): Promise<TenantRecord | undefined> {
+    return this.tenants.findByExternalId(app.id, externalId);
+  }
+
   list(app: AppRecord): Promise<TenantRecord[]> {
     return this.tenants.list(app.id);
   }
 
-  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string }): Promise<TenantRecord> {
+  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; external_id?: string }): Promise<TenantRecord> {
     const tenant = await this.require(app, idOrSlug);
-    return (await this.tenants.update(app.id, tenant.id, patch))!;
+    return (await this.tenants.update(app.id, tenant.id, { slug: patch.slug, name: patch.name, externalId: patch.external_id }))!;
   }
 
   async delete(app: AppRecord, idOrSlug: string): Promise<void> {
@@ -78,7 +86,7 @@ export class TenantService {
 }
 
 export function presentTenant(tenant: TenantRecord) {
-  return { id: tenant.id, slug: tenant.slug, name: tenant.name, created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
+  return { id: tenant.id, slug: tenant.slug, name: tenant.name, external_id: tenant.externalId ?? null, created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
 }
 
 export function presentMembership(m: MembershipRecord) {

@@ -11,7 +11,7 @@ import { createMongo, createMongoStores, translateMongoError, waitForMongo } fro
 import { describeMongo } from '../support/mongo.js';
 import {
   accountRepositoryContract, appKeysRepositoryContract, appRepositoryContract, auditRepositoryContract,
-  clientRepositoryContract, invitationRepositoryContract, outboxRepositoryContract, tenantRepositoryContract,
+  clientRepositoryContract, invitationRepositoryContract, outboxRepositoryContract, partnerRepositoryContract, tenantRepositoryContract,
 } from './contracts/repositories.contract.js';
 
 describe('memory repositories', () => {
@@ -21,6 +21,7 @@ describe('memory repositories', () => {
   accountRepositoryContract(() => createMemoryRepositories().accounts);
   tenantRepositoryContract(() => createMemoryRepositories().tenants);
   invitationRepositoryContract(() => createMemoryRepositories().invitations);
+  partnerRepositoryContract(() => createMemoryRepositories().partners);
   outboxRepositoryContract(() => createMemoryRepositories().outbox);
   auditRepositoryContract(() => createMemoryRepositories().audit);
 });
@@ -36,6 +37,7 @@ describeMongo('mongo repositories', (mongo) => {
   accountRepositoryContract(async () => (await emptyStores()).accounts);
   tenantRepositoryContract(async () => (await emptyStores()).tenants);
   invitationRepositoryContract(async () => (await emptyStores()).invitations);
+  partnerRepositoryContract(async () => (await emptyStores()).partners);
   outboxRepositoryContract(async () => (await emptyStores()).outbox);
   auditRepositoryContract(async () => (await emptyStores()).audit);
 });

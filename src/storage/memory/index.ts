@@ -3,7 +3,7 @@ import { MemoryEphemeralStore } from './ephemeral-store.js';
 import { MemoryOidcStore } from './oidc-adapter.js';
 import {
   MemoryAccountRepository, MemoryAppKeysRepository, MemoryAppRepository, MemoryAuditRepository, MemoryClientRepository,
-  MemoryInvitationRepository, MemoryOutboxRepository, MemoryTenantRepository,
+  MemoryInvitationRepository, MemoryOutboxRepository, MemoryPartnerRepository, MemoryTenantRepository,
 } from './repositories.js';
 
 export { MemoryEphemeralStore, MemoryOidcStore };
@@ -17,6 +17,7 @@ export function createMemoryRepositories() {
     accounts: new MemoryAccountRepository(),
     tenants: new MemoryTenantRepository(),
     invitations: new MemoryInvitationRepository(),
+    partners: new MemoryPartnerRepository(),
     outbox: new MemoryOutboxRepository(),
     audit: new MemoryAuditRepository(),
   };

@@ -6,8 +6,9 @@ import { ConflictError } from '../../errors.js';
 import type {
   AccountRecord, AccountRepository, AppKeysRecord, AppKeysRepository, AppRecord, AppRepository, AuditEvent,
   AuditRepository, ClientRecord, ClientRepository, InvitationRecord, InvitationRepository, MembershipRecord,
-  OutboxMessage, OutboxRepository, Patch, TenantRecord, TenantRepository,
+  OutboxMessage, OutboxRepository, PartnerRecord, PartnerRepository, Patch, TenantRecord, TenantRepository,
 } from '../ports.js';
+import { REMOVABLE_PARTNER_FIELDS } from '../ports.js';
 import { copy } from './clock-map.js';
 
 type UniqueKey<T> = (record: T) => string | undefined;
@@ -120,8 +121,23 @@ export class MemoryAccountRepository implements AccountRepository {
     { name: 'email', of: (a) => (a.uniqueEmail ? `${a.appId}:${a.uniqueEmail}` : undefined) },
   ]);
 
-  async create(account: AccountRecord) { this.accounts.insert(account); }
+  /** `(partner, subject)` is unique within an app, like the MongoDB index. */
+  private assertLinksFree(account: AccountRecord): void {
+    for (const link of account.partnerLinks ?? []) {
+      const holder = this.accounts.filter((a) => a.appId === account.appId && a.id !== account.id
+        && (a.partnerLinks ?? []).some((l) => l.partner === link.partner && l.subject === link.subject));
+      if (holder.length > 0) throw new ConflictError('partner subject is already taken.');
+    }
+  }
+
+  async create(account: AccountRecord) {
+    if (!this.accounts.get(`${account.appId}:${account.id}`)) this.assertLinksFree(account);
+    this.accounts.insert(account);
+  }
   async findById(appId: string, id: string) { return this.accounts.get(`${appId}:${id}`); }
+  async findByPartnerSubject(appId: string, partner: string, subject: string) {
+    return this.accounts.filter((a) => a.appId === appId && (a.partnerLinks ?? []).some((l) => l.partner === partner && l.subject === subject))[0];
+  }
   async findByEmail(appId: string, email: string) {
     return this.accounts.filter((a) => a.appId === appId && a.email === email).sort(byCreation);
   }
@@ -136,6 +152,7 @@ export class MemoryAccountRepository implements AccountRepository {
     return found.slice(0, filter.limit ?? found.length);
   }
   async update(appId: string, id: string, patch: Patch<AccountRecord>) {
+    if (patch.partnerLinks) this.assertLinksFree({ ...(await this.findById(appId, id))!, partnerLinks: patch.partnerLinks });
     const result = this.accounts.update(`${appId}:${id}`, applyPatch<AccountRecord>(patch));
     // `uniqueEmail: undefined` in a patch means "remove"; applyPatch skips undefined, so clear it explicitly.
     if (result && 'uniqueEmail' in patch && patch.uniqueEmail === undefined) {
@@ -153,12 +170,16 @@ export class MemoryAccountRepository implements AccountRepository {
 export class MemoryTenantRepository implements TenantRepository {
   private readonly tenants = new Collection<TenantRecord>((t) => `${t.appId}:${t.id}`, [
     { name: 'slug', of: (t) => `${t.appId}:${t.slug}` },
+    { name: 'external_id', of: (t) => (t.externalId ? `${t.appId}:${t.externalId}` : undefined) },
   ]);
   private readonly members = new Collection<MembershipRecord>((m) => `${m.appId}:${m.tenantId}:${m.accountId}`);
 
   async create(tenant: TenantRecord) { this.tenants.insert(tenant); }
   async findById(appId: string, id: string) { return this.tenants.get(`${appId}:${id}`); }
   async findBySlug(appId: string, slug: string) { return this.tenants.filter((t) => t.appId === appId && t.slug === slug)[0]; }
+  async findByExternalId(appId: string, externalId: string) {
+    return this.tenants.filter((t) => t.appId === appId && t.externalId !== undefined && t.externalId === externalId)[0];
+  }
   async findManyByIds(appId: string, ids: string[]) {
     const wanted = new Set(ids);
     return this.tenants.filter((t) => t.appId === appId && wanted.has(t.id)).sort(byCreation);
@@ -212,6 +233,24 @@ export class MemoryInvitationRepository implements InvitationRepository {
     return this.invitations.update(`${appId}:${id}`, applyPatch<InvitationRecord>(patch));
   }
   async deleteByApp(appId: string) { this.invitations.deleteWhere((i) => i.appId === appId); }
+}
+
+export class MemoryPartnerRepository implements PartnerRepository {
+  private readonly partners = new Collection<PartnerRecord>((p) => `${p.appId}:${p.slug}`);
+
+  async create(partner: PartnerRecord) { this.partners.insert(partner); }
+  async find(appId: string, slug: string) { return this.partners.get(`${appId}:${slug}`); }
+  async list(appId: string) { return this.partners.filter((p) => p.appId === appId).sort(byCreation); }
+  async update(appId: string, slug: string, patch: Patch<PartnerRecord>) {
+    const { slug: _slug, ...changes } = patch;
+    return this.partners.update(`${appId}:${slug}`, (p) => {
+      const next = applyPatch<PartnerRecord>(changes)(p);
+      for (const key of REMOVABLE_PARTNER_FIELDS) if (key in changes && changes[key] === undefined) delete next[key];
+      return next;
+    });
+  }
+  async delete(appId: string, slug: string) { return this.partners.delete(`${appId}:${slug}`); }
+  async deleteByApp(appId: string) { this.partners.deleteWhere((p) => p.appId === appId); }
 }
 
 export class MemoryOutboxRepository implements OutboxRepository {

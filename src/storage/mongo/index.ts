@@ -10,7 +10,7 @@ import { defineModels, type MongoModels } from './models.js';
 import { MongoOidcStore } from './oidc-adapter.js';
 import {
   MongoAccountRepository, MongoAppKeysRepository, MongoAppRepository, MongoAuditRepository, MongoClientRepository,
-  MongoInvitationRepository, MongoOutboxRepository, MongoTenantRepository,
+  MongoInvitationRepository, MongoOutboxRepository, MongoPartnerRepository, MongoTenantRepository,
 } from './repositories.js';
 
 export {
@@ -21,7 +21,7 @@ export { defineModels, type MongoModels, type OidcRecordDoc, type EphemeralRecor
 export { isDuplicateKeyError, isUnreachableError, translateMongoError } from './errors.js';
 export {
   MongoAccountRepository, MongoAppKeysRepository, MongoAppRepository, MongoAuditRepository, MongoClientRepository,
-  MongoEphemeralStore, MongoInvitationRepository, MongoOidcStore, MongoOutboxRepository, MongoTenantRepository,
+  MongoEphemeralStore, MongoInvitationRepository, MongoOidcStore, MongoOutboxRepository, MongoPartnerRepository, MongoTenantRepository,
 };
 
 export interface CreateMongoStoresOptions {
@@ -30,7 +30,7 @@ export interface CreateMongoStoresOptions {
 }
 
 export interface MongoStores
-  extends Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'outbox' | 'audit'> {
+  extends Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'partners' | 'outbox' | 'audit'> {
   /** Used only when no Redis is configured. */
   ephemeral: MongoEphemeralStore;
   /** Used only when no Redis is configured; `oidcAdapter` is its `adapterFactory`. */
@@ -58,6 +58,7 @@ export function createMongoStores(conn: Connection, options: CreateMongoStoresOp
     accounts: new MongoAccountRepository(models.accounts),
     tenants: new MongoTenantRepository(models.tenants, models.memberships),
     invitations: new MongoInvitationRepository(models.invitations),
+    partners: new MongoPartnerRepository(models.partners),
     outbox: new MongoOutboxRepository(models.outbox),
     audit: new MongoAuditRepository(models.audit),
     ephemeral: new MongoEphemeralStore(models.ephemeral),

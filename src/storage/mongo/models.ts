@@ -17,7 +17,7 @@ import mongoose from 'mongoose';
 import type { Connection, Model, Schema as AnySchema, SchemaOptions } from 'mongoose';
 import type {
   AccountRecord, AppKeysRecord, AppRecord, AuditEvent, ClientRecord, InvitationRecord, MembershipRecord,
-  OutboxMessage, TenantRecord,
+  OutboxMessage, PartnerRecord, TenantRecord,
 } from '../ports.js';
 
 const { Schema } = mongoose;
@@ -60,6 +60,7 @@ export interface MongoModels {
   tenants: Model<TenantRecord>;
   memberships: Model<MembershipRecord>;
   invitations: Model<InvitationRecord>;
+  partners: Model<PartnerRecord>;
   outbox: Model<OutboxMessage>;
   audit: Model<AuditEvent>;
   oidc: Model<OidcRecordDoc>;
@@ -146,6 +147,8 @@ function accountSchema() {
     lastLoginAt: Date,
     loginCount: Number,
     signInsValidFrom: Date,
+    externalIds: { type: Mixed },
+    partnerLinks: { type: [{ _id: false, partner: requiredString, subject: requiredString }], default: undefined },
   }, options('accounts', DURABLE));
   schema.index({ appId: 1, id: 1 }, { unique: true });
   // Partial, not sparse: a sparse compound index still indexes documents that only have `appId`. `$gt: ''` covers
@@ -153,6 +156,10 @@ function accountSchema() {
   schema.index({ appId: 1, uniqueEmail: 1 }, { unique: true, partialFilterExpression: { uniqueEmail: { $gt: '' } } });
   schema.index({ appId: 1, email: 1 });
   schema.index({ appId: 1, phone: 1 });
+  // One account per (partner, subject) within an app; multikey, partial so accounts without links are not indexed.
+  schema.index({ appId: 1, 'partnerLinks.partner': 1, 'partnerLinks.subject': 1 }, {
+    unique: true, partialFilterExpression: { 'partnerLinks.subject': { $gt: '' } },
+  });
   return schema;
 }
 
@@ -162,11 +169,13 @@ function tenantSchema() {
     id: requiredString,
     slug: requiredString,
     name: String,
+    externalId: String,
     createdAt: Date,
     updatedAt: Date,
   }, options('tenants', DURABLE));
   schema.index({ appId: 1, id: 1 }, { unique: true });
   schema.index({ appId: 1, slug: 1 }, { unique: true });
+  schema.index({ appId: 1, externalId: 1 }, { unique: true, partialFilterExpression: { externalId: { $gt: '' } } });
   return schema;
 }
 
@@ -201,6 +210,30 @@ function invitationSchema() {
   }, options('invitations', DURABLE));
   schema.index({ appId: 1, id: 1 }, { unique: true });
   schema.index({ appId: 1, tokenHash: 1 });
+  return schema;
+}
+
+function partnerSchema() {
+  const schema = new Schema({
+    appId: requiredString,
+    slug: requiredString,
+    name: String,
+    issuer: String,
+    audience: String,
+    secretCiphertext: String,
+    jwksUri: String,
+    jwks: { type: Mixed },
+    algorithms: requiredStrings,
+    requiredClaims: { type: Mixed },
+    maxTokenAgeSeconds: Number,
+    clockSkewSeconds: Number,
+    provisioning: String,
+    claimMapping: { type: Mixed },
+    landingClientId: String,
+    createdAt: Date,
+    updatedAt: Date,
+  }, options('partners', DURABLE));
+  schema.index({ appId: 1, slug: 1 }, { unique: true });
   return schema;
 }
 
@@ -287,6 +320,7 @@ export function defineModels(conn: Connection): MongoModels {
     tenants: modelOn<TenantRecord>(conn, 'Tenant', tenantSchema),
     memberships: modelOn<MembershipRecord>(conn, 'Membership', membershipSchema),
     invitations: modelOn<InvitationRecord>(conn, 'Invitation', invitationSchema),
+    partners: modelOn<PartnerRecord>(conn, 'Partner', partnerSchema),
     outbox: modelOn<OutboxMessage>(conn, 'OutboxMessage', outboxSchema),
     audit: modelOn<AuditEvent>(conn, 'AuditEvent', auditSchema),
     oidc: modelOn<OidcRecordDoc>(conn, 'OidcRecord', oidcRecordSchema),

@@ -16,8 +16,9 @@ import type { Model, UpdateQuery } from 'mongoose';
 import type {
   AccountRecord, AccountRepository, AppKeysRecord, AppKeysRepository, AppRecord, AppRepository, AuditEvent,
   AuditRepository, ClientRecord, ClientRepository, InvitationRecord, InvitationRepository, MembershipRecord,
-  OutboxMessage, OutboxRepository, Patch, TenantRecord, TenantRepository,
+  OutboxMessage, OutboxRepository, PartnerRecord, PartnerRepository, Patch, TenantRecord, TenantRepository,
 } from '../ports.js';
+import { REMOVABLE_PARTNER_FIELDS } from '../ports.js';
 import { ConflictError } from '../../errors.js';
 import { mongoCall } from './errors.js';
 import { definedOnly, text } from './values.js';
@@ -209,6 +210,10 @@ export class MongoAccountRepository implements AccountRepository {
   async findById(appId: string, id: string) { return this.accounts.findOne(this.key(appId, id)); }
   async findByEmail(appId: string, email: string) { return this.accounts.findAll({ appId: text(appId), email: text(email) }); }
   async findByPhone(appId: string, phone: string) { return this.accounts.findAll({ appId: text(appId), phone: text(phone) }); }
+  /** `$elemMatch` we write ourselves, over two strings: the same link entry must hold both. */
+  async findByPartnerSubject(appId: string, partner: string, subject: string) {
+    return this.accounts.findOne({ appId: text(appId), partnerLinks: trusted({ $elemMatch: { partner: text(partner), subject: text(subject) } }) });
+  }
 
   /** Ordered by `id` so `after` (the last id of the previous page) pages through them. */
   async list(appId: string, filter: { email?: string; limit?: number; after?: string } = {}) {
@@ -261,6 +266,9 @@ export class MongoTenantRepository implements TenantRepository {
   async create(tenant: TenantRecord) { await this.tenants.insert(tenant); }
   async findById(appId: string, id: string) { return this.tenants.findOne(this.key(appId, id)); }
   async findBySlug(appId: string, slug: string) { return this.tenants.findOne({ appId: text(appId), slug: text(slug) }); }
+  async findByExternalId(appId: string, externalId: string) {
+    return this.tenants.findOne({ appId: text(appId), externalId: text(externalId) });
+  }
   async findManyByIds(appId: string, ids: string[]) {
     if (ids.length === 0) return [];
     return this.tenants.findAll({ appId: text(appId), id: trusted({ $in: ids.map(text) }) });
@@ -341,6 +349,29 @@ export class MongoInvitationRepository implements InvitationRepository {
     return this.invitations.updateOne(this.key(appId, id), toUpdate(patch));
   }
   async deleteByApp(appId: string) { await this.invitations.deleteMany({ appId: text(appId) }); }
+}
+
+export class MongoPartnerRepository implements PartnerRepository {
+  private readonly partners: Records<PartnerRecord>;
+
+  constructor(model: Model<PartnerRecord>) {
+    this.partners = new Records(model);
+  }
+
+  private key(appId: string, slug: string): Filter {
+    return { appId: text(appId), slug: text(slug) };
+  }
+
+  async create(partner: PartnerRecord) { await this.partners.insert(partner); }
+  async find(appId: string, slug: string) { return this.partners.findOne(this.key(appId, slug)); }
+  async list(appId: string) { return this.partners.findAll({ appId: text(appId) }); }
+  /** The key fields named with `undefined` are removed (a partner switching from a secret to keys loses the secret). */
+  async update(appId: string, slug: string, patch: Patch<PartnerRecord>) {
+    const removable = REMOVABLE_PARTNER_FIELDS as readonly string[];
+    return this.partners.updateOne(this.key(appId, slug), toUpdate(patch, ['slug'], (key) => removable.includes(key)));
+  }
+  async delete(appId: string, slug: string) { return this.partners.deleteOne(this.key(appId, slug)); }
+  async deleteByApp(appId: string) { await this.partners.deleteMany({ appId: text(appId) }); }
 }
 
 export class MongoOutboxRepository implements OutboxRepository {

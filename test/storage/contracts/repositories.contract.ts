@@ -10,7 +10,7 @@ import { ConflictError } from '../../../src/errors.js';
 import type {
   AccountRecord, AccountRepository, AppKeysRecord, AppKeysRepository, AppRecord, AppRepository, AuditEvent,
   AuditRepository, ClientRecord, ClientRepository, InvitationRecord, InvitationRepository, MembershipRecord,
-  OutboxMessage, OutboxRepository, TenantRecord, TenantRepository,
+  OutboxMessage, OutboxRepository, PartnerRecord, PartnerRepository, TenantRecord, TenantRepository,
 } from '../../../src/storage/ports.js';
 
 export type Factory<T> = () => T | Promise<T>;
@@ -94,6 +94,25 @@ function invitation(overrides: Partial<InvitationRecord> = {}): InvitationRecord
     tokenHash: 'hash-1',
     status: 'pending',
     expiresAt: at(86_400),
+    createdAt: at(0),
+    updatedAt: at(0),
+    ...overrides,
+  };
+}
+
+function partner(overrides: Partial<PartnerRecord> = {}): PartnerRecord {
+  return {
+    appId: 'app-1',
+    slug: 'hub',
+    name: 'Hub',
+    issuer: 'https://hub.example',
+    secretCiphertext: 'v1.a.b.c',
+    algorithms: ['HS256'],
+    requiredClaims: { context: 'client_portal' },
+    maxTokenAgeSeconds: 70,
+    clockSkewSeconds: 5,
+    provisioning: 'create',
+    claimMapping: { subject: 'sub', email: 'email', externalIds: { 'hub_user_id': 'sub' } },
     createdAt: at(0),
     updatedAt: at(0),
     ...overrides,
@@ -454,6 +473,26 @@ export function accountRepositoryContract(make: Factory<AccountRepository>): voi
       expect(ids(await repo.list('app-2'))).toEqual(['acc-a']);
     });
 
+    it('finds an account by (partner, subject), unique within the app, and keeps its external ids', async () => {
+      const linked = account({ partnerLinks: [{ partner: 'hub', subject: 'u-1' }], externalIds: { hub_user_id: 'u-1', psa_contact_id: '42' } });
+      await repo.create(linked);
+      await repo.create(account({ appId: 'app-2', partnerLinks: [{ partner: 'hub', subject: 'u-1' }] }));
+      expect(await repo.findByPartnerSubject('app-1', 'hub', 'u-1')).toEqual(linked);
+      expect(await repo.findByPartnerSubject('app-1', 'hub', 'u-2')).toBeUndefined();
+      expect(await repo.findByPartnerSubject('app-1', 'other', 'u-1')).toBeUndefined();
+      await expect(repo.create(account({ id: 'acc-b', partnerLinks: [{ partner: 'hub', subject: 'u-1' }] }))).rejects.toBeInstanceOf(ConflictError);
+      await repo.create(account({ id: 'acc-c', partnerLinks: [{ partner: 'hub', subject: 'u-3' }] }));
+      await expect(repo.update('app-1', 'acc-c', { partnerLinks: [{ partner: 'hub', subject: 'u-1' }] })).rejects.toBeInstanceOf(ConflictError);
+      const updated = await repo.update('app-1', 'acc-a', { externalIds: { hub_user_id: 'u-1', psa_contact_id: '43' } });
+      expect(updated?.externalIds).toEqual({ hub_user_id: 'u-1', psa_contact_id: '43' });
+      // Partner and subject must match in the same link entry.
+      await repo.create(account({ id: 'acc-d', partnerLinks: [{ partner: 'hub', subject: 'x' }, { partner: 'psa', subject: 'y' }] }));
+      expect(await repo.findByPartnerSubject('app-1', 'hub', 'y')).toBeUndefined();
+      expect((await repo.findByPartnerSubject('app-1', 'psa', 'y'))?.id).toBe('acc-d');
+      expect(await repo.findByPartnerSubject('app-1', OPERATOR, OPERATOR)).toBeUndefined();
+      expect(await repo.findByPartnerSubject(OPERATOR, 'hub', 'u-1')).toBeUndefined();
+    });
+
     it('stores copies', async () => {
       const input = account();
       await repo.create(input);
@@ -483,6 +522,19 @@ export function tenantRepositoryContract(make: Factory<TenantRepository>): void 
   describe('TenantRepository (tenants and memberships)', () => {
     let repo: TenantRepository;
     beforeEach(async () => { repo = await make(); });
+
+    it('finds a tenant by external id within the app; external ids are unique when set', async () => {
+      await repo.create(tenant({ externalId: 'psa-7' }));
+      await repo.create(tenant({ id: 'ten-2', slug: 'south' }));
+      await repo.create(tenant({ id: 'ten-3', slug: 'east' }));
+      await repo.create(tenant({ appId: 'app-2', externalId: 'psa-8' }));
+      expect((await repo.findByExternalId('app-1', 'psa-7'))?.id).toBe('ten-1');
+      expect(await repo.findByExternalId('app-1', 'psa-8')).toBeUndefined();
+      expect(await repo.findByExternalId('app-1', OPERATOR)).toBeUndefined();
+      await expect(repo.create(tenant({ id: 'ten-4', slug: 'west', externalId: 'psa-7' }))).rejects.toBeInstanceOf(ConflictError);
+      await expect(repo.update('app-1', 'ten-2', { externalId: 'psa-7' })).rejects.toBeInstanceOf(ConflictError);
+      expect((await repo.update('app-1', 'ten-2', { externalId: 'psa-9' }))?.externalId).toBe('psa-9');
+    });
 
     it('finds a created tenant by id and slug within its app', async () => {
       await repo.create(tenant());
@@ -771,6 +823,60 @@ export function auditRepositoryContract(make: Factory<AuditRepository>): void {
       expect(await repo.list('app-1', { accountId: OPERATOR })).toEqual([]);
       await repo.deleteByApp(OPERATOR);
       expect(await repo.list('app-1')).toHaveLength(1);
+    });
+  });
+}
+
+export function partnerRepositoryContract(make: Factory<PartnerRepository>): void {
+  describe('PartnerRepository', () => {
+    let repo: PartnerRepository;
+    beforeEach(async () => { repo = await make(); });
+
+    it('creates, finds within the app, and lists oldest first', async () => {
+      await repo.create(partner({ slug: 'psa', createdAt: at(20) }));
+      await repo.create(partner({ createdAt: at(10) }));
+      await repo.create(partner({ appId: 'app-2' }));
+      expect(await repo.find('app-1', 'hub')).toEqual(partner({ createdAt: at(10) }));
+      expect(await repo.find('app-1', 'nope')).toBeUndefined();
+      expect((await repo.list('app-1')).map((p) => p.slug)).toEqual(['hub', 'psa']);
+      await expect(repo.create(partner())).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    it('updates, removing the key fields a patch names as undefined and ignoring other undefined values', async () => {
+      await repo.create(partner({ audience: 'https://portal.example' }));
+      const before = Date.now();
+      const jwks = { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] };
+      const updated = await repo.update('app-1', 'hub', { secretCiphertext: undefined, jwks, algorithms: ['ES256'], name: undefined });
+      const { secretCiphertext: _gone, ...rest } = partner({ audience: 'https://portal.example' });
+      expectUpdated(updated, { ...rest, jwks, algorithms: ['ES256'] }, before);
+      expect(updated).not.toHaveProperty('secretCiphertext');
+      expect(await repo.find('app-1', 'hub')).toEqual(updated);
+      expect(await repo.update('app-1', 'missing', { name: 'x' })).toBeUndefined();
+    });
+
+    it('deletes one partner, or every partner of an app', async () => {
+      await repo.create(partner());
+      await repo.create(partner({ slug: 'psa' }));
+      await repo.create(partner({ appId: 'app-2' }));
+      expect(await repo.delete('app-1', 'hub')).toBe(true);
+      expect(await repo.delete('app-1', 'hub')).toBe(false);
+      await repo.deleteByApp('app-1');
+      expect(await repo.list('app-1')).toEqual([]);
+      expect(await repo.list('app-2')).toHaveLength(1);
+    });
+
+    it('stores copies, and matches nothing for an operator object', async () => {
+      const input = partner();
+      await repo.create(input);
+      input.requiredClaims.context = 'changed';
+      const found = (await repo.find('app-1', 'hub'))!;
+      found.algorithms.push('HS512');
+      expect(await repo.find('app-1', 'hub')).toEqual(partner());
+      expect(await repo.find('app-1', OPERATOR)).toBeUndefined();
+      expect(await repo.find(OPERATOR, 'hub')).toBeUndefined();
+      expect(await repo.list(OPERATOR)).toEqual([]);
+      expect(await repo.update('app-1', OPERATOR, { name: 'x' })).toBeUndefined();
+      expect(await repo.delete('app-1', OPERATOR)).toBe(false);
     });
   });
 }
