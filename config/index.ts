@@ -59,7 +59,7 @@ export const settingsSchema = z.object({
   INVITATION_TTL_SECONDS: duration(7 * 24 * 3600),
   /**
    * Longest time any request may take before it is answered 503 `temporarily_unavailable`: a store that dies or
-   * stalls mid-request never leaves a client waiting (issue 7 item 9).
+   * stalls mid-request never leaves a client waiting.
    */
   REQUEST_TIMEOUT_MS: duration(15_000),
   /** A partner's jwks_uri is refetched for an unknown `kid` at most this often. */

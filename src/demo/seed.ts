@@ -26,7 +26,7 @@ export async function seedDemo(portcullis: Portcullis, config: Config, log: Logg
   });
   portcullis.koa.keys = [randomId(32)];
   portcullis.koa.use(demoRouter({ issuer: issuerFor(config, app.slug), clientId: client.clientId, clientSecret: secret!, redirectUri, keys: portcullis.koa.keys }).routes());
-  // No admin key here: main.ts prints a generated key once, and never one the operator supplied (issue 7 item 12).
+  // No admin key here: main.ts prints a generated key once, and never one the operator supplied.
   log.info(
     { demo: `${config.publicUrl.origin}/demo`, email: 'demo@example.com', password, issuer: issuerFor(config, app.slug) },
     `Demo ready: open ${config.publicUrl.origin}/demo and sign in as demo@example.com with password ${password}`,

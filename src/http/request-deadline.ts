@@ -1,7 +1,7 @@
 /**
  * An overall deadline for every request, so that no request can wait on a store (or anything else) forever.
  *
- * Two ways a request used to hang when Redis died mid-request (issue 7 item 9):
+ * Two ways a request used to hang when Redis died mid-request:
  * - A handler hands the response to oidc-provider (`ctx.respond = false`, e.g. `interactionFinished`) and the
  *   provider's store write then fails. Koa sends nothing for a response it was told not to manage, so the error
  *   handler's 503 never left the process and the socket stayed open until the client gave up. When the error

@@ -4,7 +4,7 @@
  *
  * It has no authentication, which is why it must only be mounted with the embedded store (a development setup),
  * why it shows only `simulated` entries (a message that really went to someone is never shown here), and why by
- * default it answers only requests from this machine (issue 7 item 11): the codes it shows sign people in, and
+ * default it answers only requests from this machine: the codes it shows sign people in, and
  * anyone on the network could otherwise read them. `DEV_MAILBOX=true` opens it to every caller on purpose (a
  * container reached from its host); the embedded store also listens on 127.0.0.1 unless HOST says otherwise.
  */

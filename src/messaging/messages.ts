@@ -169,7 +169,7 @@ function escapeHtml(value: string): string {
 /**
  * A copy of the rendered message without its secrets (raw, HTML-escaped and URL-encoded forms), for the outbox of
  * deliver mode: the delivery record stays useful (to, subject, status, wording) but a leaked admin key or backup
- * never yields a live code or link (issue 7 item 15; OWASP ASVS V2.7: out-of-band secrets are not retained).
+ * never yields a live code or link (OWASP ASVS V2.7: out-of-band secrets are not retained).
  */
 export function redactMessage(rendered: RenderedMessage, secrets: readonly string[]): RenderedMessage {
   const forms = [...new Set(secrets.flatMap((s) => [s, escapeHtml(s), encodeURIComponent(s)]))]

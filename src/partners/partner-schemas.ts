@@ -1,5 +1,5 @@
 /**
- * The Admin API shape of a partner (issue 9; names pinned so operators' scripts and the docs agree), as zod schemas:
+ * The Admin API shape of a partner (names pinned so operators' scripts and the docs agree), as zod schemas:
  * they validate `POST/PATCH /apps/{slug}/partners` and generate the OpenAPI document.
  */
 import { z } from 'zod';

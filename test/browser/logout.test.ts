@@ -1,6 +1,6 @@
 /**
- * RP-initiated logout (OIDC RP-Initiated Logout 1.0) in real Chromium, from a relying party on another origin
- * (issue 7 item 1). The RP sends the browser to end_session with `id_token_hint` and a registered
+ * RP-initiated logout (OIDC RP-Initiated Logout 1.0) in real Chromium, from a relying party on another origin.
+ * The RP sends the browser to end_session with `id_token_hint` and a registered
  * `post_logout_redirect_uri`; the person confirms on "Sign out of …?"; the form POST answers 303 to the RP. A browser
  * applies the page's CSP `form-action` to that redirect, so the page must allow the client's post-logout origin —
  * which only a real browser can show.

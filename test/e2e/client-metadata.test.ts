@@ -1,5 +1,5 @@
 /**
- * Client metadata through the Admin API (issue 7 items 3 and 13): the ID token algorithm (ES256 by default,
+ * Client metadata through the Admin API: the ID token algorithm (ES256 by default,
  * RS256 on request) and validation with the provider's own rules, so a client the provider would refuse is never
  * stored.
  */

@@ -79,7 +79,7 @@ async function outboxEntry(slug: string, to: string, status = 'sent'): Promise<a
   }
 }
 
-describe('the outbox of deliver mode keeps the delivery record, not the secrets (issue 7 item 15)', () => {
+describe('the outbox of deliver mode keeps the delivery record, not the secrets', () => {
   it('redacts the sign-in code from the stored text and HTML', async () => {
     const browser = new Browser(server.url);
     const start = await open(browser, await rp.begin());

@@ -25,7 +25,7 @@ it('seeds a demo app whose relying party signs in and shows tenant claims', asyn
   expect(page.html).toContain('company_admin');
 }, 20_000);
 
-describe('the admin API key on the console (issue 7 item 12)', () => {
+describe('the admin API key on the console', () => {
   it('prints a generated key exactly once, and that key opens the Admin API', async () => {
     const lines = server.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     const keyLines = lines.filter((l) => l.adminKey);

@@ -1,5 +1,5 @@
 /**
- * RP-initiated logout (issue 7 item 1), at the HTTP level: the logout page's CSP lets its form's redirect reach
+ * RP-initiated logout, at the HTTP level: the logout page's CSP lets its form's redirect reach
  * the relying party's origin (browsers apply form-action to redirects after a form post), and the per-app
  * `logout_confirmation: skip_with_id_token_hint` setting signs out in one step. The real-browser check of the
  * cross-origin redirect is the Chromium test.

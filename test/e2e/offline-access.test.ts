@@ -1,5 +1,5 @@
 /**
- * `offline_access` (OIDC Core §11, issue 7 item 2): granted with prompt=consent, or to first-party clients; such
+ * `offline_access` (OIDC Core §11): granted with prompt=consent, or to first-party clients; such
  * refresh tokens outlive the browser session. Refreshing with the originally requested scope (as Authlib and other
  * RPs do) works.
  */

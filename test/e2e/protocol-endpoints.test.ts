@@ -1,4 +1,4 @@
-/** Endpoint behaviour the specifications require and real relying parties rely on (issue 7 items 4 and 5). */
+/** Endpoint behaviour the specifications require and real relying parties rely on. */
 import { Browser } from '../support/browser.js';
 import { oidc, REDIRECT_URI, setUpRp, signIn, type Rp } from '../support/rp.js';
 import { startServer, type TestServer } from '../support/server.js';

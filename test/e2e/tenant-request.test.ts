@@ -1,4 +1,4 @@
-/** `tenant=` on the authorization request (issue 7 item 6): silent switches and unknown tenants. */
+/** `tenant=` on the authorization request: silent switches and unknown tenants. */
 import { Browser } from '../support/browser.js';
 import { open, setUpRp, signIn, type Rp } from '../support/rp.js';
 import { startServer, type TestServer } from '../support/server.js';

@@ -7,7 +7,7 @@
  * - `redis-sentinel://[[user]:password@]host1:port1,host2:port2/masterName[/db]`: Sentinel. The hosts are the
  *   sentinels (default port 26379); the credentials are those of the master, not of the sentinels.
  *
- * Behaviour when Redis is away, so a request answers 503 instead of hanging (issue 7 item 9), while the client keeps
+ * Behaviour when Redis is away, so a request answers 503 instead of hanging, while the client keeps
  * reconnecting in the background with capped backoff and the process recovers by itself when Redis returns:
  * - no offline queue (`enableOfflineQueue: false`): a command issued while disconnected fails at once;
  * - commands in flight when the connection drops fail at once too (`maxRetriesPerRequest: 0`) and are never sent
