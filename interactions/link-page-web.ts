@@ -103,8 +103,10 @@ async function respondVisit(ctx: Context, outcome: Outcome): Promise<void> {
     case 'handoff': {
       // A browser signed in as somebody else: that session ends here, so the person who just proved who they are is
       // the one signed in (the provider would otherwise answer the relying party with the other account).
-      const session = await pooled.provider.Session.get(ctx as never);
-      if (session.accountId && !outcome.accountIds.includes(session.accountId)) await session.destroy();
+      if (!outcome.askFirst) {
+        const session = await pooled.provider.Session.get(ctx as never);
+        if (session.accountId && !outcome.accountIds.includes(session.accountId)) await session.destroy();
+      }
       // `signed: false`: the value is an unguessable token, and the server may run with Koa keys (the demo).
       ctx.cookies.set(HANDOFF_COOKIE, outcome.token, {
         path: appPath(pooled), httpOnly: true, sameSite: 'lax', maxAge: outcome.ttlSeconds * 1000, overwrite: true, signed: false,

@@ -136,8 +136,11 @@ export type Outcome =
   | { kind: 'finish'; result: SignInResult & Record<string, unknown> }
   /** Outside an interaction: 303 to a path of the app or to a relying party. */
   | { kind: 'redirect'; to: string }
-  /** A proven sign-in handed to this browser (`handoff.ts`): set its cookie, then 303 to `to`. */
-  | { kind: 'handoff'; token: string; ttlSeconds: number; accountIds: string[]; to: string };
+  /**
+   * A proven sign-in handed to this browser (`handoff.ts`): set its cookie, then 303 to `to`. A session of another
+   * account in this browser is ended at once, unless `to` is a step that asks the person first (`askFirst`).
+   */
+  | { kind: 'handoff'; token: string; ttlSeconds: number; accountIds: string[]; to: string; askFirst?: boolean };
 
 export const page = (view: string, locals: Record<string, unknown>, status?: number): Outcome => ({ kind: 'page', view, locals, status });
 export const again = (flash: Flash, at?: string): Outcome => ({ kind: 'again', flash, at });

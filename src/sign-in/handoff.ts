@@ -40,6 +40,11 @@ export async function peekHandoff(visit: AppVisit, deps: Deps, token: string): P
   return deps.ephemeral.get<Handoff>(shortLivedKey(visit.app.id, 'handoff', sha256(token)));
 }
 
+/** Uses a hand-off up without signing anyone in (the person chose to stay signed in as someone else). */
+export async function discardHandoff(visit: AppVisit, deps: Deps, token: string): Promise<void> {
+  if (LINK_TOKEN_PATTERN.test(token)) await deps.ephemeral.delete(shortLivedKey(visit.app.id, 'handoff', sha256(token)));
+}
+
 /**
  * On the login prompt of an attempt: when the browser holds a valid hand-off token, uses it up and continues the
  * sign-in with it (account choice, tenant, consent, finish). Undefined when there is none: show the sign-in page.

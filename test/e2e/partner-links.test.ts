@@ -224,12 +224,31 @@ describe('partner sign-in links', () => {
     expect((await completeAtRp(browser)).claims()!.email).toBe('posted@client.example');
   });
 
-  it('signs in the person of the link when the browser is signed in to the app as somebody else', async () => {
-    await server.admin.ok('POST', '/apps/msp/accounts', { email: 'other@client.example', password: 'other person password' });
+  it('asks a browser signed in as somebody else which account to continue with: the link\'s person', async () => {
+    await server.admin.ok('POST', '/apps/msp/accounts', { email: 'other@client.example', name: 'Other Person', password: 'other person password' });
     const browser = new Browser(server.url);
     expect((await signIn(rp, browser, 'other@client.example', 'other person password')).tokens.claims()!.email).toBe('other@client.example');
-    await click(browser, link(await hs256(hubClaims({ sub: 'hub-user-5', email: 'switch@client.example' }))));
+    const question = await click(browser, link(await hs256(hubClaims({ sub: 'hub-user-5', email: 'switch@client.example', name: 'Switch Person' }))));
+    expect(question.html).toContain('Which account?');
+    expect(question.html).toContain('Other Person');
+    expect(question.html).toContain('Switch Person');
+    // Without this page's token the answer is refused.
+    const forged = await browser.request(question.url, { method: 'POST', body: new URLSearchParams({ continue_as: 'link' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(forged.status).toBe(403);
+    await browser.submit(question, {}, { button: { name: 'continue_as', value: 'link' }, stopAt: START });
     expect((await completeAtRp(browser)).claims()!.email).toBe('switch@client.example');
+  });
+
+  it('lets a browser signed in as somebody else stay signed in as that person', async () => {
+    await server.admin.ok('POST', '/apps/msp/accounts', { email: 'stayer@client.example', name: 'Stayer', password: 'stayer person password' });
+    const browser = new Browser(server.url);
+    await signIn(rp, browser, 'stayer@client.example', 'stayer person password');
+    const question = await click(browser, link(await hs256(hubClaims({ sub: 'hub-user-16', email: 'linked@client.example', name: 'Linked Person' }))));
+    expect(question.html).toContain('Which account?');
+    const landed = await browser.submit(question, {}, { button: { name: 'continue_as', value: 'current' }, stopAt: START });
+    expect(landed.url.startsWith(START)).toBe(true);
+    expect((await completeAtRp(browser)).claims()!.email).toBe('stayer@client.example');
+    expect(browser.cookieNames().some((c) => c.startsWith('portcullis_handoff'))).toBe(false);
   });
 
   const refusals: Array<[string, () => Promise<string>, string, string, string?]> = [

@@ -27,7 +27,7 @@ export const partnerLinkMethod: SignInMethod = {
   views: ['error'],
 };
 
-export type PartnerLinkDeps = Pick<SignInDeps, 'ephemeral' | 'lifetimes'> & { partners: PartnerService; partnerRedemption: PartnerRedemption };
+export type PartnerLinkDeps = Pick<SignInDeps, 'ephemeral' | 'lifetimes' | 'accounts'> & { partners: PartnerService; partnerRedemption: PartnerRedemption };
 
 /** The pages a person may see, in the words portal support teams use. */
 export const PARTNER_LINK_MESSAGES = {
@@ -69,7 +69,7 @@ export async function openPartnerLink(visit: AppVisit, deps: PartnerLinkDeps, pa
     }, redeemed.email);
     // On to our own continue step (a same-site GET), which sees this browser's session cookie even when the partner
     // POSTed the link cross-site, and only then to the relying party.
-    return outcome.kind === 'handoff' ? { ...outcome, to: continueAt } : outcome;
+    return outcome.kind === 'handoff' ? { ...outcome, to: continueAt, askFirst: true } : outcome;
   } catch (error) {
     if (error instanceof PartnerRateLimited) return problemPage('rate_limited', error.retryAfterSeconds);
     if (error instanceof PartnerTokenProblem) return problemPage(error.kind);
