@@ -12,6 +12,7 @@ import type { TenantService } from '../tenants/tenant-service.js';
 import { renderView } from '../http/views.js';
 import { setPageCsp } from '../http/security-headers.js';
 import { tenantOfGrant } from './tenant-grant.js';
+import { clientMetadataCache } from './client-cache.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -123,15 +124,18 @@ function renderProviderPage(ctx: KoaContextWithOIDC, view: string, locals: Recor
   ctx.body = renderView(view, { csrf: undefined, ...locals });
 }
 
-/** Clients live in our repository; the provider reads them through this read-only adapter. */
+/**
+ * Clients live in our repository; the provider reads them through this read-only adapter. The metadata (secret
+ * decrypted) is cached per client version, shared by all apps' providers of this process (see client-cache.ts).
+ */
 function clientLookupAdapter(app: AppRecord, deps: ProviderDeps): Adapter {
   const readOnly = async () => {
     throw new Error('clients are managed through the Admin API');
   };
+  const cache = clientMetadataCache(deps.clientRepository, deps.clients);
   return {
     async find(id: string) {
-      const client = await deps.clientRepository.find(app.id, id);
-      return client ? (deps.clients.toMetadata(client) as never) : undefined;
+      return (await cache.find(app.id, id)) as never;
     },
     upsert: readOnly,
     findByUid: readOnly,
