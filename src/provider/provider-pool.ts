@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type Provider from 'oidc-provider';
+import { completeAppKeys } from '../apps/app-keys.js';
 import type { AppKeysRecord, AppRecord, AppRepository, AppKeysRepository } from '../storage/ports.js';
 
 export interface PooledProvider {
@@ -98,7 +99,8 @@ export class ProviderPool {
       entry.checkedAt = Date.now();
       return entry;
     }
-    const keys = await this.deps.appKeys.get(app.id);
+    // Adds the app's RS256 key on first use, before its JWKS is ever served (see app-keys.ts).
+    const keys = await completeAppKeys(app.id, this.deps.appKeys);
     if (!keys) throw new Error(`app ${app.slug} has no keys`);
     const provider = await this.deps.build(app, keys);
     const fresh: Entry = { app, provider, handle: provider.callback() as never, checkedAt: Date.now() };
