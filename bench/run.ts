@@ -107,14 +107,14 @@ async function measured<T extends { perSecond: number }>(target: Target, operati
 }
 
 function tokenLoad(target: Target, seconds: number) {
-  return driver.ask<{ perSecond: number; requests: number; non2xx: number; errors: number; p99: number }>({
+  return driver.ask<{ perSecond: number; requests: number; non2xx: number; errors: number; p99: number; statusCodes?: unknown }>({
     cmd: 'load', url: `${target.issuer}/token`, seconds, connections: CONNECTIONS, body: 'grant_type=client_credentials',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
       authorization: `Basic ${Buffer.from(`${target.m2m.client_id}:${target.m2m.client_secret}`).toString('base64')}`,
     },
   }).then((r) => {
-    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${target.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${target.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors (${JSON.stringify(r.statusCodes)})`);
     return r;
   });
 }

@@ -116,6 +116,7 @@ async function load(message: { url: string; headers: Record<string, string>; bod
   });
   return {
     requests: result.requests.total, perSecond: result.requests.average, non2xx: result.non2xx, errors: result.errors,
+    statusCodes: (result as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats,
     p50: result.latency.p50, p99: result.latency.p99,
   };
 }

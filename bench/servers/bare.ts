@@ -16,7 +16,8 @@ const BARE = { slug: 'bare', ...BARE_CLIENTS, redirectUri: 'https://rp.example.t
 
 const port = Number(process.env.PORT);
 const basePath = `/apps/${BARE.slug}`;
-const keys = await generateAppKeys('bare');
+// The keys a Portcullis app publishes once its provider is built: ES256 + RS256.
+const keys = await generateAppKeys('bare', { withRsa: true });
 const provider = new Provider(`http://127.0.0.1:${port}${basePath}`, {
   clients: [
     { ...BARE.m2m, grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
