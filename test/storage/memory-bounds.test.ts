@@ -99,7 +99,7 @@ describe('MEMORY_STORE_MAX_RECORDS on a running server', () => {
     } finally {
       await server.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('record copies of the embedded repositories', () => {
