@@ -282,6 +282,7 @@ async function soakMode(): Promise<void> {
   table('soak summary', ['measure', 'value'], [
     ['RSS at start → after first 30 s → end', `${points[0][1]} → ${first} → ${last} MB`],
     ['RSS growth after the first interval', `${last - first} MB`],
+    ['RSS growth from the first sample at ≥ 60 s to the end', `${last - (points.find((p) => p[0] >= 60)?.[1] ?? first)} MB`],
     ['max RSS', `${Math.max(...points.map((p) => p[1]))} MB`],
   ]);
 }

@@ -73,7 +73,7 @@ describe('client metadata cache: changes reach the next request in this and anot
   });
 
   it('publishes rotated app keys at once on the changing server and within APP_VERSION_CHECK_MS on the other', async () => {
-    const kids = async (server: TestServer) => ((await (await fetch(`${server.url}/apps/cached/jwks`)).json()).keys as Array<{ kid: string }>).map((k) => k.kid);
+    const kids = async (server: TestServer) => ((await (await fetch(`${server.url}/apps/cached/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
     const before = await kids(second);
     await first.admin.ok('POST', '/apps/cached/keys/rotate');
     const after = await kids(first);
