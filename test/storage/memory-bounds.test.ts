@@ -5,7 +5,7 @@
  */
 import type { AdapterPayload } from 'oidc-provider';
 import { MemoryOidcStore } from '../../src/storage/memory/index.js';
-import { copy } from '../../src/storage/memory/clock-map.js';
+import { copy, ExpiringMap } from '../../src/storage/memory/clock-map.js';
 import { startServer } from '../support/server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,6 +74,26 @@ describe('MemoryOidcStore bounds', () => {
     await sleep(1300);
     expect(store.size).toBe(1);
     expect(store.evicted).toBe(0);
+  });
+});
+
+describe('ExpiringMap write order', () => {
+  it('names the least recently written key through rewrites, removals and queue compaction', () => {
+    const map = new ExpiringMap<number>();
+    try {
+      for (const key of ['a', 'b', 'c']) map.set(key, 0, 3600);
+      for (let i = 0; i < 10_000; i++) map.set('a', i, 3600); // many rewrites: the queue is compacted meanwhile
+      expect(map.oldestKey()).toBe('b');
+      map.delete('b');
+      expect(map.oldestKey()).toBe('c');
+      map.set('c', 1, 3600);
+      expect(map.oldestKey()).toBe('a');
+      for (let i = 0; i < 10_000; i++) { map.set(`k${i}`, i, 3600); map.delete(map.oldestKey()!); }
+      expect(map.size).toBe(2);
+      expect(map.oldestKey()).toBe('k9998');
+    } finally {
+      map.close();
+    }
   });
 });
 

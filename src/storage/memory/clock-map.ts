@@ -1,12 +1,18 @@
 /**
  * A Map whose entries may expire. Expired entries are dropped when read and by a periodic sweep, so memory does not
  * grow with records nobody reads again. The sweep timer is unref'd: it never keeps the process alive.
- * Entries keep insertion order, and `set` moves a key to the end, so {@link oldestKey} is the least recently
- * written entry (what a capped store evicts first).
+ * {@link oldestKey} is the least recently written entry (what a capped store evicts first), in amortised O(1):
+ * writes are queued with a sequence number, and queue items whose entry was rewritten or removed since are skipped
+ * (the queue is compacted when it holds many such items). Iterating a Map from its start would not do: V8 keeps
+ * removed entries as holes until it rehashes, so "first key" after many front removals walks all of them.
  */
 export class ExpiringMap<V> {
-  private readonly entries = new Map<string, { value: V; expiresAt?: number }>();
+  private readonly entries = new Map<string, { value: V; expiresAt?: number; seq: number }>();
   private readonly timer: NodeJS.Timeout;
+  private queueKeys: string[] = [];
+  private queueSeqs: number[] = [];
+  private head = 0;
+  private seq = 0;
 
   constructor(sweepEveryMs = 60_000, private readonly onExpire?: (key: string, value: V) => void) {
     this.timer = setInterval(() => this.sweep(), sweepEveryMs);
@@ -31,8 +37,11 @@ export class ExpiringMap<V> {
   }
 
   set(key: string, value: V, ttlSeconds?: number): void {
-    this.entries.delete(key); // re-inserted at the end: insertion order stays write order
-    this.entries.set(key, { value, expiresAt: ttlSeconds ? Date.now() + ttlSeconds * 1000 : undefined });
+    const seq = ++this.seq;
+    this.entries.set(key, { value, expiresAt: ttlSeconds ? Date.now() + ttlSeconds * 1000 : undefined, seq });
+    this.queueKeys.push(key);
+    this.queueSeqs.push(seq);
+    if (this.queueKeys.length - this.head > 2 * this.entries.size + 1024) this.compact();
   }
 
   delete(key: string): boolean {
@@ -45,8 +54,29 @@ export class ExpiringMap<V> {
 
   /** The least recently written key (expired or not), or undefined when empty. */
   oldestKey(): string | undefined {
-    for (const key of this.entries.keys()) return key;
+    while (this.head < this.queueKeys.length) {
+      const key = this.queueKeys[this.head];
+      if (this.entries.get(key)?.seq === this.queueSeqs[this.head]) return key;
+      this.head += 1; // rewritten or removed since: not the oldest write of anything
+      if (this.head > 4096 && this.head * 2 > this.queueKeys.length) this.compact();
+    }
     return undefined;
+  }
+
+  /** Drops the queue items that no longer stand for an entry's latest write. */
+  private compact(): void {
+    const keys: string[] = [];
+    const seqs: number[] = [];
+    for (let i = this.head; i < this.queueKeys.length; i++) {
+      const key = this.queueKeys[i];
+      if (this.entries.get(key)?.seq === this.queueSeqs[i]) {
+        keys.push(key);
+        seqs.push(this.queueSeqs[i]);
+      }
+    }
+    this.queueKeys = keys;
+    this.queueSeqs = seqs;
+    this.head = 0;
   }
 
   /** The value of a key even if it has expired (for clean-up of what it points to). */
