@@ -4,8 +4,8 @@ import type { ClientService } from '../clients/client-service.js';
 import type { ClientRecord, ClientRepository } from '../storage/ports.js';
 
 interface Entry {
-  /** The stored record this metadata was derived from, serialised: any change to the record changes it. */
-  stamp: string;
+  /** The stored record this metadata was derived from (a private copy): any change to the record differs from it. */
+  record: ClientRecord;
   metadata: ClientMetadata;
 }
 
@@ -15,7 +15,7 @@ interface Entry {
  *
  * Invalidation needs no messages between processes: every lookup still reads the client record from the
  * repository (what another process changed is there at once), and the cached metadata is used only while the
- * record is byte-for-byte the one it was derived from. A changed name, redirect URI, grant type or a rotated
+ * record equals, field by field, the one it was derived from. A changed name, redirect URI, grant type or a rotated
  * secret (new ciphertext) therefore reaches the very next request in every process; a deleted client is gone.
  */
 export class ClientMetadataCache {
@@ -36,12 +36,12 @@ export class ClientMetadataCache {
       this.entries.delete(key);
       return undefined;
     }
-    const stamp = stampOf(record);
     const cached = this.entries.get(key);
-    if (cached && cached.stamp === stamp) return cached.metadata;
+    if (cached && sameValue(cached.record, record)) return cached.metadata;
     // Frozen: the same object is handed to every request, so nothing may change it in place.
     const metadata = deepFreeze(this.clients.toMetadata(record));
-    this.entries.set(key, { stamp, metadata });
+    // The repository hands out a fresh record per read (never a reference into the store): it is ours to keep.
+    this.entries.set(key, { record, metadata });
     return metadata;
   }
 
@@ -65,8 +65,27 @@ export function clientMetadataCache(repository: ClientRepository, clients: Pick<
   return cache;
 }
 
-function stampOf(record: ClientRecord): string {
-  return JSON.stringify(record);
+/**
+ * Deep equality of stored values (plain objects, arrays, Dates, primitives), without serialising: this runs on
+ * every token request.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const aDate = isDate(a);
+  if (aDate || isDate(b)) return aDate && isDate(b) && (a as Date).getTime() === (b as Date).getTime();
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  for (const key of aKeys) {
+    if (!sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+/** A Date from any realm (`instanceof` fails across vm contexts). */
+function isDate(value: object): boolean {
+  return Object.prototype.toString.call(value) === '[object Date]';
 }
 
 function deepFreeze<T>(value: T): T {
