@@ -79,6 +79,12 @@ export const settingsSchema = z.object({
   /** JSON body template; `{{to}}`, `{{text}}` and `{{from}}` are replaced (JSON-escaped). */
   SMS_HTTP_BODY: z.string().default('{"to":"{{to}}","body":"{{text}}"}'),
   SMS_FROM: optionalString,
+  /**
+   * Embedded store only: oidc-provider records (tokens, codes, sessions, interactions…) kept in memory at most.
+   * Past it the least recently written short-lived records are evicted (an evicted access token is then invalid),
+   * so sustained token traffic cannot grow the process without bound. Expired records are reclaimed regardless.
+   */
+  MEMORY_STORE_MAX_RECORDS: z.coerce.number().int().min(1000).default(50_000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -27,7 +27,8 @@ export class AppService {
       createdAt: now,
       updatedAt: now,
     };
-    // Keys first: an app record never exists without its keys, even if this process dies in between.
+    // Keys first: an app record never exists without its keys, even if this process dies in between. The RS256 key
+    // is added before the app's provider is first built (completeAppKeys), so creating an app costs one EC keygen.
     await this.stores.appKeys.put(await generateAppKeys(app.id));
     await this.stores.apps.create(app);
     return app;
@@ -62,7 +63,7 @@ export class AppService {
   async rotateKeys(slug: string): Promise<AppRecord> {
     const app = await this.require(slug);
     const current = await this.stores.appKeys.get(app.id);
-    const fresh = await generateAppKeys(app.id);
+    const fresh = await generateAppKeys(app.id, { withRsa: true });
     await this.stores.appKeys.put({
       ...fresh,
       jwks: [...fresh.jwks, ...(current?.jwks ?? []).slice(0, 2)],

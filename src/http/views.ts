@@ -26,8 +26,11 @@ function template(name: string): ejs.TemplateFunction {
   let fn = cache.get(name);
   if (!fn) {
     const file = path.join(viewsDir, `${name}.ejs`);
-    fn = ejs.compile(readFileSync(file, 'utf8'), { filename: file, views: [viewsDir] });
-    if (process.env.NODE_ENV !== 'development') cache.set(name, fn);
+    const cached = process.env.NODE_ENV !== 'development';
+    // `cache` makes ejs keep the templates pulled in by `include()` too (keyed by file name): without it every
+    // include is read from disk and compiled again on every render. Development re-reads everything.
+    fn = ejs.compile(readFileSync(file, 'utf8'), { filename: file, views: [viewsDir], cache: cached });
+    if (cached) cache.set(name, fn);
   }
   return fn;
 }

@@ -17,6 +17,7 @@ import { checkRequestedTenant, keepOfflineAccessForFirstParty } from './authoriz
 import { loadExistingGrantWithTenant, tenantDecision } from './tenant-switch.js';
 import { renderLogoutPage } from './logout-page.js';
 import { registerJwtBearerGrant, type PartnerGrantDeps } from './jwt-bearer-grant.js';
+import { clientMetadataCache } from './client-cache.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -137,15 +138,18 @@ function renderProviderPage(ctx: KoaContextWithOIDC, view: string, locals: Recor
   renderPage(ctx as never, view, locals, { status });
 }
 
-/** Clients live in our repository; the provider reads them through this read-only adapter. */
+/**
+ * Clients live in our repository; the provider reads them through this read-only adapter. The metadata (secret
+ * decrypted) is cached per client version, shared by all apps' providers of this process (see client-cache.ts).
+ */
 function clientLookupAdapter(app: AppRecord, deps: ProviderDeps): Adapter {
   const readOnly = async () => {
     throw new Error('clients are managed through the Admin API');
   };
+  const cache = clientMetadataCache(deps.clientRepository, deps.clients);
   return {
     async find(id: string) {
-      const client = await deps.clientRepository.find(app.id, id);
-      return client ? (deps.clients.toMetadata(client) as never) : undefined;
+      return (await cache.find(app.id, id)) as never;
     },
     upsert: readOnly,
     findByUid: readOnly,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type Provider from 'oidc-provider';
+import { completeAppKeys } from '../apps/app-keys.js';
 import type { AppKeysRecord, AppRecord, AppRepository, AppKeysRepository } from '../storage/ports.js';
 
 export interface PooledProvider {
@@ -17,7 +18,9 @@ interface Entry extends PooledProvider {
 /**
  * Provider instances, one per app, built on first use and kept in a bounded LRU. An instance is rebuilt when its
  * app's `version` changes: changes made by this process invalidate at once; changes made by another process are
- * seen when the version stamp is re-read, at most every `versionCheckMs` per app.
+ * seen when the version stamps are re-read, every `versionCheckMs`: one `versions()` query for all live apps in
+ * the background, so requests to a live app never wait for a version check. An entry the batch has not confirmed
+ * within `versionCheckMs` (store down, timer late) is checked on its own on the next request, as before.
  */
 export class ProviderPool {
   private readonly entries: LRUCache<string, Entry>;
@@ -33,6 +36,37 @@ export class ProviderPool {
     },
   ) {
     this.entries = new LRUCache({ max: deps.size });
+    this.timer = setInterval(() => void this.checkVersions().catch(() => undefined), deps.versionCheckMs);
+    this.timer.unref();
+  }
+
+  private readonly timer: NodeJS.Timeout;
+  private checking = false;
+
+  /**
+   * Re-reads the version of every live app in one query; confirms the unchanged ones and drops the changed or
+   * deleted ones (rebuilt on their next request). Errors leave entries unconfirmed: the request path then checks.
+   */
+  async checkVersions(): Promise<void> {
+    if (this.checking || this.entries.size === 0) return;
+    this.checking = true;
+    try {
+      const live = [...this.entries.values()];
+      const startedAt = Date.now();
+      const versions = await this.deps.apps.versions(live.map((e) => e.app.id));
+      for (const entry of live) {
+        if (this.entries.peek(entry.app.slug) !== entry) continue; // replaced or invalidated meanwhile
+        if (versions.get(entry.app.id) === entry.app.version) entry.checkedAt = Math.max(entry.checkedAt, startedAt);
+        else this.entries.delete(entry.app.slug);
+      }
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Stops the background version checks. */
+  close(): void {
+    clearInterval(this.timer);
   }
 
   /** The app's provider, or undefined when no such app exists. */
@@ -65,7 +99,8 @@ export class ProviderPool {
       entry.checkedAt = Date.now();
       return entry;
     }
-    const keys = await this.deps.appKeys.get(app.id);
+    // Adds the app's RS256 key on first use, before its JWKS is ever served (see app-keys.ts).
+    const keys = await completeAppKeys(app.id, this.deps.appKeys);
     if (!keys) throw new Error(`app ${app.slug} has no keys`);
     const provider = await this.deps.build(app, keys);
     const fresh: Entry = { app, provider, handle: provider.callback() as never, checkedAt: Date.now() };

@@ -15,7 +15,7 @@ import { splitOidcAdapter } from './split-oidc-adapter.js';
  * Connections are opened here once, waited for (with CONNECT_TIMEOUT_MS), and closed by `Stores.close()`.
  */
 export async function openStores(config: Config, log: Logger): Promise<Stores> {
-  const memoryOidc = new MemoryOidcStore();
+  const memoryOidc = new MemoryOidcStore({ maxRecords: config.MEMORY_STORE_MAX_RECORDS });
   const memoryEphemeral = new MemoryEphemeralStore();
   const closers: Array<() => Promise<void> | void> = [() => memoryOidc.close(), () => memoryEphemeral.close()];
   const checks: Array<{ name: string; up: () => boolean; ping: () => Promise<unknown> }> = [];

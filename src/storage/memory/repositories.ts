@@ -13,25 +13,38 @@ import { copy } from './clock-map.js';
 
 type UniqueKey<T> = (record: T) => string | undefined;
 
-/** Records by primary key, with unique secondary keys enforced on insert and update. */
+/**
+ * Records by primary key, with unique secondary keys enforced on insert and update. Each unique key has its own
+ * Map (value → primary key), so uniqueness checks and lookups by a unique key (app slug, tenant slug) are O(1)
+ * instead of a scan over every record.
+ */
 class Collection<T extends object> {
   private readonly byKey = new Map<string, T>();
+  private readonly indexes: Array<{ name: string; of: UniqueKey<T>; keys: Map<string, string> }>;
 
   constructor(
     private readonly key: (record: T) => string,
-    private readonly unique: Array<{ name: string; of: UniqueKey<T> }> = [],
-  ) {}
+    unique: Array<{ name: string; of: UniqueKey<T> }> = [],
+  ) {
+    this.indexes = unique.map((u) => ({ ...u, keys: new Map() }));
+  }
 
   insert(record: T): void {
     const key = this.key(record);
     if (this.byKey.has(key)) throw new ConflictError('A record with this identifier already exists.');
     this.assertUnique(record, key);
-    this.byKey.set(key, copy(record));
+    this.store(key, copy(record));
   }
 
   get(key: string): T | undefined {
     const found = this.byKey.get(key);
     return found ? copy(found) : undefined;
+  }
+
+  /** The record whose unique key `name` is `value`. */
+  getByUnique(name: string, value: string): T | undefined {
+    const key = this.indexes.find((i) => i.name === name)!.keys.get(value);
+    return key === undefined ? undefined : this.get(key);
   }
 
   filter(predicate: (record: T) => boolean): T[] {
@@ -43,25 +56,43 @@ class Collection<T extends object> {
     if (!current) return undefined;
     const next = apply(copy(current));
     this.assertUnique(next, key);
-    this.byKey.set(key, copy(next));
+    this.unindex(key, current);
+    this.store(key, copy(next));
     return copy(next);
   }
 
   delete(key: string): boolean {
+    const current = this.byKey.get(key);
+    if (!current) return false;
+    this.unindex(key, current);
     return this.byKey.delete(key);
   }
 
   deleteWhere(predicate: (record: T) => boolean): void {
-    for (const [key, record] of this.byKey) if (predicate(record)) this.byKey.delete(key);
+    for (const [key, record] of this.byKey) if (predicate(record)) this.delete(key);
+  }
+
+  private store(key: string, record: T): void {
+    this.byKey.set(key, record);
+    for (const index of this.indexes) {
+      const value = index.of(record);
+      if (value !== undefined) index.keys.set(value, key);
+    }
+  }
+
+  private unindex(key: string, record: T): void {
+    for (const index of this.indexes) {
+      const value = index.of(record);
+      if (value !== undefined && index.keys.get(value) === key) index.keys.delete(value);
+    }
   }
 
   private assertUnique(record: T, ownKey: string): void {
-    for (const { name, of } of this.unique) {
+    for (const { name, of, keys } of this.indexes) {
       const value = of(record);
       if (value === undefined) continue;
-      for (const [key, other] of this.byKey) {
-        if (key !== ownKey && of(other) === value) throw new ConflictError(`${name} is already taken.`);
-      }
+      const holder = keys.get(value);
+      if (holder !== undefined && holder !== ownKey) throw new ConflictError(`${name} is already taken.`);
     }
   }
 }
@@ -79,7 +110,7 @@ export class MemoryAppRepository implements AppRepository {
 
   async create(app: AppRecord) { this.apps.insert(app); }
   async findById(id: string) { return this.apps.get(id); }
-  async findBySlug(slug: string) { return this.apps.filter((a) => a.slug === slug)[0]; }
+  async findBySlug(slug: string) { return this.apps.getByUnique('slug', slug); }
   async list() { return this.apps.filter(() => true).sort(byCreation); }
   async update(id: string, patch: Partial<Pick<AppRecord, 'name' | 'settings'>>) {
     return this.apps.update(id, (a) => ({ ...applyPatch<AppRecord>(patch)(a), version: a.version + 1 }));
@@ -176,7 +207,7 @@ export class MemoryTenantRepository implements TenantRepository {
 
   async create(tenant: TenantRecord) { this.tenants.insert(tenant); }
   async findById(appId: string, id: string) { return this.tenants.get(`${appId}:${id}`); }
-  async findBySlug(appId: string, slug: string) { return this.tenants.filter((t) => t.appId === appId && t.slug === slug)[0]; }
+  async findBySlug(appId: string, slug: string) { return this.tenants.getByUnique('slug', `${appId}:${slug}`); }
   async findByExternalId(appId: string, externalId: string) {
     return this.tenants.filter((t) => t.appId === appId && t.externalId !== undefined && t.externalId === externalId)[0];
   }

@@ -2,7 +2,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { GRANTABLE_OIDC_MODELS, type OidcAdapterFactory } from '../ports.js';
 import type { RedisClient } from './connection.js';
 import type { RedisStoreOptions } from './ephemeral-store.js';
-import { callRedis, execResults } from './errors.js';
+import { callRedis } from './errors.js';
 import { LuaScript } from './lua-script.js';
 import { alreadyConsumed } from '../consume-conflict.js';
 
@@ -12,15 +12,45 @@ import { alreadyConsumed } from '../consume-conflict.js';
  * - Every record is a hash `{payload: JSON, consumed?: epoch seconds}`, for every model, so `consume` is one
  *   HSET that keeps the record's TTL and `find` (HMGET) returns `consumed` merged into the payload.
  * - Keys are `{prefix}{{appId}}:{model}:{id}`: the app id is a Redis Cluster hash tag, so one app's records,
- *   indexes and grant sets share a slot and the MULTI/Lua below stay valid on a cluster; two apps never share a key.
+ *   indexes and grant sets share a slot and the scripts below stay valid on a cluster; two apps never share a key.
  * - Secondary keys `…:uid:{model}:{uid}` and `…:userCode:{model}:{code}` hold the record id and expire with it.
  * - The grant index `{prefix}{{appId}}:grant:{grantId}` is a SET (re-saving a grant adds nothing) whose TTL is
- *   raised to the longest-lived member with `EXPIRE NX` + `EXPIRE GT` inside the same transaction, instead of a
+ *   raised to the longest-lived member with `EXPIRE NX` + `EXPIRE GT` inside the same script, instead of a
  *   separate TTL read.
  * Requires Redis 7.0+ (`EXPIRE NX|GT`).
  */
 const FIELD_PAYLOAD = 'payload';
 const FIELD_CONSUMED = 'consumed';
+
+/**
+ * Saves a record in one script instead of a MULTI of 3-8 commands (one reply to parse instead of one per command,
+ * no pipeline object per token): replace the record (DEL + HSET, so a stale `consumed` never survives a re-save),
+ * set its TTL, write the uid/userCode pointers with the same TTL, add it to its grant's index. Always 4 keys (all
+ * of the app's hash tag); an unused slot repeats the record key and its flag in ARGV is '0'.
+ * ARGV: payload JSON, ttl seconds (0 = none), record id, has uid, has userCode, has grant.
+ */
+const UPSERT = new LuaScript(
+  `local ttl = tonumber(ARGV[2])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], '${FIELD_PAYLOAD}', ARGV[1])
+if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+for i = 2, 3 do
+  if ARGV[i + 2] == '1' then
+    if ttl > 0 then redis.call('SET', KEYS[i], ARGV[3], 'EX', ttl) else redis.call('SET', KEYS[i], ARGV[3]) end
+  end
+end
+if ARGV[6] == '1' then
+  redis.call('SADD', KEYS[4], KEYS[1])
+  if ttl > 0 then
+    redis.call('EXPIRE', KEYS[4], ttl, 'NX')
+    redis.call('EXPIRE', KEYS[4], ttl, 'GT')
+  else
+    redis.call('PERSIST', KEYS[4])
+  end
+end
+return 1`,
+  4,
+);
 
 /** Reads the id behind a uid/userCode key and the record it points to, in one round trip. */
 const FIND_BY_INDEX = new LuaScript(
@@ -62,7 +92,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /**
  * oidc-provider's Adapter contract on Redis for every app and model. Each adapter call is exactly one round trip
- * (a command, a MULTI, or a script); {@link roundTrips} counts them for benchmarks.
+ * (a command or a script); {@link roundTrips} counts them for benchmarks.
  */
 export class RedisOidcStore {
   /** Commands, transactions or scripts sent (a script re-sent after NOSCRIPT counts twice). */
@@ -92,36 +122,19 @@ export class RedisOidcStore {
   // The methods below take fully built keys and are called by the per-model adapters; use `adapterFactory`.
 
   /**
-   * One MULTI: replace the record (DEL + HSET, so a stale `consumed` never survives a re-save), set its TTL,
-   * write the uid/userCode pointers with the same TTL, and add it to its grant's index.
+   * One script (see {@link UPSERT}): replace the record, set its TTL, write the uid/userCode pointers with the same
+   * TTL, and add it to its grant's index, atomically.
    */
   async upsert(keys: AdapterKeys, id: string, payload: AdapterPayload, expiresIn: number | undefined, grantable: boolean): Promise<void> {
     const key = keys.record(id);
     const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
-    const json = JSON.stringify(payload);
-    const results = await this.call(() => {
-      const multi = this.client.multi().del(key).hset(key, FIELD_PAYLOAD, json);
-      if (ttl) multi.expire(key, ttl);
-      const pointers = [
-        payload.uid ? keys.uid(payload.uid) : undefined,
-        payload.userCode ? keys.userCode(payload.userCode) : undefined,
-      ];
-      for (const pointer of pointers) {
-        if (!pointer) continue;
-        if (ttl) multi.set(pointer, id, 'EX', ttl);
-        else multi.set(pointer, id);
-      }
-      // Only tokens join the grant index: revokeByGrantId must not delete an interaction in progress.
-      if (payload.grantId && grantable) {
-        const grantKey = keys.grant(payload.grantId);
-        multi.sadd(grantKey, key);
-        // NX sets the TTL of a new index, GT only ever lengthens it: it lives as long as its longest member.
-        if (ttl) multi.expire(grantKey, ttl, 'NX').expire(grantKey, ttl, 'GT');
-        else multi.persist(grantKey);
-      }
-      return multi.exec();
-    });
-    execResults(results);
+    // Only tokens join the grant index: revokeByGrantId must not delete an interaction in progress.
+    const grant = payload.grantId && grantable ? keys.grant(payload.grantId) : undefined;
+    await this.script(
+      UPSERT,
+      [key, payload.uid ? keys.uid(payload.uid) : key, payload.userCode ? keys.userCode(payload.userCode) : key, grant ?? key],
+      [JSON.stringify(payload), ttl, id, payload.uid ? '1' : '0', payload.userCode ? '1' : '0', grant ? '1' : '0'],
+    );
   }
 
   async find(key: string): Promise<AdapterPayload | undefined> {
