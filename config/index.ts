@@ -62,6 +62,8 @@ export const settingsSchema = z.object({
   /** JSON body template; `{{to}}`, `{{text}}` and `{{from}}` are replaced (JSON-escaped). */
   SMS_HTTP_BODY: z.string().default('{"to":"{{to}}","body":"{{text}}"}'),
   SMS_FROM: optionalString,
+  /** Audit events are kept this many days (a TTL index removes them on MongoDB). */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -75,7 +75,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   const clients = new ClientService(stores.clients, new SecretBox(secretKey));
   const accounts = new AccountService(stores.accounts, stores.tenants, hasher);
   const tenants = new TenantService(stores.tenants, stores.accounts);
-  const audit = new AuditLog(stores.audit, log);
+  const audit = new AuditLog(stores.audit, log, { retentionDays: config.AUDIT_RETENTION_DAYS });
   const messenger = createMessenger(config, stores.outbox, log.child({ component: 'messaging' }));
   const pool = new ProviderPool({
     apps: stores.apps,

@@ -18,8 +18,10 @@ import { presentAccount } from '../accounts/account-service.js';
 import { presentClient } from '../clients/client-service.js';
 import { providerMetadataCheck } from '../provider/client-metadata-check.js';
 import { presentMembership, presentTenant } from '../tenants/tenant-service.js';
-import { presentAuditEvent } from '../audit/audit-log.js';
 import { RouteRegistry } from './route-registry.js';
+import { registerAuditRoutes } from './audit-routes.js';
+import { recordAdminChanges } from './change-audit.js';
+import { BOOTSTRAP_PRINCIPAL, principalOf } from './admin-principal.js';
 import {
   createAccountSchema, createAppSchema, createClientSchema, createTenantSchema, listAccountsQuery, membershipSchema,
   updateAccountSchema, updateAppSchema, updateClientSchema, updateTenantSchema,
@@ -58,6 +60,7 @@ function requireAdminKey(adminKey: string) {
       ctx.set('WWW-Authenticate', 'Bearer realm="portcullis-admin"');
       throw new UnauthorizedError('A valid admin API key is required (Authorization: Bearer <key>).');
     }
+    ctx.state.principal = BOOTSTRAP_PRINCIPAL;
     await next();
   };
 }
@@ -81,6 +84,9 @@ export function adminRouter(deps: AdminDeps) {
     ctx.body = registry.openApi({ title: 'Portcullis Admin API', version: 'v1', serverUrl: `${config.publicUrl.origin}/admin/v1` });
   });
   api.use(requireAdminKey(deps.adminKey));
+  api.use(recordAdminChanges(services.audit, (slug) => services.apps.find(slug)));
+  /** The key behind a change, for the domain events recorded by the routes. */
+  const actor = (ctx: Context) => principalOf(ctx)?.keyId;
 
   // Apps
   registry.add({ method: 'post', path: '/apps', tag: 'apps', summary: 'Create an app (its own issuer, keys and accounts)', body: createAppSchema, status: 201,
@@ -122,10 +128,10 @@ export function adminRouter(deps: AdminDeps) {
 
   // Accounts
   registry.add({ method: 'post', path: '/apps/:slug/accounts', tag: 'accounts', summary: 'Create an account', body: createAccountSchema, status: 201,
-    handler: async ({ params, body }) => {
+    handler: async ({ ctx, params, body }) => {
       const app = await appOf(params);
       const account = await services.accounts.create(app, { ...body, phone: body.phone_number, phone_verified: body.phone_number_verified });
-      await services.audit.record(app, 'account.created', { accountId: account.id, detail: { by: 'admin' } });
+      await services.audit.record(app, 'account.created', { accountId: account.id, actor: actor(ctx), detail: { by: 'admin' } });
       return presentAccount(account);
     } });
   registry.add({ method: 'get', path: '/apps/:slug/accounts', tag: 'accounts', summary: 'List accounts (filter by email; page with limit/after)', query: listAccountsQuery,
@@ -133,17 +139,17 @@ export function adminRouter(deps: AdminDeps) {
   registry.add({ method: 'get', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Get an account',
     handler: async ({ params }) => presentAccount(await services.accounts.require(await appOf(params), params.id)) });
   registry.add({ method: 'patch', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Change an account (password null removes it)', body: updateAccountSchema,
-    handler: async ({ params, body }) => {
+    handler: async ({ ctx, params, body }) => {
       const app = await appOf(params);
       const account = await services.accounts.update(app, params.id, { ...body, phone: body.phone_number, phone_verified: body.phone_number_verified });
-      await services.audit.record(app, 'account.updated', { accountId: account.id, detail: { by: 'admin', fields: Object.keys(body).join(' ') } });
+      await services.audit.record(app, 'account.updated', { accountId: account.id, actor: actor(ctx), detail: { by: 'admin', fields: Object.keys(body).join(' ') } });
       return presentAccount(account);
     } });
   registry.add({ method: 'delete', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Delete an account and its memberships', status: 204,
-    handler: async ({ params }) => {
+    handler: async ({ ctx, params }) => {
       const app = await appOf(params);
       await services.accounts.delete(app, params.id);
-      await services.audit.record(app, 'account.deleted', { accountId: params.id, detail: { by: 'admin' } });
+      await services.audit.record(app, 'account.deleted', { accountId: params.id, actor: actor(ctx), detail: { by: 'admin' } });
     } });
   registry.add({ method: 'get', path: '/apps/:slug/accounts/:id/tenants', tag: 'accounts', summary: 'Tenants of an account with its roles',
     handler: async ({ params }) => {
@@ -171,8 +177,7 @@ export function adminRouter(deps: AdminDeps) {
     handler: async ({ params }) => services.tenants.removeMember(await appOf(params), params.tenant, params.accountId) });
 
   // Audit
-  registry.add({ method: 'get', path: '/apps/:slug/audit', tag: 'audit', summary: 'Recent security events (sign-ins, failures, changes)',
-    handler: async ({ params }) => (await services.audit.list(await appOf(params))).map(presentAuditEvent) });
+  registerAuditRoutes(registry, helpers, services.audit);
 
   deps.extend?.(registry, helpers);
   return api;

@@ -162,8 +162,30 @@ export interface AuditEvent {
   type: string;
   accountId?: string;
   ip?: string;
+  /** The tenant the event concerns (tenant and membership changes, tenant-scoped sign-ins). */
+  tenantId?: string;
+  /** Who made the change: `bootstrap` (ADMIN_API_KEY) or an Admin API key id (`key_…`); absent for end users. */
+  actor?: string;
   detail?: Record<string, string | number | boolean | undefined>;
   createdAt: Date;
+  /** End of retention (AUDIT_RETENTION_DAYS): never listed afterwards; a TTL index removes it on MongoDB. */
+  expiresAt?: Date;
+}
+
+/** A page of the audit log, newest first (`createdAt` descending, then `id` descending: a total order). */
+export interface AuditQuery {
+  /** Events whose type starts with this text (`sign_in.` or `account`). */
+  typePrefix?: string;
+  accountId?: string;
+  tenantId?: string;
+  ip?: string;
+  /** Inclusive lower bound of `createdAt`. */
+  since?: Date;
+  /** Exclusive upper bound of `createdAt`. */
+  until?: Date;
+  /** The cursor: only events after this one in newest-first order. */
+  before?: { createdAt: Date; id: string };
+  limit: number;
 }
 
 export type Patch<T> = Partial<Omit<T, 'appId' | 'id' | 'createdAt'>>;
@@ -251,6 +273,8 @@ export interface OutboxRepository {
 export interface AuditRepository {
   add(event: AuditEvent): Promise<void>;
   list(appId: string, filter?: { accountId?: string; limit?: number }): Promise<AuditEvent[]>;
+  /** Unexpired events matching every given filter, newest first, at most `limit`. */
+  query(appId: string, query: AuditQuery): Promise<AuditEvent[]>;
   deleteByApp(appId: string): Promise<void>;
 }
 

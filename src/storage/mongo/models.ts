@@ -232,12 +232,18 @@ function auditSchema() {
     type: { type: String },
     accountId: String,
     ip: String,
+    tenantId: String,
+    actor: String,
     detail: { type: Mixed },
     createdAt: Date,
+    expiresAt: Date,
   }, options('audit_events', CREATED_ONLY));
   schema.index({ appId: 1, id: 1 }, { unique: true });
   schema.index({ appId: 1, createdAt: 1 });
   schema.index({ appId: 1, accountId: 1 });
+  // The audit API walks newest first with (createdAt, id) as the cursor; retention is per event (AUDIT_RETENTION_DAYS).
+  schema.index({ appId: 1, createdAt: -1, id: -1 });
+  schema.index({ expiresAt: 1 }, TTL_INDEX);
   return schema;
 }
 
