@@ -36,6 +36,7 @@ import { registerOutboxRoutes } from './messaging/outbox-routes.js';
 import { InvitationService } from './invitations/invitation-service.js';
 import { registerInvitationRoutes } from './invitations/invitation-routes.js';
 import type { SignInDeps } from './sign-in/deps.js';
+import { AdminKeyService } from './admin/admin-keys.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -54,6 +55,7 @@ export interface Services {
   hasher: PasswordHasher;
   messenger: Messenger;
   invitations: InvitationService;
+  adminKeys: AdminKeyService;
 }
 
 export interface BuildOptions {
@@ -97,7 +99,8 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     invitations: stores.invitations, accounts, tenants, clients, messenger, audit, ephemeral: stores.ephemeral, config,
   });
   const limiter = new RateLimiter(stores.ephemeral, config.RATE_LIMIT_ENABLED);
-  return { services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations }, pool };
+  const adminKeys = new AdminKeyService(stores.adminKeys);
+  return { services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, adminKeys }, pool };
 }
 
 export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portcullis {

@@ -13,7 +13,9 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ProviderPool } from '../provider/provider-pool.js';
 import type { AppRecord, Stores } from '../storage/ports.js';
 import { sha256, safeEqual } from '../crypto/random.js';
-import { UnauthorizedError } from '../errors.js';
+import { ForbiddenError, UnauthorizedError } from '../errors.js';
+import type { AdminKeyService } from './admin-keys.js';
+import { registerKeyRoutes } from './key-routes.js';
 import { presentAccount } from '../accounts/account-service.js';
 import { presentClient } from '../clients/client-service.js';
 import { providerMetadataCheck } from '../provider/client-metadata-check.js';
@@ -21,7 +23,7 @@ import { presentMembership, presentTenant } from '../tenants/tenant-service.js';
 import { RouteRegistry } from './route-registry.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { recordAdminChanges } from './change-audit.js';
-import { BOOTSTRAP_PRINCIPAL, principalOf } from './admin-principal.js';
+import { BOOTSTRAP_PRINCIPAL, mayUseApp, principalOf, refusal } from './admin-principal.js';
 import {
   createAccountSchema, createAppSchema, createClientSchema, createTenantSchema, listAccountsQuery, membershipSchema,
   updateAccountSchema, updateAppSchema, updateClientSchema, updateTenantSchema,
@@ -34,6 +36,7 @@ export interface AdminServices {
   accounts: AccountService;
   tenants: TenantService;
   audit: AuditLog;
+  adminKeys: AdminKeyService;
 }
 
 export interface AdminDeps {
@@ -51,23 +54,35 @@ export interface AdminHelpers {
   presentApp(app: AppRecord): Record<string, unknown>;
 }
 
-/** Constant-time bearer check: both sides hashed first so lengths never leak. */
-function requireAdminKey(adminKey: string) {
+/**
+ * Bearer check: the bootstrap key (constant-time, both sides hashed first so lengths never leak) or a managed key.
+ * Sets `ctx.state.principal` for authorization and the change audit.
+ */
+function requireAdminKey(adminKey: string, keys: AdminKeyService) {
   const expected = sha256(adminKey);
   return async (ctx: Context, next: Next) => {
     const [scheme, token] = (ctx.get('authorization') || '').split(' ');
-    if (scheme?.toLowerCase() !== 'bearer' || !token || !safeEqual(sha256(token), expected)) {
+    const bearer = scheme?.toLowerCase() === 'bearer' && token ? token : undefined;
+    const principal = !bearer ? undefined : safeEqual(sha256(bearer), expected) ? BOOTSTRAP_PRINCIPAL : await keys.authenticate(bearer);
+    if (!principal) {
       ctx.set('WWW-Authenticate', 'Bearer realm="portcullis-admin"');
       throw new UnauthorizedError('A valid admin API key is required (Authorization: Bearer <key>).');
     }
-    ctx.state.principal = BOOTSTRAP_PRINCIPAL;
+    ctx.state.principal = principal;
     await next();
   };
 }
 
+/** Scopes and apps of the calling key (403 outside them). */
+function authorizeRoute(ctx: Context, route: { tag: string; method: string; path: string; params: Record<string, string> }): void {
+  const principal = principalOf(ctx);
+  const reason = principal ? refusal(principal, { ...route, slug: route.params.slug }) : 'No API key.';
+  if (reason) throw new ForbiddenError(reason);
+}
+
 export function adminRouter(deps: AdminDeps) {
   const { services, config } = deps;
-  const registry = new RouteRegistry('/admin/v1');
+  const registry = new RouteRegistry('/admin/v1', authorizeRoute);
   const api = registry.router;
   const presentApp = (app: AppRecord) => ({
     slug: app.slug,
@@ -83,7 +98,7 @@ export function adminRouter(deps: AdminDeps) {
   api.get('/openapi.json', (ctx) => {
     ctx.body = registry.openApi({ title: 'Portcullis Admin API', version: 'v1', serverUrl: `${config.publicUrl.origin}/admin/v1` });
   });
-  api.use(requireAdminKey(deps.adminKey));
+  api.use(requireAdminKey(deps.adminKey, services.adminKeys));
   api.use(recordAdminChanges(services.audit, (slug) => services.apps.find(slug)));
   /** The key behind a change, for the domain events recorded by the routes. */
   const actor = (ctx: Context) => principalOf(ctx)?.keyId;
@@ -92,7 +107,7 @@ export function adminRouter(deps: AdminDeps) {
   registry.add({ method: 'post', path: '/apps', tag: 'apps', summary: 'Create an app (its own issuer, keys and accounts)', body: createAppSchema, status: 201,
     handler: async ({ body }) => presentApp(await services.apps.create(body)) });
   registry.add({ method: 'get', path: '/apps', tag: 'apps', summary: 'List apps',
-    handler: async () => (await services.apps.list()).map(presentApp) });
+    handler: async ({ ctx }) => (await services.apps.list()).filter((a) => mayUseApp(principalOf(ctx)!, a.slug)).map(presentApp) });
   registry.add({ method: 'get', path: '/apps/:slug', tag: 'apps', summary: 'Get an app',
     handler: async ({ params }) => presentApp(await appOf(params)) });
   registry.add({ method: 'patch', path: '/apps/:slug', tag: 'apps', summary: 'Change an app\'s name or settings', body: updateAppSchema,
@@ -178,6 +193,7 @@ export function adminRouter(deps: AdminDeps) {
 
   // Audit
   registerAuditRoutes(registry, helpers, services.audit);
+  registerKeyRoutes(registry, services.adminKeys);
 
   deps.extend?.(registry, helpers);
   return api;

@@ -5,6 +5,7 @@ import {
   MemoryAccountRepository, MemoryAppKeysRepository, MemoryAppRepository, MemoryAuditRepository, MemoryClientRepository,
   MemoryInvitationRepository, MemoryOutboxRepository, MemoryTenantRepository,
 } from './repositories.js';
+import { MemoryAdminKeyRepository, MemoryWebhookDeliveryRepository, MemoryWebhookRepository } from './event-repositories.js';
 
 export { MemoryEphemeralStore, MemoryOidcStore };
 
@@ -19,6 +20,9 @@ export function createMemoryRepositories() {
     invitations: new MemoryInvitationRepository(),
     outbox: new MemoryOutboxRepository(),
     audit: new MemoryAuditRepository(),
+    adminKeys: new MemoryAdminKeyRepository(),
+    webhooks: new MemoryWebhookRepository(),
+    webhookDeliveries: new MemoryWebhookDeliveryRepository(),
   };
 }
 

@@ -17,7 +17,7 @@ import mongoose from 'mongoose';
 import type { Connection, Model, Schema as AnySchema, SchemaOptions } from 'mongoose';
 import type {
   AccountRecord, AppKeysRecord, AppRecord, AuditEvent, ClientRecord, InvitationRecord, MembershipRecord,
-  OutboxMessage, TenantRecord,
+  OutboxMessage, TenantRecord, AdminKeyRecord, WebhookRecord, WebhookDelivery,
 } from '../ports.js';
 
 const { Schema } = mongoose;
@@ -62,6 +62,9 @@ export interface MongoModels {
   invitations: Model<InvitationRecord>;
   outbox: Model<OutboxMessage>;
   audit: Model<AuditEvent>;
+  adminKeys: Model<AdminKeyRecord>;
+  webhooks: Model<WebhookRecord>;
+  webhookDeliveries: Model<WebhookDelivery>;
   oidc: Model<OidcRecordDoc>;
   ephemeral: Model<EphemeralRecordDoc>;
 }
@@ -247,6 +250,66 @@ function auditSchema() {
   return schema;
 }
 
+function adminKeySchema() {
+  const schema = new Schema({
+    id: requiredString,
+    name: String,
+    secretHash: requiredString,
+    scopes: requiredStrings,
+    apps: requiredStrings,
+    expiresAt: Date,
+    lastUsedAt: Date,
+    createdAt: Date,
+  }, options('admin_keys', CREATED_ONLY));
+  schema.index({ id: 1 }, { unique: true });
+  schema.index({ secretHash: 1 }, { unique: true });
+  return schema;
+}
+
+function webhookSchema() {
+  const schema = new Schema({
+    appId: requiredString,
+    id: requiredString,
+    url: requiredString,
+    events: requiredStrings,
+    enabled: Boolean,
+    description: String,
+    secrets: { type: Mixed },
+    failingSince: Date,
+    disabledReason: String,
+    createdAt: Date,
+    updatedAt: Date,
+  }, options('webhooks', DURABLE));
+  schema.index({ appId: 1, id: 1 }, { unique: true });
+  return schema;
+}
+
+function webhookDeliverySchema() {
+  const schema = new Schema({
+    appId: requiredString,
+    id: requiredString,
+    webhookId: requiredString,
+    eventId: requiredString,
+    type: { type: String },
+    payload: requiredString,
+    status: String,
+    attempts: Number,
+    nextAttemptAt: Date,
+    leaseOwner: String,
+    leaseExpiresAt: Date,
+    lastStatusCode: Number,
+    lastLatencyMs: Number,
+    lastError: String,
+    createdAt: Date,
+    updatedAt: Date,
+  }, options('webhook_deliveries', DURABLE));
+  schema.index({ appId: 1, id: 1 }, { unique: true });
+  schema.index({ appId: 1, webhookId: 1, createdAt: -1, id: -1 });
+  // The worker's claim: pending and due, oldest due first.
+  schema.index({ status: 1, nextAttemptAt: 1 });
+  return schema;
+}
+
 /** Short-lived records carry `expiresAt` and no timestamps: every write is on a hot path. */
 function oidcRecordSchema() {
   const schema = new Schema({
@@ -295,6 +358,9 @@ export function defineModels(conn: Connection): MongoModels {
     invitations: modelOn<InvitationRecord>(conn, 'Invitation', invitationSchema),
     outbox: modelOn<OutboxMessage>(conn, 'OutboxMessage', outboxSchema),
     audit: modelOn<AuditEvent>(conn, 'AuditEvent', auditSchema),
+    adminKeys: modelOn<AdminKeyRecord>(conn, 'AdminKey', adminKeySchema),
+    webhooks: modelOn<WebhookRecord>(conn, 'Webhook', webhookSchema),
+    webhookDeliveries: modelOn<WebhookDelivery>(conn, 'WebhookDelivery', webhookDeliverySchema),
     oidc: modelOn<OidcRecordDoc>(conn, 'OidcRecord', oidcRecordSchema),
     ephemeral: modelOn<EphemeralRecordDoc>(conn, 'EphemeralRecord', ephemeralRecordSchema),
   };
