@@ -37,6 +37,9 @@ import { InvitationService } from './invitations/invitation-service.js';
 import { registerInvitationRoutes } from './invitations/invitation-routes.js';
 import type { SignInDeps } from './sign-in/deps.js';
 import { AdminKeyService } from './admin/admin-keys.js';
+import { WebhookService } from './webhooks/webhook-service.js';
+import { DeliveryWorker } from './webhooks/delivery-worker.js';
+import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -56,6 +59,9 @@ export interface Services {
   messenger: Messenger;
   invitations: InvitationService;
   adminKeys: AdminKeyService;
+  webhooks: WebhookService;
+  /** Sends the webhook outbox; started by `buildApp` (when WEBHOOK_WORKER_ENABLED), stopped on shutdown. */
+  webhookWorker: DeliveryWorker;
 }
 
 export interface BuildOptions {
@@ -74,7 +80,8 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   // Without SECRETS_KEY a per-process key is only acceptable for the embedded store, whose data dies with the process.
   const secretKey = config.SECRETS_KEY ? decodeKey(config.SECRETS_KEY)! : randomBytes(32);
   const hasher = new PasswordHasher();
-  const clients = new ClientService(stores.clients, new SecretBox(secretKey));
+  const box = new SecretBox(secretKey);
+  const clients = new ClientService(stores.clients, box);
   const accounts = new AccountService(stores.accounts, stores.tenants, hasher);
   const tenants = new TenantService(stores.tenants, stores.accounts);
   const audit = new AuditLog(stores.audit, log, { retentionDays: config.AUDIT_RETENTION_DAYS });
@@ -100,7 +107,21 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   });
   const limiter = new RateLimiter(stores.ephemeral, config.RATE_LIMIT_ENABLED);
   const adminKeys = new AdminKeyService(stores.adminKeys);
-  return { services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, adminKeys }, pool };
+  // Webhook events derive from audit events: the audit log hands each stored event to the outbox in the same step.
+  const policy = { requireHttps: config.publicUrl.protocol === 'https:', allowPrivate: config.WEBHOOK_ALLOW_PRIVATE };
+  const webhooks = new WebhookService({
+    webhooks: stores.webhooks, deliveries: stores.webhookDeliveries, box, policy, onQueued: () => webhookWorker.wake(),
+  });
+  audit.setFanOut((scope, event) => webhooks.enqueue(scope, event));
+  const webhookWorker = new DeliveryWorker({
+    deliveries: stores.webhookDeliveries, webhooks: stores.webhooks, apps: stores.apps, service: webhooks, audit, policy,
+    log: log.child({ component: 'webhooks' }), retryBaseMs: config.WEBHOOK_RETRY_BASE_MS, pollMs: config.WEBHOOK_POLL_MS,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS,
+  });
+  return {
+    services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, adminKeys, webhooks, webhookWorker },
+    pool,
+  };
 }
 
 export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portcullis {
@@ -143,6 +164,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     extend: (registry, helpers) => {
       registerOutboxRoutes(registry, helpers, stores.outbox);
       registerInvitationRoutes(registry, helpers, services.invitations);
+      registerWebhookRoutes(registry, helpers, services.webhooks);
     },
   });
   koa.use(admin.routes());
@@ -160,5 +182,6 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   koa.use(providerMount(pool, stores.available));
 
   koa.on('error', (err) => log.debug({ err }, 'koa error'));
+  if (config.WEBHOOK_WORKER_ENABLED) services.webhookWorker.start();
   return { koa, services, pool, adminKey };
 }

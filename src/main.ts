@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     force.unref();
     server.close();
     server.closeIdleConnections();
+    await portcullis.services.webhookWorker.stop().catch((err) => log.error({ err }, 'webhook worker stop failed'));
     await portcullis.services.messenger.close().catch((err) => log.error({ err }, 'messaging drain failed'));
     await stores.close().catch((err) => log.error({ err }, 'error while closing stores'));
     log.info('stopped');

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { AuditFilter, AuditLog } from '../audit/audit-log.js';
 import { ADMIN_AUDIT_SCOPE, presentAuditEvent } from '../audit/audit-log.js';
-import type { AdminHelpers } from './router.js';
+import type { AppRecord } from '../storage/ports.js';
 import type { RouteRegistry } from './route-registry.js';
 
 const filterFields = {
@@ -43,7 +43,12 @@ async function ndjson(audit: AuditLog, scope: Parameters<AuditLog['all']>[0], fi
   return Readable.from(lines());
 }
 
-export function registerAuditRoutes(registry: RouteRegistry, helpers: AdminHelpers, audit: AuditLog): void {
+/** The router's app lookup (404 for an unknown slug); declared here so this module does not import the router. */
+interface AppLookup {
+  app(params: Record<string, string>): Promise<AppRecord>;
+}
+
+export function registerAuditRoutes(registry: RouteRegistry, helpers: AppLookup, audit: AuditLog): void {
   registry.add({ method: 'get', path: '/apps/:slug/audit', tag: 'audit', query: auditQuerySchema,
     summary: 'Security events, newest first: filter by type prefix, account_id, tenant_id, ip, since, until; page with after/limit (≤ 200)',
     handler: async ({ params, query }) => {

@@ -119,9 +119,10 @@ export function adminRouter(deps: AdminDeps) {
 
   // Clients
   registry.add({ method: 'post', path: '/apps/:slug/clients', tag: 'clients', summary: 'Register a client app; the secret is shown only in this answer', body: createClientSchema, status: 201,
-    handler: async ({ params, body }) => {
+    handler: async ({ ctx, params, body }) => {
       const app = await appOf(params);
       const { client, secret } = await services.clients.create(app, body, providerMetadataCheck(deps.pool, app));
+      await services.audit.record(app, 'client.created', { actor: actor(ctx), detail: { client_id: client.clientId, name: client.name } });
       return { ...presentClient(client), ...(secret ? { client_secret: secret } : {}) };
     } });
   registry.add({ method: 'get', path: '/apps/:slug/clients', tag: 'clients', summary: 'List client apps',
@@ -134,7 +135,11 @@ export function adminRouter(deps: AdminDeps) {
       return presentClient(await services.clients.update(app, params.client_id, body, providerMetadataCheck(deps.pool, app)));
     } });
   registry.add({ method: 'delete', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Delete a client app', status: 204,
-    handler: async ({ params }) => services.clients.delete(await appOf(params), params.client_id) });
+    handler: async ({ ctx, params }) => {
+      const app = await appOf(params);
+      await services.clients.delete(app, params.client_id);
+      await services.audit.record(app, 'client.deleted', { actor: actor(ctx), detail: { client_id: params.client_id } });
+    } });
   registry.add({ method: 'post', path: '/apps/:slug/clients/:client_id/secret', tag: 'clients', summary: 'Rotate the client secret; the new one is shown only in this answer',
     handler: async ({ params }) => {
       const { client, secret } = await services.clients.rotateSecret(await appOf(params), params.client_id);
@@ -156,8 +161,13 @@ export function adminRouter(deps: AdminDeps) {
   registry.add({ method: 'patch', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Change an account (password null removes it)', body: updateAccountSchema,
     handler: async ({ ctx, params, body }) => {
       const app = await appOf(params);
+      const before = await services.accounts.require(app, params.id);
       const account = await services.accounts.update(app, params.id, { ...body, phone: body.phone_number, phone_verified: body.phone_number_verified });
-      await services.audit.record(app, 'account.updated', { accountId: account.id, actor: actor(ctx), detail: { by: 'admin', fields: Object.keys(body).join(' ') } });
+      const by = { accountId: account.id, actor: actor(ctx) };
+      await services.audit.record(app, 'account.updated', { ...by, detail: { by: 'admin', fields: Object.keys(body).join(' ') } });
+      if (before.status !== 'deactivated' && account.status === 'deactivated') await services.audit.record(app, 'account.deactivated', { ...by, detail: { by: 'admin' } });
+      if (before.status === 'deactivated' && account.status !== 'deactivated') await services.audit.record(app, 'account.reactivated', { ...by, detail: { by: 'admin' } });
+      if (body.password !== undefined) await services.audit.record(app, 'account.password_changed', { ...by, detail: { by: 'admin', removed: body.password === null } });
       return presentAccount(account);
     } });
   registry.add({ method: 'delete', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Delete an account and its memberships', status: 204,
@@ -175,21 +185,50 @@ export function adminRouter(deps: AdminDeps) {
 
   // Tenants and memberships
   registry.add({ method: 'post', path: '/apps/:slug/tenants', tag: 'tenants', summary: 'Create a tenant', body: createTenantSchema, status: 201,
-    handler: async ({ params, body }) => presentTenant(await services.tenants.create(await appOf(params), body)) });
+    handler: async ({ ctx, params, body }) => {
+      const app = await appOf(params);
+      const tenant = await services.tenants.create(app, body);
+      await services.audit.record(app, 'tenant.created', { tenantId: tenant.id, actor: actor(ctx), detail: { slug: tenant.slug, name: tenant.name } });
+      return presentTenant(tenant);
+    } });
   registry.add({ method: 'get', path: '/apps/:slug/tenants', tag: 'tenants', summary: 'List tenants',
     handler: async ({ params }) => (await services.tenants.list(await appOf(params))).map(presentTenant) });
   registry.add({ method: 'get', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Get a tenant (by id or slug)',
     handler: async ({ params }) => presentTenant(await services.tenants.require(await appOf(params), params.tenant)) });
   registry.add({ method: 'patch', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Change a tenant', body: updateTenantSchema,
-    handler: async ({ params, body }) => presentTenant(await services.tenants.update(await appOf(params), params.tenant, body)) });
+    handler: async ({ ctx, params, body }) => {
+      const app = await appOf(params);
+      const tenant = await services.tenants.update(app, params.tenant, body);
+      await services.audit.record(app, 'tenant.updated', { tenantId: tenant.id, actor: actor(ctx), detail: { slug: tenant.slug, name: tenant.name, fields: Object.keys(body).join(' ') } });
+      return presentTenant(tenant);
+    } });
   registry.add({ method: 'delete', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Delete a tenant and its memberships', status: 204,
-    handler: async ({ params }) => services.tenants.delete(await appOf(params), params.tenant) });
+    handler: async ({ ctx, params }) => {
+      const app = await appOf(params);
+      const tenant = await services.tenants.require(app, params.tenant);
+      await services.tenants.delete(app, tenant.id);
+      await services.audit.record(app, 'tenant.deleted', { tenantId: tenant.id, actor: actor(ctx), detail: { slug: tenant.slug } });
+    } });
   registry.add({ method: 'get', path: '/apps/:slug/tenants/:tenant/members', tag: 'tenants', summary: 'List members with their roles',
     handler: async ({ params }) => (await services.tenants.members(await appOf(params), params.tenant)).map(presentMembership) });
   registry.add({ method: 'put', path: '/apps/:slug/tenants/:tenant/members/:accountId', tag: 'tenants', summary: 'Add a member or replace its roles', body: membershipSchema,
-    handler: async ({ params, body }) => presentMembership(await services.tenants.putMember(await appOf(params), params.tenant, params.accountId, body.roles)) });
+    handler: async ({ ctx, params, body }) => {
+      const app = await appOf(params);
+      const tenant = await services.tenants.require(app, params.tenant);
+      const existed = (await services.tenants.membershipsOf(app, params.accountId)).some((m) => m.tenant.id === tenant.id);
+      const membership = await services.tenants.putMember(app, tenant.id, params.accountId, body.roles);
+      await services.audit.record(app, existed ? 'membership.updated' : 'membership.added', {
+        tenantId: tenant.id, accountId: params.accountId, actor: actor(ctx), detail: { roles: membership.roles.join(' ') },
+      });
+      return presentMembership(membership);
+    } });
   registry.add({ method: 'delete', path: '/apps/:slug/tenants/:tenant/members/:accountId', tag: 'tenants', summary: 'Remove a member', status: 204,
-    handler: async ({ params }) => services.tenants.removeMember(await appOf(params), params.tenant, params.accountId) });
+    handler: async ({ ctx, params }) => {
+      const app = await appOf(params);
+      const tenant = await services.tenants.require(app, params.tenant);
+      await services.tenants.removeMember(app, tenant.id, params.accountId);
+      await services.audit.record(app, 'membership.removed', { tenantId: tenant.id, accountId: params.accountId, actor: actor(ctx) });
+    } });
 
   // Audit
   registerAuditRoutes(registry, helpers, services.audit);
