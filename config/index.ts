@@ -76,6 +76,10 @@ export const settingsSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE: bool(false),
   /** Run the webhook delivery worker in this process (turn off in processes that should only serve requests). */
   WEBHOOK_WORKER_ENABLED: bool(true),
+  /** When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** When set, metrics are served on this port only (not on PORT). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

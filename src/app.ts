@@ -40,6 +40,8 @@ import { AdminKeyService } from './admin/admin-keys.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 import { DeliveryWorker } from './webhooks/delivery-worker.js';
 import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
+import { Metrics } from './metrics/metrics.js';
+import { countRequests, metricsEndpoint } from './metrics/metrics-routes.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -62,6 +64,7 @@ export interface Services {
   webhooks: WebhookService;
   /** Sends the webhook outbox; started by `buildApp` (when WEBHOOK_WORKER_ENABLED), stopped on shutdown. */
   webhookWorker: DeliveryWorker;
+  metrics: Metrics;
 }
 
 export interface BuildOptions {
@@ -113,13 +116,20 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     webhooks: stores.webhooks, deliveries: stores.webhookDeliveries, box, policy, onQueued: () => webhookWorker.wake(),
   });
   audit.setFanOut((scope, event) => webhooks.enqueue(scope, event));
+  const metrics = new Metrics({
+    webhookQueueDepth: () => stores.webhookDeliveries.countPending(),
+    providerPoolSize: () => pool.size,
+    redisRoundTrips: () => stores.redisRoundTrips(),
+  });
+  audit.observe((event) => metrics.observeAudit(event));
   const webhookWorker = new DeliveryWorker({
     deliveries: stores.webhookDeliveries, webhooks: stores.webhooks, apps: stores.apps, service: webhooks, audit, policy,
     log: log.child({ component: 'webhooks' }), retryBaseMs: config.WEBHOOK_RETRY_BASE_MS, pollMs: config.WEBHOOK_POLL_MS,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS,
+    onAttempt: (outcome, latencyMs) => metrics.observeWebhookAttempt(outcome, latencyMs),
   });
   return {
-    services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, adminKeys, webhooks, webhookWorker },
+    services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, adminKeys, webhooks, webhookWorker, metrics },
     pool,
   };
 }
@@ -134,6 +144,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
 
   const koa = new Koa();
   koa.proxy = true; // protocol comes from X-Forwarded-Proto, which canonicalHost sets from PUBLIC_URL
+  koa.use(countRequests(services.metrics));
   koa.use(canonicalHost(config.publicUrl));
   koa.use(async (ctx, next) => {
     ctx.state.ip = clientIp(ctx, config.TRUST_PROXY);
@@ -158,6 +169,8 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     ctx.body = stylesheet;
   });
   koa.use(health.routes());
+  // With METRICS_PORT the metrics have their own listener (src/main.ts) and are not served here.
+  if (config.METRICS_PORT === undefined) koa.use(metricsEndpoint(services.metrics, config.METRICS_TOKEN));
 
   const admin = adminRouter({
     services, stores, config, adminKey, pool,

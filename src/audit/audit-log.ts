@@ -41,9 +41,15 @@ const MAX_PAGE = 200;
  */
 export class AuditLog {
   private fanOut?: AuditFanOut;
+  private readonly observers: Array<(event: AuditEvent) => void> = [];
 
   constructor(private readonly repo: AuditRepository, private readonly log: Logger, private readonly options: AuditOptions = { retentionDays: 365 }) {
     this.fanOut = options.fanOut;
+  }
+
+  /** Synchronous observers of every recorded event (metrics). They never fail the recording. */
+  observe(observer: (event: AuditEvent) => void): void {
+    this.observers.push(observer);
   }
 
   /** Connects the webhook outbox (the composition root builds it after the audit log, which it needs). */
@@ -62,6 +68,13 @@ export class AuditLog {
     const [stored, fannedOut] = await Promise.allSettled([this.repo.add(entry), this.fanOut?.(app, entry)]);
     if (stored.status === 'rejected') this.log.warn({ err: stored.reason, audit: type }, 'audit event not stored');
     if (fannedOut.status === 'rejected') this.log.error({ err: fannedOut.reason, audit: type }, 'webhook deliveries not stored');
+    for (const observer of this.observers) {
+      try {
+        observer(entry);
+      } catch (err) {
+        this.log.warn({ err, audit: type }, 'audit observer failed');
+      }
+    }
   }
 
   list(app: AuditScope, filter?: { accountId?: string; limit?: number }): Promise<AuditEvent[]> {
