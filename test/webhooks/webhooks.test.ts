@@ -108,9 +108,23 @@ describe('webhook endpoints', () => {
     await signIn(rp, new Browser(server.url), 'ada@example.com', 'correct horse battery');
     const got = await receiver.waitFor(2);
     const bodies = got.map((r) => verified(hook.secret, r) as any);
-    expect(bodies.find((b) => b.type === 'sign_in.failed').data).toMatchObject({ app: slug, method: 'password', ip: '127.0.0.1' });
+    expect(bodies.find((b) => b.type === 'sign_in.failed').data).toMatchObject({ app: slug, method: 'password', reason: 'invalid_credentials', ip: '127.0.0.1' });
     expect(bodies.find((b) => b.type === 'sign_in.succeeded').data).toMatchObject({ account_id: account.id, amr: 'pwd', client_id: rp.clientId });
     expect(got.map((r) => r.body).join()).not.toContain('horse');
+  });
+
+  it('sends sign_in.locked once, when failed passwords lock the identifier', async () => {
+    const slug = `hooks-locked-${Date.now().toString(36)}`;
+    const rp = await setUpRp(server, slug);
+    const hook = await server.admin.ok('POST', `/apps/${slug}/webhooks`, { url: receiver.url, events: ['sign_in.locked'] });
+    await server.admin.ok('POST', `/apps/${slug}/accounts`, { email: 'ada@example.com', password: 'correct horse battery', email_verified: true });
+    // passwordPerIdentifierAndIp allows 10 failures per 15 minutes; the 10th locks, the 11th is refused without a new event.
+    for (let n = 0; n < 11; n++) await expect(signIn(rp, new Browser(server.url), 'ada@example.com', `wrong horse ${n}`)).rejects.toThrow();
+    const [locked] = await receiver.waitFor(1);
+    expect(verified(hook.secret, locked)).toMatchObject({ type: 'sign_in.locked', data: { app: slug, method: 'password', limit: 'password:identifier-ip', ip: '127.0.0.1' } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(receiver.received).toHaveLength(1);
+    expect(locked.body).not.toContain('ada@example.com');
   });
 
   it('sends only subscribed events', async () => {
