@@ -12,7 +12,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { AppRepository, WebhookDelivery, WebhookDeliveryRepository, WebhookRepository } from '../storage/ports.js';
 import type { WebhookService } from './webhook-service.js';
 import { signatureHeaders } from './webhook-signer.js';
-import { assertReachableHost, checkWebhookUrl, type UrlPolicy } from './url-guard.js';
+import { checkWebhookUrl, vettedAddress, type UrlPolicy } from './url-guard.js';
+import { pinnedPost } from './pinned-post.js';
 
 /** Backoff in units of the base delay (5 s by default): 5 s, 30 s, 2 min, 10 min, 1 h, 3 h, 6 h, 12 h, then 24 h. */
 const SCHEDULE = [1, 6, 24, 120, 720, 2160, 4320, 8640, 17280];
@@ -162,22 +163,18 @@ export class DeliveryWorker {
   private async send(delivery: WebhookDelivery, target: string, secrets: string[]): Promise<{ ok: boolean; status?: number; error?: string; retryAfterMs?: number }> {
     try {
       const url = checkWebhookUrl(target, this.options.policy);
-      await assertReachableHost(url, this.options.policy);
-      const res = await fetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-        headers: {
-          'content-type': 'application/json', 'user-agent': 'Portcullis-Webhooks/1',
-          ...signatureHeaders(secrets, delivery.id, new Date(), delivery.payload),
-        },
-        body: delivery.payload,
-      });
-      await res.body?.cancel().catch(() => undefined);
+      const address = await vettedAddress(url, this.options.policy);
+      const headers = {
+        'content-type': 'application/json', 'user-agent': 'Portcullis-Webhooks/1',
+        ...signatureHeaders(secrets, delivery.id, new Date(), delivery.payload),
+      };
+      const res = await pinnedPost(url, address, headers, delivery.payload, this.options.timeoutMs);
       const ok = res.status >= 200 && res.status < 300;
-      return { ok, status: res.status, error: ok ? undefined : `HTTP ${res.status}`, retryAfterMs: retryAfterMs(res.headers.get('retry-after')) };
+      return { ok, status: res.status, error: ok ? undefined : `HTTP ${res.status}`, retryAfterMs: retryAfterMs(res.retryAfter) };
     } catch (err) {
-      const error = err instanceof Error ? (err.name === 'TimeoutError' ? 'timed out' : err.message) : String(err);
+      const error = err instanceof Error
+        ? (err.name === 'TimeoutError' ? 'timed out' : 'error_description' in err ? String(err.error_description) : err.message)
+        : String(err);
       return { ok: false, error: error.slice(0, 300) };
     }
   }

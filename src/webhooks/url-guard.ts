@@ -48,6 +48,15 @@ export function checkWebhookUrl(value: string, policy: UrlPolicy): URL {
 
 /** Resolves the host and refuses it when any address is private (unless allowed). Throws InvalidRequestError. */
 export async function assertReachableHost(url: URL, policy: UrlPolicy): Promise<void> {
+  await vettedAddress(url, policy);
+}
+
+/**
+ * The address a delivery connects to: resolved once, checked, and then used for the connection itself (see
+ * `pinned-post.ts`), so a DNS answer that changes between the check and the connection (DNS rebinding) cannot
+ * redirect the request to a private address.
+ */
+export async function vettedAddress(url: URL, policy: UrlPolicy): Promise<{ address: string; family: 4 | 6 }> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true }).catch(() => [])).map((a) => a.address);
   if (addresses.length === 0) throw new InvalidRequestError('`url` has a host that does not resolve.');
@@ -58,4 +67,5 @@ export async function assertReachableHost(url: URL, policy: UrlPolicy): Promise<
     // Plain http is a development convenience for a receiver on this machine only.
     throw new InvalidRequestError('`url` may use http only for a loopback receiver; use https.');
   }
+  return { address: addresses[0], family: isIP(addresses[0]) === 6 ? 6 : 4 };
 }
