@@ -18,7 +18,9 @@ afterAll(() => server.close());
 
 const METRIC_NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABELS = `\\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\.)*")*)?\\}`;
-const VALUE = '(?:[-+]?(?:\\d+(?:\\.\\d*)?(?:[eE][-+]?\\d+)?|\\.\\d+(?:[eE][-+]?\\d+)?)|[-+]?Inf|NaN)';
+// prom-client writes NaN as "Nan" (an empty event-loop histogram); Prometheus parses floats with Go's
+// strconv.ParseFloat, which reads NaN in any case, so both spellings are valid samples.
+const VALUE = '(?:[-+]?(?:\\d+(?:\\.\\d*)?(?:[eE][-+]?\\d+)?|\\.\\d+(?:[eE][-+]?\\d+)?)|[-+]?Inf|NaN|Nan)';
 const SAMPLE = new RegExp(`^(${METRIC_NAME})(${LABELS})? ${VALUE}(?: -?\\d+)?$`);
 const HELP = new RegExp(`^# HELP (${METRIC_NAME}) .*$`);
 const TYPE = new RegExp(`^# TYPE (${METRIC_NAME}) (counter|gauge|histogram|summary|untyped)$`);

@@ -31,6 +31,7 @@ export interface Receiver {
 export async function startReceiver(): Promise<Receiver> {
   const received: Received[] = [];
   const queue: Answer[] = [];
+  const timers = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -42,8 +43,12 @@ export async function startReceiver(): Promise<Receiver> {
         res.writeHead(answer.status, answer.headers);
         res.end('ok');
       };
-      if (answer.delayMs) setTimeout(reply, answer.delayMs);
-      else reply();
+      if (!answer.delayMs) return reply();
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        reply();
+      }, answer.delayMs);
+      timers.add(timer);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -61,6 +66,7 @@ export async function startReceiver(): Promise<Receiver> {
       return received.filter(filter);
     },
     async close() {
+      for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
