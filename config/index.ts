@@ -85,6 +85,24 @@ export const settingsSchema = z.object({
    * so sustained token traffic cannot grow the process without bound. Expired records are reclaimed regardless.
    */
   MEMORY_STORE_MAX_RECORDS: z.coerce.number().int().min(1000).default(50_000),
+  /** Audit events are kept this many days (a TTL index removes them on MongoDB). */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+  /** Webhooks: the first retry's delay; later ones follow 6×, 24×, 120×… of it (5 s, 30 s, 2 min, 10 min… by default). */
+  WEBHOOK_RETRY_BASE_MS: duration(5_000),
+  /** How often the delivery worker looks for due deliveries (new events are sent at once regardless). */
+  WEBHOOK_POLL_MS: duration(1_000),
+  /** Time limit of one delivery attempt. */
+  WEBHOOK_TIMEOUT_MS: duration(10_000),
+  /** An endpoint failing this long is disabled, and its undelivered events are marked failed. */
+  WEBHOOK_DISABLE_AFTER_MS: duration(24 * 3600_000),
+  /** Allow webhook URLs that resolve to loopback, link-local or private addresses (SSRF protection off). */
+  WEBHOOK_ALLOW_PRIVATE: bool(false),
+  /** Run the webhook delivery worker in this process (turn off in processes that should only serve requests). */
+  WEBHOOK_WORKER_ENABLED: bool(true),
+  /** When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** When set, metrics are served on this port only (not on PORT). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

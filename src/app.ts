@@ -41,6 +41,12 @@ import { PartnerService } from './partners/partner-service.js';
 import { PartnerKeys } from './partners/partner-token.js';
 import { PartnerRedemption } from './partners/partner-redemption.js';
 import { registerPartnerRoutes } from './partners/partner-routes.js';
+import { AdminKeyService } from './admin/admin-keys.js';
+import { WebhookService } from './webhooks/webhook-service.js';
+import { DeliveryWorker } from './webhooks/delivery-worker.js';
+import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
+import { Metrics } from './metrics/metrics.js';
+import { countRequests, metricsEndpoint } from './metrics/metrics-routes.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -61,6 +67,11 @@ export interface Services {
   invitations: InvitationService;
   partners: PartnerService;
   partnerRedemption: PartnerRedemption;
+  adminKeys: AdminKeyService;
+  webhooks: WebhookService;
+  /** Sends the webhook outbox; started by `buildApp` (when WEBHOOK_WORKER_ENABLED), stopped on shutdown. */
+  webhookWorker: DeliveryWorker;
+  metrics: Metrics;
 }
 
 export interface BuildOptions {
@@ -79,10 +90,11 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   // Without SECRETS_KEY a per-process key is only acceptable for the embedded store, whose data dies with the process.
   const secretKey = config.SECRETS_KEY ? decodeKey(config.SECRETS_KEY)! : randomBytes(32);
   const hasher = new PasswordHasher();
-  const clients = new ClientService(stores.clients, new SecretBox(secretKey));
+  const box = new SecretBox(secretKey);
+  const clients = new ClientService(stores.clients, box);
   const accounts = new AccountService(stores.accounts, stores.tenants, hasher);
   const tenants = new TenantService(stores.tenants, stores.accounts);
-  const audit = new AuditLog(stores.audit, log);
+  const audit = new AuditLog(stores.audit, log, { retentionDays: config.AUDIT_RETENTION_DAYS });
   const messenger = createMessenger(config, stores.outbox, log.child({ component: 'messaging' }));
   const pool = new ProviderPool({
     apps: stores.apps,
@@ -110,7 +122,29 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     accounts, tenants, audit, limiter, ephemeral: stores.ephemeral, ipPerHour: config.RATE_LIMIT_IP_PER_HOUR,
     keys: new PartnerKeys((partner) => partners.secretOf(partner), config.PARTNER_JWKS_COOLDOWN_SECONDS),
   });
-  return { services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption }, pool };
+  const adminKeys = new AdminKeyService(stores.adminKeys);
+  // Webhook events derive from audit events: the audit log hands each stored event to the outbox in the same step.
+  const policy = { requireHttps: config.publicUrl.protocol === 'https:', allowPrivate: config.WEBHOOK_ALLOW_PRIVATE };
+  const webhooks = new WebhookService({
+    webhooks: stores.webhooks, deliveries: stores.webhookDeliveries, box, policy, onQueued: () => webhookWorker.wake(),
+  });
+  audit.setFanOut((scope, event) => webhooks.enqueue(scope, event));
+  const metrics = new Metrics({
+    webhookQueueDepth: () => stores.webhookDeliveries.countPending(),
+    providerPoolSize: () => pool.size,
+    redisRoundTrips: () => stores.redisRoundTrips(),
+  });
+  audit.observe((event) => metrics.observeAudit(event));
+  const webhookWorker = new DeliveryWorker({
+    deliveries: stores.webhookDeliveries, webhooks: stores.webhooks, apps: stores.apps, service: webhooks, audit, policy,
+    log: log.child({ component: 'webhooks' }), retryBaseMs: config.WEBHOOK_RETRY_BASE_MS, pollMs: config.WEBHOOK_POLL_MS,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS,
+    onAttempt: (outcome, latencyMs) => metrics.observeWebhookAttempt(outcome, latencyMs),
+  });
+  return {
+    services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker, metrics },
+    pool,
+  };
 }
 
 export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portcullis {
@@ -123,6 +157,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
 
   const koa = new Koa();
   koa.proxy = true; // protocol comes from X-Forwarded-Proto, which canonicalHost sets from PUBLIC_URL
+  koa.use(countRequests(services.metrics));
   koa.use(canonicalHost(config.publicUrl));
   koa.use(async (ctx, next) => {
     ctx.state.ip = clientIp(ctx, config.TRUST_PROXY);
@@ -148,6 +183,8 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     ctx.body = stylesheet;
   });
   koa.use(health.routes());
+  // With METRICS_PORT the metrics have their own listener (src/main.ts) and are not served here.
+  if (config.METRICS_PORT === undefined) koa.use(metricsEndpoint(services.metrics, config.METRICS_TOKEN));
 
   const admin = adminRouter({
     services, stores, config, adminKey, pool,
@@ -155,6 +192,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
       registerOutboxRoutes(registry, helpers, stores.outbox);
       registerInvitationRoutes(registry, helpers, services.invitations);
       registerPartnerRoutes(registry, helpers, services.partners);
+      registerWebhookRoutes(registry, helpers, services.webhooks);
     },
   });
   koa.use(admin.routes());
@@ -172,5 +210,6 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   koa.use(providerMount(pool, stores.available));
 
   koa.on('error', (err) => log.debug({ err }, 'koa error'));
+  if (config.WEBHOOK_WORKER_ENABLED) services.webhookWorker.start();
   return { koa, services, pool, adminKey };
 }

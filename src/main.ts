@@ -48,6 +48,13 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ port, publicUrl: config.publicUrl.origin }, 'Portcullis is listening');
+  let metricsServer: ReturnType<typeof createServer> | undefined;
+  if (config.METRICS_PORT !== undefined) {
+    const { metricsApp } = await import('./metrics/metrics-routes.js');
+    metricsServer = createServer(metricsApp(portcullis.services.metrics, config.METRICS_TOKEN, log).callback());
+    await new Promise<void>((resolve) => metricsServer!.listen(config.METRICS_PORT, config.HOST, resolve));
+    log.info({ port: config.METRICS_PORT }, 'metrics are served on their own port');
+  }
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -58,6 +65,8 @@ async function main(): Promise<void> {
     force.unref();
     server.close();
     server.closeIdleConnections();
+    metricsServer?.close();
+    await portcullis.services.webhookWorker.stop().catch((err) => log.error({ err }, 'webhook worker stop failed'));
     await portcullis.services.messenger.close().catch((err) => log.error({ err }, 'messaging drain failed'));
     await stores.close().catch((err) => log.error({ err }, 'error while closing stores'));
     log.info('stopped');

@@ -27,17 +27,21 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
  * Registers Admin API routes and records them for the OpenAPI 3.1 document: each route declares its body and
  * query schemas once, and both validation and documentation come from them.
  */
+/** Throws (403) when the caller may not use the route; runs before any input is read. */
+export type Authorize = (ctx: Context, route: { tag: string; method: Method; path: string; params: Record<string, string> }) => void;
+
 export class RouteRegistry {
   readonly router: Router;
   private readonly specs: Array<RouteSpec<z.ZodType | undefined, z.ZodType | undefined>> = [];
 
-  constructor(readonly prefix: string) {
+  constructor(readonly prefix: string, private readonly authorize?: Authorize) {
     this.router = new Router({ prefix });
   }
 
   add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(spec: RouteSpec<B, Q>): void {
     this.specs.push(spec as never);
     this.router[spec.method](spec.path, async (ctx) => {
+      this.authorize?.(ctx, { tag: spec.tag, method: spec.method, path: spec.path, params: ctx.params as Record<string, string> });
       const body = spec.body ? validate(spec.body, await readJson(ctx)) : undefined;
       const query = spec.query ? validate(spec.query, { ...ctx.query }, 'query string') : undefined;
       const result = await spec.handler({ ctx, params: ctx.params as Record<string, string>, body: body as never, query: query as never });
@@ -64,6 +68,7 @@ export class RouteRegistry {
           [status]: { description: status === '204' ? 'No content' : 'Success' },
           ...(spec.body || spec.query ? { 400: { $ref: '#/components/responses/BadRequest' } } : {}),
           401: { $ref: '#/components/responses/Unauthorized' },
+          403: { $ref: '#/components/responses/Forbidden' },
           ...(spec.path.includes(':') ? { 404: { $ref: '#/components/responses/NotFound' } } : {}),
           ...(spec.method === 'post' || spec.method === 'patch' ? { 409: { $ref: '#/components/responses/Conflict' } } : {}),
         },
@@ -93,6 +98,7 @@ export class RouteRegistry {
         responses: {
           BadRequest: response('Invalid input; `fields` names each invalid field'),
           Unauthorized: response('Missing or wrong API key'),
+          Forbidden: response('The API key lacks the scope, or may not use this app'),
           NotFound: response('No such resource'),
           Conflict: response('Conflicts with an existing resource'),
         },

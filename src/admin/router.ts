@@ -13,13 +13,17 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ProviderPool } from '../provider/provider-pool.js';
 import type { AppRecord, Stores } from '../storage/ports.js';
 import { sha256, safeEqual } from '../crypto/random.js';
-import { UnauthorizedError } from '../errors.js';
+import { ForbiddenError, UnauthorizedError } from '../errors.js';
+import type { AdminKeyService } from './admin-keys.js';
+import { registerKeyRoutes } from './key-routes.js';
 import { presentAccount } from '../accounts/account-service.js';
 import { presentClient } from '../clients/client-service.js';
 import { providerMetadataCheck } from '../provider/client-metadata-check.js';
 import { presentMembership, presentTenant } from '../tenants/tenant-service.js';
-import { presentAuditEvent } from '../audit/audit-log.js';
 import { RouteRegistry } from './route-registry.js';
+import { registerAuditRoutes } from './audit-routes.js';
+import { recordAdminChanges } from './change-audit.js';
+import { BOOTSTRAP_PRINCIPAL, mayUseApp, principalOf, refusal } from './admin-principal.js';
 import {
   createAccountSchema, createAppSchema, createClientSchema, createTenantSchema, listAccountsQuery, membershipSchema,
   updateAccountSchema, updateAppSchema, updateClientSchema, updateTenantSchema,
@@ -32,6 +36,7 @@ export interface AdminServices {
   accounts: AccountService;
   tenants: TenantService;
   audit: AuditLog;
+  adminKeys: AdminKeyService;
 }
 
 export interface AdminDeps {
@@ -49,22 +54,35 @@ export interface AdminHelpers {
   presentApp(app: AppRecord): Record<string, unknown>;
 }
 
-/** Constant-time bearer check: both sides hashed first so lengths never leak. */
-function requireAdminKey(adminKey: string) {
+/**
+ * Bearer check: the bootstrap key (constant-time, both sides hashed first so lengths never leak) or a managed key.
+ * Sets `ctx.state.principal` for authorization and the change audit.
+ */
+function requireAdminKey(adminKey: string, keys: AdminKeyService) {
   const expected = sha256(adminKey);
   return async (ctx: Context, next: Next) => {
     const [scheme, token] = (ctx.get('authorization') || '').split(' ');
-    if (scheme?.toLowerCase() !== 'bearer' || !token || !safeEqual(sha256(token), expected)) {
+    const bearer = scheme?.toLowerCase() === 'bearer' && token ? token : undefined;
+    const principal = !bearer ? undefined : safeEqual(sha256(bearer), expected) ? BOOTSTRAP_PRINCIPAL : await keys.authenticate(bearer);
+    if (!principal) {
       ctx.set('WWW-Authenticate', 'Bearer realm="portcullis-admin"');
       throw new UnauthorizedError('A valid admin API key is required (Authorization: Bearer <key>).');
     }
+    ctx.state.principal = principal;
     await next();
   };
 }
 
+/** Scopes and apps of the calling key (403 outside them). */
+function authorizeRoute(ctx: Context, route: { tag: string; method: string; path: string; params: Record<string, string> }): void {
+  const principal = principalOf(ctx);
+  const reason = principal ? refusal(principal, { ...route, slug: route.params.slug }) : 'No API key.';
+  if (reason) throw new ForbiddenError(reason);
+}
+
 export function adminRouter(deps: AdminDeps) {
   const { services, config } = deps;
-  const registry = new RouteRegistry('/admin/v1');
+  const registry = new RouteRegistry('/admin/v1', authorizeRoute);
   const api = registry.router;
   const presentApp = (app: AppRecord) => ({
     slug: app.slug,
@@ -80,13 +98,16 @@ export function adminRouter(deps: AdminDeps) {
   api.get('/openapi.json', (ctx) => {
     ctx.body = registry.openApi({ title: 'Portcullis Admin API', version: 'v1', serverUrl: `${config.publicUrl.origin}/admin/v1` });
   });
-  api.use(requireAdminKey(deps.adminKey));
+  api.use(requireAdminKey(deps.adminKey, services.adminKeys));
+  api.use(recordAdminChanges(services.audit, (slug) => services.apps.find(slug)));
+  /** The key behind a change, for the domain events recorded by the routes. */
+  const actor = (ctx: Context) => principalOf(ctx)?.keyId;
 
   // Apps
   registry.add({ method: 'post', path: '/apps', tag: 'apps', summary: 'Create an app (its own issuer, keys and accounts)', body: createAppSchema, status: 201,
     handler: async ({ body }) => presentApp(await services.apps.create(body)) });
   registry.add({ method: 'get', path: '/apps', tag: 'apps', summary: 'List apps',
-    handler: async () => (await services.apps.list()).map(presentApp) });
+    handler: async ({ ctx }) => (await services.apps.list()).filter((a) => mayUseApp(principalOf(ctx)!, a.slug)).map(presentApp) });
   registry.add({ method: 'get', path: '/apps/:slug', tag: 'apps', summary: 'Get an app',
     handler: async ({ params }) => presentApp(await appOf(params)) });
   registry.add({ method: 'patch', path: '/apps/:slug', tag: 'apps', summary: 'Change an app\'s name or settings', body: updateAppSchema,
@@ -98,9 +119,10 @@ export function adminRouter(deps: AdminDeps) {
 
   // Clients
   registry.add({ method: 'post', path: '/apps/:slug/clients', tag: 'clients', summary: 'Register a client app; the secret is shown only in this answer', body: createClientSchema, status: 201,
-    handler: async ({ params, body }) => {
+    handler: async ({ ctx, params, body }) => {
       const app = await appOf(params);
       const { client, secret } = await services.clients.create(app, body, providerMetadataCheck(deps.pool, app));
+      await services.audit.record(app, 'client.created', { actor: actor(ctx), detail: { client_id: client.clientId, name: client.name } });
       return { ...presentClient(client), ...(secret ? { client_secret: secret } : {}) };
     } });
   registry.add({ method: 'get', path: '/apps/:slug/clients', tag: 'clients', summary: 'List client apps',
@@ -113,7 +135,11 @@ export function adminRouter(deps: AdminDeps) {
       return presentClient(await services.clients.update(app, params.client_id, body, providerMetadataCheck(deps.pool, app)));
     } });
   registry.add({ method: 'delete', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Delete a client app', status: 204,
-    handler: async ({ params }) => services.clients.delete(await appOf(params), params.client_id) });
+    handler: async ({ ctx, params }) => {
+      const app = await appOf(params);
+      await services.clients.delete(app, params.client_id);
+      await services.audit.record(app, 'client.deleted', { actor: actor(ctx), detail: { client_id: params.client_id } });
+    } });
   registry.add({ method: 'post', path: '/apps/:slug/clients/:client_id/secret', tag: 'clients', summary: 'Rotate the client secret; the new one is shown only in this answer',
     handler: async ({ params }) => {
       const { client, secret } = await services.clients.rotateSecret(await appOf(params), params.client_id);
@@ -122,10 +148,10 @@ export function adminRouter(deps: AdminDeps) {
 
   // Accounts
   registry.add({ method: 'post', path: '/apps/:slug/accounts', tag: 'accounts', summary: 'Create an account', body: createAccountSchema, status: 201,
-    handler: async ({ params, body }) => {
+    handler: async ({ ctx, params, body }) => {
       const app = await appOf(params);
       const account = await services.accounts.create(app, { ...body, phone: body.phone_number, phone_verified: body.phone_number_verified });
-      await services.audit.record(app, 'account.created', { accountId: account.id, detail: { by: 'admin' } });
+      await services.audit.record(app, 'account.created', { accountId: account.id, actor: actor(ctx), detail: { by: 'admin' } });
       return presentAccount(account);
     } });
   registry.add({ method: 'get', path: '/apps/:slug/accounts', tag: 'accounts', summary: 'List accounts (filter by email; page with limit/after)', query: listAccountsQuery,
@@ -133,17 +159,22 @@ export function adminRouter(deps: AdminDeps) {
   registry.add({ method: 'get', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Get an account',
     handler: async ({ params }) => presentAccount(await services.accounts.require(await appOf(params), params.id)) });
   registry.add({ method: 'patch', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Change an account (password null removes it)', body: updateAccountSchema,
-    handler: async ({ params, body }) => {
+    handler: async ({ ctx, params, body }) => {
       const app = await appOf(params);
+      const before = await services.accounts.require(app, params.id);
       const account = await services.accounts.update(app, params.id, { ...body, phone: body.phone_number, phone_verified: body.phone_number_verified });
-      await services.audit.record(app, 'account.updated', { accountId: account.id, detail: { by: 'admin', fields: Object.keys(body).join(' ') } });
+      const by = { accountId: account.id, actor: actor(ctx) };
+      await services.audit.record(app, 'account.updated', { ...by, detail: { by: 'admin', fields: Object.keys(body).join(' ') } });
+      if (before.status !== 'deactivated' && account.status === 'deactivated') await services.audit.record(app, 'account.deactivated', { ...by, detail: { by: 'admin' } });
+      if (before.status === 'deactivated' && account.status !== 'deactivated') await services.audit.record(app, 'account.reactivated', { ...by, detail: { by: 'admin' } });
+      if (body.password !== undefined) await services.audit.record(app, 'account.password_changed', { ...by, detail: { by: 'admin', removed: body.password === null } });
       return presentAccount(account);
     } });
   registry.add({ method: 'delete', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Delete an account and its memberships', status: 204,
-    handler: async ({ params }) => {
+    handler: async ({ ctx, params }) => {
       const app = await appOf(params);
       await services.accounts.delete(app, params.id);
-      await services.audit.record(app, 'account.deleted', { accountId: params.id, detail: { by: 'admin' } });
+      await services.audit.record(app, 'account.deleted', { accountId: params.id, actor: actor(ctx), detail: { by: 'admin' } });
     } });
   registry.add({ method: 'get', path: '/apps/:slug/accounts/:id/tenants', tag: 'accounts', summary: 'Tenants of an account with its roles',
     handler: async ({ params }) => {
@@ -154,25 +185,54 @@ export function adminRouter(deps: AdminDeps) {
 
   // Tenants and memberships
   registry.add({ method: 'post', path: '/apps/:slug/tenants', tag: 'tenants', summary: 'Create a tenant', body: createTenantSchema, status: 201,
-    handler: async ({ params, body }) => presentTenant(await services.tenants.create(await appOf(params), body)) });
+    handler: async ({ ctx, params, body }) => {
+      const app = await appOf(params);
+      const tenant = await services.tenants.create(app, body);
+      await services.audit.record(app, 'tenant.created', { tenantId: tenant.id, actor: actor(ctx), detail: { slug: tenant.slug, name: tenant.name } });
+      return presentTenant(tenant);
+    } });
   registry.add({ method: 'get', path: '/apps/:slug/tenants', tag: 'tenants', summary: 'List tenants',
     handler: async ({ params }) => (await services.tenants.list(await appOf(params))).map(presentTenant) });
   registry.add({ method: 'get', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Get a tenant (by id or slug)',
     handler: async ({ params }) => presentTenant(await services.tenants.require(await appOf(params), params.tenant)) });
   registry.add({ method: 'patch', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Change a tenant', body: updateTenantSchema,
-    handler: async ({ params, body }) => presentTenant(await services.tenants.update(await appOf(params), params.tenant, body)) });
+    handler: async ({ ctx, params, body }) => {
+      const app = await appOf(params);
+      const tenant = await services.tenants.update(app, params.tenant, body);
+      await services.audit.record(app, 'tenant.updated', { tenantId: tenant.id, actor: actor(ctx), detail: { slug: tenant.slug, name: tenant.name, fields: Object.keys(body).join(' ') } });
+      return presentTenant(tenant);
+    } });
   registry.add({ method: 'delete', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Delete a tenant and its memberships', status: 204,
-    handler: async ({ params }) => services.tenants.delete(await appOf(params), params.tenant) });
+    handler: async ({ ctx, params }) => {
+      const app = await appOf(params);
+      const tenant = await services.tenants.require(app, params.tenant);
+      await services.tenants.delete(app, tenant.id);
+      await services.audit.record(app, 'tenant.deleted', { tenantId: tenant.id, actor: actor(ctx), detail: { slug: tenant.slug } });
+    } });
   registry.add({ method: 'get', path: '/apps/:slug/tenants/:tenant/members', tag: 'tenants', summary: 'List members with their roles',
     handler: async ({ params }) => (await services.tenants.members(await appOf(params), params.tenant)).map(presentMembership) });
   registry.add({ method: 'put', path: '/apps/:slug/tenants/:tenant/members/:accountId', tag: 'tenants', summary: 'Add a member or replace its roles', body: membershipSchema,
-    handler: async ({ params, body }) => presentMembership(await services.tenants.putMember(await appOf(params), params.tenant, params.accountId, body.roles)) });
+    handler: async ({ ctx, params, body }) => {
+      const app = await appOf(params);
+      const tenant = await services.tenants.require(app, params.tenant);
+      const existed = (await services.tenants.membershipsOf(app, params.accountId)).some((m) => m.tenant.id === tenant.id);
+      const membership = await services.tenants.putMember(app, tenant.id, params.accountId, body.roles);
+      await services.audit.record(app, existed ? 'membership.updated' : 'membership.added', {
+        tenantId: tenant.id, accountId: params.accountId, actor: actor(ctx), detail: { roles: membership.roles.join(' ') },
+      });
+      return presentMembership(membership);
+    } });
   registry.add({ method: 'delete', path: '/apps/:slug/tenants/:tenant/members/:accountId', tag: 'tenants', summary: 'Remove a member', status: 204,
-    handler: async ({ params }) => services.tenants.removeMember(await appOf(params), params.tenant, params.accountId) });
+    handler: async ({ ctx, params }) => {
+      const app = await appOf(params);
+      const tenant = await services.tenants.require(app, params.tenant);
+      await services.tenants.removeMember(app, tenant.id, params.accountId);
+      await services.audit.record(app, 'membership.removed', { tenantId: tenant.id, accountId: params.accountId, actor: actor(ctx) });
+    } });
 
   // Audit
-  registry.add({ method: 'get', path: '/apps/:slug/audit', tag: 'audit', summary: 'Recent security events (sign-ins, failures, changes)',
-    handler: async ({ params }) => (await services.audit.list(await appOf(params))).map(presentAuditEvent) });
+  registerAuditRoutes(registry, helpers, services.audit);
+  registerKeyRoutes(registry, services.adminKeys);
 
   deps.extend?.(registry, helpers);
   return api;

@@ -212,8 +212,99 @@ export interface AuditEvent {
   type: string;
   accountId?: string;
   ip?: string;
+  /** The tenant the event concerns (tenant and membership changes, tenant-scoped sign-ins). */
+  tenantId?: string;
+  /** Who made the change: `bootstrap` (ADMIN_API_KEY) or an Admin API key id (`key_…`); absent for end users. */
+  actor?: string;
   detail?: Record<string, string | number | boolean | undefined>;
   createdAt: Date;
+  /** End of retention (AUDIT_RETENTION_DAYS): never listed afterwards; a TTL index removes it on MongoDB. */
+  expiresAt?: Date;
+}
+
+/** A page of the audit log, newest first (`createdAt` descending, then `id` descending: a total order). */
+export interface AuditQuery {
+  /** Events whose type starts with this text (`sign_in.` or `account`). */
+  typePrefix?: string;
+  accountId?: string;
+  tenantId?: string;
+  ip?: string;
+  /** Inclusive lower bound of `createdAt`. */
+  since?: Date;
+  /** Exclusive upper bound of `createdAt`. */
+  until?: Date;
+  /** The cursor: only events after this one in newest-first order. */
+  before?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+/**
+ * A managed Admin API key. Not scoped by app (keys are the Admin API's own principals): the exception to the rule
+ * above. Only the SHA-256 of the secret is stored; the secret is shown once, at creation.
+ */
+export interface AdminKeyRecord {
+  id: string;
+  name: string;
+  /** SHA-256 (base64url) of the key; the key has 256 bits of entropy, so a plain hash is enough (no salt/KDF). */
+  secretHash: string;
+  /** `admin`, or `{resource}:read` / `{resource}:write`. */
+  scopes: string[];
+  /** App slugs the key may use, or `["*"]`. */
+  apps: string[];
+  expiresAt?: Date;
+  lastUsedAt?: Date;
+  createdAt: Date;
+}
+
+/** A webhook signing secret (Standard Webhooks `whsec_…`), encrypted at rest with the SecretBox. */
+export interface WebhookSecret {
+  ciphertext: string;
+  createdAt: Date;
+  /** Set when a newer secret replaced it: it still signs (next to the new one) until then. */
+  expiresAt?: Date;
+}
+
+export interface WebhookRecord {
+  appId: string;
+  id: string;
+  url: string;
+  /** Event types, or `["*"]` for every type. */
+  events: string[];
+  enabled: boolean;
+  description?: string;
+  /** Newest first. */
+  secrets: WebhookSecret[];
+  /** Start of the current run of failed attempts; cleared by a success. */
+  failingSince?: Date;
+  /** Why the endpoint was disabled by the server (`failing`), absent when an operator disabled it. */
+  disabledReason?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event for one endpoint: the durable outbox row the delivery worker sends until it is delivered or failed. */
+export interface WebhookDelivery {
+  appId: string;
+  /** `msg_…`: the `webhook-id` header, the same on every attempt so receivers can deduplicate. */
+  id: string;
+  webhookId: string;
+  eventId: string;
+  type: string;
+  /** The exact JSON body that is signed and sent. */
+  payload: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  /** Which worker holds the delivery and until when (a crashed worker's lease expires and another takes over). */
+  leaseOwner?: string;
+  leaseExpiresAt?: Date;
+  lastStatusCode?: number;
+  lastLatencyMs?: number;
+  lastError?: string;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export type Patch<T> = Partial<Omit<T, 'appId' | 'id' | 'createdAt'>>;
@@ -317,6 +408,49 @@ export interface OutboxRepository {
 export interface AuditRepository {
   add(event: AuditEvent): Promise<void>;
   list(appId: string, filter?: { accountId?: string; limit?: number }): Promise<AuditEvent[]>;
+  /** Unexpired events matching every given filter, newest first, at most `limit`. */
+  query(appId: string, query: AuditQuery): Promise<AuditEvent[]>;
+  deleteByApp(appId: string): Promise<void>;
+}
+
+export interface AdminKeyRepository {
+  create(key: AdminKeyRecord): Promise<void>;
+  findById(id: string): Promise<AdminKeyRecord | undefined>;
+  findBySecretHash(secretHash: string): Promise<AdminKeyRecord | undefined>;
+  /** Oldest first. */
+  list(): Promise<AdminKeyRecord[]>;
+  touch(id: string, at: Date): Promise<void>;
+  delete(id: string): Promise<boolean>;
+}
+
+export interface WebhookRepository {
+  create(webhook: WebhookRecord): Promise<void>;
+  find(appId: string, id: string): Promise<WebhookRecord | undefined>;
+  /** Oldest first. */
+  list(appId: string): Promise<WebhookRecord[]>;
+  update(appId: string, id: string, patch: Patch<WebhookRecord>): Promise<WebhookRecord | undefined>;
+  delete(appId: string, id: string): Promise<boolean>;
+  deleteByApp(appId: string): Promise<void>;
+}
+
+export interface WebhookDeliveryRepository {
+  /** Stores every delivery of one event in one write. */
+  addMany(deliveries: WebhookDelivery[]): Promise<void>;
+  find(appId: string, id: string): Promise<WebhookDelivery | undefined>;
+  /** Deliveries of one endpoint, newest first (createdAt, then id, descending), after the cursor position. */
+  list(appId: string, webhookId: string, page: { before?: { createdAt: Date; id: string }; limit: number }): Promise<WebhookDelivery[]>;
+  /**
+   * Claims up to `limit` pending deliveries that are due at `now` and not leased (or whose lease expired), oldest due
+   * first, for `owner` until `now + leaseMs`. Each delivery is claimed by exactly one concurrent caller.
+   */
+  claim(owner: string, now: Date, leaseMs: number, limit: number): Promise<WebhookDelivery[]>;
+  /** Applies the patch and releases the lease, only while `owner` still holds it; false when the lease was lost. */
+  settle(appId: string, id: string, owner: string, patch: Patch<WebhookDelivery>): Promise<boolean>;
+  /** Applies the patch and clears any lease (operator retry). */
+  update(appId: string, id: string, patch: Patch<WebhookDelivery>): Promise<WebhookDelivery | undefined>;
+  /** Pending deliveries of every app (the queue depth). */
+  countPending(): Promise<number>;
+  deleteByWebhook(appId: string, webhookId: string): Promise<void>;
   deleteByApp(appId: string): Promise<void>;
 }
 
@@ -369,6 +503,9 @@ export interface Stores {
   partners: PartnerRepository;
   outbox: OutboxRepository;
   audit: AuditRepository;
+  adminKeys: AdminKeyRepository;
+  webhooks: WebhookRepository;
+  webhookDeliveries: WebhookDeliveryRepository;
   ephemeral: EphemeralStore;
   oidcAdapter: OidcAdapterFactory;
   /** Readiness of every backing service. */

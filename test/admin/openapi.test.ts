@@ -81,7 +81,9 @@ async function call(method: string, path: string, body?: unknown, key: string | 
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  // NDJSON (the audit export) is several JSON documents: kept as text.
+  const isJson = /^application\/json/.test(res.headers.get('content-type') ?? '');
+  return { status: res.status, body: text && isJson ? JSON.parse(text) : text || undefined };
 }
 
 /** The error handler's answer when no route matches at all (as opposed to a route saying "no such app"). */

@@ -146,7 +146,7 @@ describe('accepting an invitation', () => {
     expect(back.url.startsWith(REDIRECT_URI)).toBe(true);
     const claims = (await rp.finish(flow, back.url)).claims()!;
     expect(claims).toMatchObject({ sub: invitation.account_id, email: 'joiner@example.com', email_verified: true, tenant_slug: 'acme', roles: ['company_admin', 'user'] });
-    const audit = await server.admin.ok('GET', '/apps/guild/audit');
+    const audit = (await server.admin.ok('GET', '/apps/guild/audit')).items;
     expect(audit.find((e: any) => e.type === 'sign_in.succeeded' && e.account_id === invitation.account_id)?.detail).toMatchObject({ amr: 'email', client_id: rp.clientId });
     expect(audit.some((e: any) => e.type === 'invitation.accepted' && e.account_id === invitation.account_id)).toBe(true);
 

@@ -51,7 +51,7 @@ describe('sign-in with an emailed link', () => {
     const back = await browser.follow(link, REDIRECT_URI);
     expect(back.url.startsWith(REDIRECT_URI)).toBe(true);
     expect((await rp.finish(flow, back.url)).claims()).toMatchObject({ sub: accountId, email_verified: true, tenant_slug: 'acme' });
-    const audit = await server.admin.ok('GET', '/apps/beacon/audit');
+    const audit = (await server.admin.ok('GET', '/apps/beacon/audit')).items;
     expect(audit.find((e: any) => e.type === 'sign_in.succeeded' && e.account_id === accountId)?.detail).toMatchObject({ amr: 'email' });
 
     // Single use.

@@ -77,7 +77,7 @@ async function completeAtRp(browser: Browser, target = rp) {
 }
 
 async function audit(type?: string): Promise<any[]> {
-  const events = await server.admin.ok('GET', '/apps/msp/audit');
+  const events = (await server.admin.ok('GET', '/apps/msp/audit?limit=200')).items;
   return type ? events.filter((e: any) => e.type === type) : events;
 }
 

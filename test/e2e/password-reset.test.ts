@@ -118,7 +118,7 @@ describe('password reset by emailed link', () => {
     // The address is told, and the reset is audited.
     const notice = (await messagesTo(email)).find((m: any) => /changed/i.test(m.subject));
     expect(notice.text).toContain('was just changed');
-    const audit = await server.admin.ok('GET', `/apps/${SLUG}/audit`);
+    const audit = (await server.admin.ok('GET', `/apps/${SLUG}/audit`)).items;
     expect(audit.find((e: any) => e.type === 'password.reset' && e.account_id === accountId)).toMatchObject({ detail: { sessions_ended: true } });
   });
 

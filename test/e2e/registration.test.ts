@@ -70,7 +70,7 @@ describe('self-registration', () => {
     const [account] = await accountsWith('club', 'nina@club.test');
     expect(tokens.claims()).toMatchObject({ sub: account.id, email: 'nina@club.test', email_verified: true, name: 'Nina Newcomer' });
     expect(account).toMatchObject({ status: 'active', email_verified: true, has_password: true, login_count: 1 });
-    const audit = await server.admin.ok('GET', '/apps/club/audit');
+    const audit = (await server.admin.ok('GET', '/apps/club/audit')).items;
     expect(audit.some((e: any) => e.type === 'account.registered' && e.account_id === account.id)).toBe(true);
 
     // The password chosen at registration signs in.

@@ -13,6 +13,8 @@ export interface ServerProcess {
   /** Last lines the process wrote (for failure messages). */
   output(): string;
   stop(): Promise<void>;
+  /** SIGKILL: no shutdown code runs (a crash). */
+  kill(): Promise<void>;
   start(): Promise<void>;
 }
 
@@ -65,6 +67,12 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
       if (!child || child.exitCode !== null) return;
       const exited = new Promise((resolve) => child!.once('exit', resolve));
       child.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGKILL');
       await exited;
     },
   };

@@ -27,7 +27,7 @@ export async function startServer(options: { env?: Record<string, string>; store
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ PORT: String(port), PUBLIC_URL: url, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', ...options.env });
+  const config = loadConfig({ PORT: String(port), PUBLIC_URL: url, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', WEBHOOK_ALLOW_PRIVATE: 'true', ...options.env });
   const log = createLogger(config.LOG_LEVEL);
   // The same store selection as src/main.ts: embedded by default, Redis/Mongo when the env names them.
   const stores = options.stores ?? (await openStores(config, log));
@@ -43,6 +43,7 @@ export async function startServer(options: { env?: Record<string, string>; store
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await portcullis.services.webhookWorker.stop();
       await portcullis.services.messenger.close();
       await stores.close();
     },

@@ -55,8 +55,15 @@ export async function signInWithPassword(attempt: Attempt, deps: Deps, input: z.
   if (accounts.length === 0) {
     await Promise.all([
       deps.limiter.hitAll(attempt.app.id, failures),
-      deps.audit.record(attempt.app, 'sign_in.failed', { ip: attempt.ip, detail: { method: 'password' } }),
+      deps.audit.record(attempt.app, 'sign_in.failed', { ip: attempt.ip, detail: { method: 'password', reason: 'invalid_credentials' } }),
     ]);
+    // This failure is the one that locked the identifier: recorded once per lock (a webhook event for portals).
+    const locked = (await deps.limiter.check(attempt.app.id, failures)).exceeded;
+    if (locked) {
+      await deps.audit.record(attempt.app, 'sign_in.locked', {
+        ip: attempt.ip, detail: { method: 'password', limit: locked.limit.name, retry_after_seconds: locked.retryAfterSeconds },
+      });
+    }
     return again({ error: INVALID_CREDENTIALS, identifier });
   }
   // A success ends the run of consecutive failures (only counters that exist are deleted).

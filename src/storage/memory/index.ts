@@ -5,6 +5,7 @@ import {
   MemoryAccountRepository, MemoryAppKeysRepository, MemoryAppRepository, MemoryAuditRepository, MemoryClientRepository,
   MemoryInvitationRepository, MemoryOutboxRepository, MemoryPartnerRepository, MemoryTenantRepository,
 } from './repositories.js';
+import { MemoryAdminKeyRepository, MemoryWebhookDeliveryRepository, MemoryWebhookRepository } from './event-repositories.js';
 
 export { MemoryEphemeralStore, MemoryOidcStore };
 
@@ -20,6 +21,9 @@ export function createMemoryRepositories() {
     partners: new MemoryPartnerRepository(),
     outbox: new MemoryOutboxRepository(),
     audit: new MemoryAuditRepository(),
+    adminKeys: new MemoryAdminKeyRepository(),
+    webhooks: new MemoryWebhookRepository(),
+    webhookDeliveries: new MemoryWebhookDeliveryRepository(),
   };
 }
 

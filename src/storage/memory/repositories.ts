@@ -6,7 +6,7 @@ import { ConflictError } from '../../errors.js';
 import type {
   AccountRecord, AccountRepository, AppKeysRecord, AppKeysRepository, AppRecord, AppRepository, AuditEvent,
   AuditRepository, ClientRecord, ClientRepository, InvitationRecord, InvitationRepository, MembershipRecord,
-  OutboxMessage, OutboxRepository, PartnerRecord, PartnerRepository, Patch, TenantRecord, TenantRepository,
+  OutboxMessage, OutboxRepository, PartnerRecord, PartnerRepository, Patch, TenantRecord, TenantRepository, AuditQuery,
 } from '../ports.js';
 import { REMOVABLE_PARTNER_FIELDS } from '../ports.js';
 import { copy } from './clock-map.js';
@@ -309,5 +309,26 @@ export class MemoryAuditRepository implements AuditRepository {
       .sort(byCreation)
       .slice(-(filter.limit ?? 200));
   }
+  async query(appId: string, q: AuditQuery) {
+    const now = Date.now();
+    this.events.deleteWhere((e) => e.expiresAt !== undefined && e.expiresAt.getTime() <= now);
+    return this.events.filter((e) => e.appId === appId && matchesAudit(e, q)).sort(newestAuditFirst).slice(0, Math.max(0, q.limit));
+  }
   async deleteByApp(appId: string) { this.events.deleteWhere((e) => e.appId === appId); }
+}
+
+/** Newest first by `createdAt`, then by `id` (descending), the order the audit cursor walks. */
+function newestAuditFirst(a: AuditEvent, b: AuditEvent): number {
+  return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+function matchesAudit(e: AuditEvent, q: AuditQuery): boolean {
+  const t = e.createdAt.getTime();
+  return (q.typePrefix === undefined || e.type.startsWith(q.typePrefix))
+    && (q.accountId === undefined || e.accountId === q.accountId)
+    && (q.tenantId === undefined || e.tenantId === q.tenantId)
+    && (q.ip === undefined || e.ip === q.ip)
+    && (q.since === undefined || t >= q.since.getTime())
+    && (q.until === undefined || t < q.until.getTime())
+    && (q.before === undefined || t < q.before.createdAt.getTime() || (t === q.before.createdAt.getTime() && e.id < q.before.id));
 }

@@ -12,6 +12,7 @@ import {
   MongoAccountRepository, MongoAppKeysRepository, MongoAppRepository, MongoAuditRepository, MongoClientRepository,
   MongoInvitationRepository, MongoOutboxRepository, MongoPartnerRepository, MongoTenantRepository,
 } from './repositories.js';
+import { MongoAdminKeyRepository, MongoWebhookDeliveryRepository, MongoWebhookRepository } from './event-repositories.js';
 
 export {
   createMongo, waitForMongo, isMongoConnected, pingMongo, redactMongoUri, mongoLocation, type CreateMongoOptions,
@@ -30,7 +31,8 @@ export interface CreateMongoStoresOptions {
 }
 
 export interface MongoStores
-  extends Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'partners' | 'outbox' | 'audit'> {
+  extends Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'partners' | 'outbox' | 'audit'
+    | 'adminKeys' | 'webhooks' | 'webhookDeliveries'> {
   /** Used only when no Redis is configured. */
   ephemeral: MongoEphemeralStore;
   /** Used only when no Redis is configured; `oidcAdapter` is its `adapterFactory`. */
@@ -61,6 +63,9 @@ export function createMongoStores(conn: Connection, options: CreateMongoStoresOp
     partners: new MongoPartnerRepository(models.partners),
     outbox: new MongoOutboxRepository(models.outbox),
     audit: new MongoAuditRepository(models.audit),
+    adminKeys: new MongoAdminKeyRepository(models.adminKeys),
+    webhooks: new MongoWebhookRepository(models.webhooks),
+    webhookDeliveries: new MongoWebhookDeliveryRepository(models.webhookDeliveries),
     ephemeral: new MongoEphemeralStore(models.ephemeral),
     oidc,
     oidcAdapter: oidc.adapterFactory,

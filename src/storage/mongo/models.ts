@@ -17,7 +17,7 @@ import mongoose from 'mongoose';
 import type { Connection, Model, Schema as AnySchema, SchemaOptions } from 'mongoose';
 import type {
   AccountRecord, AppKeysRecord, AppRecord, AuditEvent, ClientRecord, InvitationRecord, MembershipRecord,
-  OutboxMessage, PartnerRecord, TenantRecord,
+  OutboxMessage, PartnerRecord, TenantRecord, AdminKeyRecord, WebhookRecord, WebhookDelivery,
 } from '../ports.js';
 
 const { Schema } = mongoose;
@@ -63,6 +63,9 @@ export interface MongoModels {
   partners: Model<PartnerRecord>;
   outbox: Model<OutboxMessage>;
   audit: Model<AuditEvent>;
+  adminKeys: Model<AdminKeyRecord>;
+  webhooks: Model<WebhookRecord>;
+  webhookDeliveries: Model<WebhookDelivery>;
   oidc: Model<OidcRecordDoc>;
   ephemeral: Model<EphemeralRecordDoc>;
 }
@@ -265,12 +268,78 @@ function auditSchema() {
     type: { type: String },
     accountId: String,
     ip: String,
+    tenantId: String,
+    actor: String,
     detail: { type: Mixed },
     createdAt: Date,
+    expiresAt: Date,
   }, options('audit_events', CREATED_ONLY));
   schema.index({ appId: 1, id: 1 }, { unique: true });
   schema.index({ appId: 1, createdAt: 1 });
   schema.index({ appId: 1, accountId: 1 });
+  // The audit API walks newest first with (createdAt, id) as the cursor; retention is per event (AUDIT_RETENTION_DAYS).
+  schema.index({ appId: 1, createdAt: -1, id: -1 });
+  schema.index({ expiresAt: 1 }, TTL_INDEX);
+  return schema;
+}
+
+function adminKeySchema() {
+  const schema = new Schema({
+    id: requiredString,
+    name: String,
+    secretHash: requiredString,
+    scopes: requiredStrings,
+    apps: requiredStrings,
+    expiresAt: Date,
+    lastUsedAt: Date,
+    createdAt: Date,
+  }, options('admin_keys', CREATED_ONLY));
+  schema.index({ id: 1 }, { unique: true });
+  schema.index({ secretHash: 1 }, { unique: true });
+  return schema;
+}
+
+function webhookSchema() {
+  const schema = new Schema({
+    appId: requiredString,
+    id: requiredString,
+    url: requiredString,
+    events: requiredStrings,
+    enabled: Boolean,
+    description: String,
+    secrets: { type: Mixed },
+    failingSince: Date,
+    disabledReason: String,
+    createdAt: Date,
+    updatedAt: Date,
+  }, options('webhooks', DURABLE));
+  schema.index({ appId: 1, id: 1 }, { unique: true });
+  return schema;
+}
+
+function webhookDeliverySchema() {
+  const schema = new Schema({
+    appId: requiredString,
+    id: requiredString,
+    webhookId: requiredString,
+    eventId: requiredString,
+    type: { type: String },
+    payload: requiredString,
+    status: String,
+    attempts: Number,
+    nextAttemptAt: Date,
+    leaseOwner: String,
+    leaseExpiresAt: Date,
+    lastStatusCode: Number,
+    lastLatencyMs: Number,
+    lastError: String,
+    createdAt: Date,
+    updatedAt: Date,
+  }, options('webhook_deliveries', DURABLE));
+  schema.index({ appId: 1, id: 1 }, { unique: true });
+  schema.index({ appId: 1, webhookId: 1, createdAt: -1, id: -1 });
+  // The worker's claim: pending and due, oldest due first.
+  schema.index({ status: 1, nextAttemptAt: 1 });
   return schema;
 }
 
@@ -323,6 +392,9 @@ export function defineModels(conn: Connection): MongoModels {
     partners: modelOn<PartnerRecord>(conn, 'Partner', partnerSchema),
     outbox: modelOn<OutboxMessage>(conn, 'OutboxMessage', outboxSchema),
     audit: modelOn<AuditEvent>(conn, 'AuditEvent', auditSchema),
+    adminKeys: modelOn<AdminKeyRecord>(conn, 'AdminKey', adminKeySchema),
+    webhooks: modelOn<WebhookRecord>(conn, 'Webhook', webhookSchema),
+    webhookDeliveries: modelOn<WebhookDelivery>(conn, 'WebhookDelivery', webhookDeliverySchema),
     oidc: modelOn<OidcRecordDoc>(conn, 'OidcRecord', oidcRecordSchema),
     ephemeral: modelOn<EphemeralRecordDoc>(conn, 'EphemeralRecord', ephemeralRecordSchema),
   };

@@ -16,7 +16,7 @@ import type { Model, UpdateQuery } from 'mongoose';
 import type {
   AccountRecord, AccountRepository, AppKeysRecord, AppKeysRepository, AppRecord, AppRepository, AuditEvent,
   AuditRepository, ClientRecord, ClientRepository, InvitationRecord, InvitationRepository, MembershipRecord,
-  OutboxMessage, OutboxRepository, PartnerRecord, PartnerRepository, Patch, TenantRecord, TenantRepository,
+  OutboxMessage, OutboxRepository, PartnerRecord, PartnerRepository, Patch, TenantRecord, TenantRepository, AuditQuery,
 } from '../ports.js';
 import { REMOVABLE_PARTNER_FIELDS } from '../ports.js';
 import { ConflictError } from '../../errors.js';
@@ -401,7 +401,7 @@ export class MongoOutboxRepository implements OutboxRepository {
 export class MongoAuditRepository implements AuditRepository {
   private readonly events: Records<AuditEvent>;
 
-  constructor(model: Model<AuditEvent>) {
+  constructor(private readonly model: Model<AuditEvent>) {
     this.events = new Records(model);
   }
 
@@ -414,5 +414,37 @@ export class MongoAuditRepository implements AuditRepository {
     return this.events.findLast(query, Number(filter.limit ?? 200));
   }
 
+  /**
+   * Newest first on the index (appId, createdAt desc, id desc). The type prefix is an anchored regular expression of
+   * the escaped text, so it can use the index and no caller text is ever read as a pattern.
+   */
+  async query(appId: string, q: AuditQuery) {
+    const and: Filter[] = [{ appId: text(appId) }, { expiresAt: trusted({ $not: { $lte: new Date() } }) }];
+    if (q.typePrefix !== undefined) and.push({ type: trusted({ $regex: `^${escapeRegExp(text(q.typePrefix))}` }) });
+    if (q.accountId !== undefined) and.push({ accountId: text(q.accountId) });
+    if (q.tenantId !== undefined) and.push({ tenantId: text(q.tenantId) });
+    if (q.ip !== undefined) and.push({ ip: text(q.ip) });
+    if (q.since !== undefined) and.push({ createdAt: trusted({ $gte: dateOf(q.since) }) });
+    if (q.until !== undefined) and.push({ createdAt: trusted({ $lt: dateOf(q.until) }) });
+    if (q.before !== undefined) {
+      const at = dateOf(q.before.createdAt);
+      and.push({ $or: [{ createdAt: trusted({ $lt: at }) }, { createdAt: at, id: trusted({ $lt: text(q.before.id) }) }] });
+    }
+    const limit = Math.max(0, Math.trunc(Number(q.limit)) || 0);
+    if (limit === 0) return [];
+    return mongoCall(() => this.model.find({ $and: and }).select(withoutId()).sort({ createdAt: -1, id: -1 }).limit(limit)
+      .lean<AuditEvent[]>().exec());
+  }
+
   async deleteByApp(appId: string) { await this.events.deleteMany({ appId: text(appId) }); }
+}
+
+/** Escapes every character that has a meaning in a regular expression. */
+function escapeRegExp(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A fresh Date of the value's time: never the caller's object. */
+function dateOf(value: Date): Date {
+  return new Date(Number(value.getTime()));
 }

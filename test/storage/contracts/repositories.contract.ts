@@ -817,6 +817,37 @@ export function auditRepositoryContract(make: Factory<AuditRepository>): void {
       expect(await repo.list('app-2')).toHaveLength(1);
     });
 
+    it('queries newest first, with every filter combined and the (createdAt, id) cursor', async () => {
+      await repo.add(event({ id: 'e1', type: 'sign_in.failed', createdAt: at(1), ip: '203.0.113.1', accountId: undefined }));
+      await repo.add(event({ id: 'e2', type: 'sign_in.succeeded', createdAt: at(2), accountId: 'acc-a', ip: '203.0.113.1' }));
+      await repo.add(event({ id: 'e3b', type: 'tenant.created', createdAt: at(3), tenantId: 'ten-1', accountId: undefined }));
+      await repo.add(event({ id: 'e3a', type: 'membership.added', createdAt: at(3), tenantId: 'ten-1', accountId: 'acc-b' }));
+      await repo.add(event({ id: 'e4', type: 'sign_in.succeeded', createdAt: at(4), accountId: 'acc-b' }));
+      await repo.add(event({ appId: 'app-2', id: 'e5', type: 'sign_in.succeeded', createdAt: at(5) }));
+      expect(ids(await repo.query('app-1', { limit: 10 }))).toEqual(['e4', 'e3b', 'e3a', 'e2', 'e1']);
+      expect(ids(await repo.query('app-1', { limit: 2 }))).toEqual(['e4', 'e3b']);
+      expect(ids(await repo.query('app-1', { typePrefix: 'sign_in.', limit: 10 }))).toEqual(['e4', 'e2', 'e1']);
+      expect(ids(await repo.query('app-1', { typePrefix: 'sign_in.s', accountId: 'acc-b', limit: 10 }))).toEqual(['e4']);
+      expect(ids(await repo.query('app-1', { tenantId: 'ten-1', limit: 10 }))).toEqual(['e3b', 'e3a']);
+      expect(ids(await repo.query('app-1', { ip: '203.0.113.1', limit: 10 }))).toEqual(['e2', 'e1']);
+      expect(ids(await repo.query('app-1', { since: at(2), until: at(4), limit: 10 }))).toEqual(['e3b', 'e3a', 'e2']);
+      expect(ids(await repo.query('app-1', { before: { createdAt: at(3), id: 'e3b' }, limit: 10 }))).toEqual(['e3a', 'e2', 'e1']);
+      expect(ids(await repo.query('app-1', { before: { createdAt: at(3), id: 'e3a' }, limit: 1 }))).toEqual(['e2']);
+    });
+
+    it('treats a type prefix as text, never as a pattern, and hides expired events', async () => {
+      await repo.add(event({ id: 'e1', type: 'sign_in.failed', createdAt: at(1) }));
+      await repo.add(event({ id: 'e2', type: 'signxin.failed', createdAt: at(2) }));
+      await repo.add(event({ id: 'e3', type: 'old', createdAt: at(3), expiresAt: new Date(Date.now() - 1000) }));
+      await repo.add(event({ id: 'e4', type: 'kept', createdAt: at(4), expiresAt: new Date(Date.now() + 60_000) }));
+      expect(ids(await repo.query('app-1', { typePrefix: 'sign.', limit: 10 }))).toEqual([]);
+      expect(ids(await repo.query('app-1', { typePrefix: '.*', limit: 10 }))).toEqual([]);
+      expect(ids(await repo.query('app-1', { typePrefix: 'sign_in', limit: 10 }))).toEqual(['e1']);
+      expect(ids(await repo.query('app-1', { limit: 10 }))).toEqual(['e4', 'e2', 'e1']);
+      expect(await repo.query(OPERATOR, { limit: 10 })).toEqual([]);
+      expect(await repo.query('app-1', { accountId: OPERATOR, typePrefix: OPERATOR, limit: 10 })).toEqual([]);
+    });
+
     it('matches nothing for an operator object in place of an id', async () => {
       await repo.add(event());
       expect(await repo.list(OPERATOR)).toEqual([]);
