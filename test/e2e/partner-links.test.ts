@@ -77,7 +77,8 @@ async function completeAtRp(browser: Browser, target = rp) {
 }
 
 async function audit(type?: string): Promise<any[]> {
-  const events = (await server.admin.ok('GET', '/apps/msp/audit?limit=200')).items;
+  // Oldest first, as the tests read them (the API answers newest first).
+  const events = [...(await server.admin.ok('GET', '/apps/msp/audit?limit=200')).items].reverse();
   return type ? events.filter((e: any) => e.type === type) : events;
 }
 
