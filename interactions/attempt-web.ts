@@ -13,6 +13,7 @@ import { renderPage } from '../src/http/render-page.js';
 import type { PooledProvider, ProviderPool } from '../src/provider/provider-pool.js';
 import { setGrantTenant } from '../src/provider/tenant-grant.js';
 import { clientSummary } from '../src/provider/client-summary.js';
+import { isStepUpOnly } from '../src/provider/acr-step-up.js';
 import type { Attempt, AttemptState, GrantRequest, Outcome } from '../src/sign-in/attempt.js';
 import type { SignInMethod } from '../src/sign-in/method.js';
 
@@ -59,9 +60,14 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
     app,
     uid: interaction.uid,
     client: clientSummary(client),
-    request: { scope: str(params.scope) ?? 'openid', prompt: str(params.prompt), tenant: str(params.tenant), loginHint: str(params.login_hint) },
+    request: {
+      scope: str(params.scope) ?? 'openid', prompt: str(params.prompt), tenant: str(params.tenant), loginHint: str(params.login_hint),
+      acrValues: str(params.acr_values)?.split(' ').filter(Boolean),
+    },
     promptName: interaction.prompt.name,
     sessionAccountId: interaction.session?.accountId,
+    sessionAmr: (interaction.session as { amr?: string[] } | undefined)?.amr,
+    stepUpOnly: isStepUpOnly(interaction.prompt),
     ip: ctx.state.ip as string | undefined,
     issuer: provider.issuer,
     secret: secretOf(pooled),

@@ -19,6 +19,7 @@ import { registrationRoutes } from './registration.js';
 import { passwordResetRoutes } from './password-reset.js';
 import { invitationRoutes } from './invitation.js';
 import { chooseRoutes } from './choose.js';
+import { secondFactorRoutes } from './second-factor.js';
 
 export interface AppPagesDeps extends SignInDeps {
   pool: ProviderPool;
@@ -34,6 +35,7 @@ export function appPagesRouter(deps: AppPagesDeps): Router {
   registrationRoutes(router, attempt, deps);
   passwordResetRoutes(router, attempt, deps.pool, deps);
   chooseRoutes(router, attempt, deps);
+  secondFactorRoutes(router, attempt, deps);
   invitationRoutes(router, deps.pool, deps);
   router.get('/signed-in', loadVisit(deps.pool), runVisit(() => page('signed-in', { title: 'You are all set', validMinutes: deps.lifetimes.handoff / 60 })));
   return router;

@@ -36,6 +36,8 @@ import { registerOutboxRoutes } from './messaging/outbox-routes.js';
 import { InvitationService } from './invitations/invitation-service.js';
 import { registerInvitationRoutes } from './invitations/invitation-routes.js';
 import type { SignInDeps } from './sign-in/deps.js';
+import { FactorService } from './mfa/factor-service.js';
+import { registerFactorRoutes } from './mfa/factor-routes.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -54,6 +56,7 @@ export interface Services {
   hasher: PasswordHasher;
   messenger: Messenger;
   invitations: InvitationService;
+  factors: FactorService;
 }
 
 export interface BuildOptions {
@@ -97,13 +100,14 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     invitations: stores.invitations, accounts, tenants, clients, messenger, audit, ephemeral: stores.ephemeral, config,
   });
   const limiter = new RateLimiter(stores.ephemeral, config.RATE_LIMIT_ENABLED);
-  return { services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations }, pool };
+  const factors = new FactorService(stores.factors, new SecretBox(secretKey), stores.ephemeral, audit);
+  return { services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, factors }, pool };
 }
 
 export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portcullis {
   const { services, pool } = buildServices(config, stores, log);
   const signIn: SignInDeps = {
-    accounts: services.accounts, tenants: services.tenants, audit: services.audit, limiter: services.limiter,
+    accounts: services.accounts, tenants: services.tenants, audit: services.audit, limiter: services.limiter, factors: services.factors,
     messenger: services.messenger, ephemeral: stores.ephemeral, lifetimes: config.lifetimes,
     ipPerHour: config.RATE_LIMIT_IP_PER_HOUR, publicUrl: config.publicUrl, log,
   };
@@ -140,6 +144,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     extend: (registry, helpers) => {
       registerOutboxRoutes(registry, helpers, stores.outbox);
       registerInvitationRoutes(registry, helpers, services.invitations);
+      registerFactorRoutes(registry, helpers, { factors: services.factors, accounts: services.accounts });
     },
   });
   koa.use(admin.routes());

@@ -82,7 +82,9 @@ export const listAccountsQuery = z.object({
   after: z.string().max(100).optional(),
 }).strict();
 
-export const createTenantSchema = z.object({ slug: slugSchema, name }).strict();
+/** `mfa: required`: members signing in to this tenant need a second factor even when the app does not ask. */
+const tenantMfa = z.enum(['inherit', 'required']);
+export const createTenantSchema = z.object({ slug: slugSchema, name, mfa: tenantMfa.optional() }).strict();
 export const updateTenantSchema = createTenantSchema.partial().strict();
 export const membershipSchema = z.object({ roles: z.array(role).max(50) }).strict();
 

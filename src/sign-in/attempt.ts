@@ -25,6 +25,8 @@ export interface RequestedSignIn {
   /** `tenant=` (slug or id): the organisation to sign in to. */
   tenant?: string;
   loginHint?: string;
+  /** `acr_values` (OIDC Core §3.1.2.1), split: `urn:portcullis:acr:mfa` asks for two factors. */
+  acrValues?: string[];
 }
 
 /** Who the person proved to be, and how: what every sign-in method yields. */
@@ -47,6 +49,11 @@ export interface Progress {
   /** Chosen tenant; null when the account has no tenant. */
   tenantId?: string | null;
   consented?: boolean;
+  /**
+   * The relying party asked for two factors (`acr_values`) of a person already signed in with one: the sign-in
+   * continues from the session's account and asks only for the second factor (step-up).
+   */
+  stepUp?: boolean;
 }
 
 /** One-shot message for the next page (post/redirect/get). */
@@ -87,6 +94,13 @@ export interface Attempt {
   readonly promptName: string;
   /** The account of the browser's current session, if any. */
   readonly sessionAccountId?: string;
+  /** `amr` of the browser's current session (what it proved when it signed in). */
+  readonly sessionAmr?: string[];
+  /**
+   * True when the provider asks for a login only because the session lacks the requested `acr` (step-up): the
+   * session's account proves a second factor instead of signing in again.
+   */
+  readonly stepUpOnly?: boolean;
   readonly ip?: string;
   /** The app's issuer (from PUBLIC_URL): links in messages are built from it, never from a request's Host. */
   readonly issuer: string;
@@ -115,7 +129,7 @@ export interface AppVisit {
 
 /** What the result of a sign-in hands to the provider (oidc-provider's interaction result). */
 export interface SignInResult {
-  login?: { accountId: string; amr: string[]; remember: boolean };
+  login?: { accountId: string; amr: string[]; acr?: string; remember: boolean };
   consent?: { grantId: string };
   select_account?: Record<string, never>;
   error?: string;

@@ -14,6 +14,10 @@ export type ShortLivedKind =
   /** A password-reset link by token hash; when an account's password was last reset by link. */
   | 'reset' | 'reset-at'
   | 'invitation-flash' | 'invitation-accept'
+  /** Second factors: a TOTP secret awaiting its first code; a TOTP step already used; wrong codes per account. */
+  | 'totp-enrol' | 'totp-used' | 'mfa-tries'
+  /** A WebAuthn challenge issued to one interaction (registration or assertion). */
+  | 'webauthn-challenge'
   /** Rate-limit counters: `rl:{bucket}`. */
   | `rl:${string}`;
 

@@ -11,9 +11,9 @@ export interface TenantMembership {
 export class TenantService {
   constructor(private readonly tenants: TenantRepository, private readonly accounts: AccountRepository) {}
 
-  async create(app: AppRecord, input: { slug: string; name: string }): Promise<TenantRecord> {
+  async create(app: AppRecord, input: { slug: string; name: string; mfa?: 'inherit' | 'required' }): Promise<TenantRecord> {
     const now = new Date();
-    const tenant: TenantRecord = { appId: app.id, id: prefixedId('ten'), slug: input.slug, name: input.name, createdAt: now, updatedAt: now };
+    const tenant: TenantRecord = { appId: app.id, id: prefixedId('ten'), slug: input.slug, name: input.name, ...(input.mfa ? { mfa: input.mfa } : {}), createdAt: now, updatedAt: now };
     await this.tenants.create(tenant);
     return tenant;
   }
@@ -33,7 +33,7 @@ export class TenantService {
     return this.tenants.list(app.id);
   }
 
-  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string }): Promise<TenantRecord> {
+  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; mfa?: 'inherit' | 'required' }): Promise<TenantRecord> {
     const tenant = await this.require(app, idOrSlug);
     return (await this.tenants.update(app.id, tenant.id, patch))!;
   }
@@ -78,7 +78,7 @@ export class TenantService {
 }
 
 export function presentTenant(tenant: TenantRecord) {
-  return { id: tenant.id, slug: tenant.slug, name: tenant.name, created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
+  return { id: tenant.id, slug: tenant.slug, name: tenant.name, mfa: tenant.mfa ?? 'inherit', created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
 }
 
 export function presentMembership(m: MembershipRecord) {

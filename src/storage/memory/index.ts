@@ -1,6 +1,7 @@
 import type { Stores } from '../ports.js';
 import { MemoryEphemeralStore } from './ephemeral-store.js';
 import { MemoryOidcStore } from './oidc-adapter.js';
+import { MemoryFactorRepository } from './factor-repository.js';
 import {
   MemoryAccountRepository, MemoryAppKeysRepository, MemoryAppRepository, MemoryAuditRepository, MemoryClientRepository,
   MemoryInvitationRepository, MemoryOutboxRepository, MemoryTenantRepository,
@@ -19,6 +20,7 @@ export function createMemoryRepositories() {
     invitations: new MemoryInvitationRepository(),
     outbox: new MemoryOutboxRepository(),
     audit: new MemoryAuditRepository(),
+    factors: new MemoryFactorRepository(),
   };
 }
 

@@ -12,6 +12,7 @@ import {
   MongoAccountRepository, MongoAppKeysRepository, MongoAppRepository, MongoAuditRepository, MongoClientRepository,
   MongoInvitationRepository, MongoOutboxRepository, MongoTenantRepository,
 } from './repositories.js';
+import { MongoFactorRepository } from './factor-repository.js';
 
 export {
   createMongo, waitForMongo, isMongoConnected, pingMongo, redactMongoUri, mongoLocation, type CreateMongoOptions,
@@ -30,7 +31,7 @@ export interface CreateMongoStoresOptions {
 }
 
 export interface MongoStores
-  extends Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'outbox' | 'audit'> {
+  extends Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'outbox' | 'audit' | 'factors'> {
   /** Used only when no Redis is configured. */
   ephemeral: MongoEphemeralStore;
   /** Used only when no Redis is configured; `oidcAdapter` is its `adapterFactory`. */
@@ -60,6 +61,7 @@ export function createMongoStores(conn: Connection, options: CreateMongoStoresOp
     invitations: new MongoInvitationRepository(models.invitations),
     outbox: new MongoOutboxRepository(models.outbox),
     audit: new MongoAuditRepository(models.audit),
+    factors: new MongoFactorRepository(models.factors),
     ephemeral: new MongoEphemeralStore(models.ephemeral),
     oidc,
     oidcAdapter: oidc.adapterFactory,

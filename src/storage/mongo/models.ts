@@ -17,8 +17,9 @@ import mongoose from 'mongoose';
 import type { Connection, Model, Schema as AnySchema, SchemaOptions } from 'mongoose';
 import type {
   AccountRecord, AppKeysRecord, AppRecord, AuditEvent, ClientRecord, InvitationRecord, MembershipRecord,
-  OutboxMessage, TenantRecord,
+  OutboxMessage, TenantRecord, FactorRecord,
 } from '../ports.js';
+import { factorModel } from './factor-repository.js';
 
 const { Schema } = mongoose;
 const { Mixed } = Schema.Types;
@@ -62,6 +63,7 @@ export interface MongoModels {
   invitations: Model<InvitationRecord>;
   outbox: Model<OutboxMessage>;
   audit: Model<AuditEvent>;
+  factors: Model<FactorRecord>;
   oidc: Model<OidcRecordDoc>;
   ephemeral: Model<EphemeralRecordDoc>;
 }
@@ -162,6 +164,7 @@ function tenantSchema() {
     id: requiredString,
     slug: requiredString,
     name: String,
+    mfa: String,
     createdAt: Date,
     updatedAt: Date,
   }, options('tenants', DURABLE));
@@ -289,6 +292,7 @@ export function defineModels(conn: Connection): MongoModels {
     invitations: modelOn<InvitationRecord>(conn, 'Invitation', invitationSchema),
     outbox: modelOn<OutboxMessage>(conn, 'OutboxMessage', outboxSchema),
     audit: modelOn<AuditEvent>(conn, 'AuditEvent', auditSchema),
+    factors: factorModel(conn),
     oidc: modelOn<OidcRecordDoc>(conn, 'OidcRecord', oidcRecordSchema),
     ephemeral: modelOn<EphemeralRecordDoc>(conn, 'EphemeralRecord', ephemeralRecordSchema),
   };

@@ -1,0 +1,63 @@
+/**
+ * The second-factor stage of `sequence.ts` (NIST SP 800-63B §4.2 multi-factor): decides, from the app's and the
+ * tenant's `mfa` policy, the factors the account has and what the relying party asked for (`acr_values`), whether
+ * this sign-in needs a second factor, and if so asks for it (or for enrolment when the person has none).
+ *
+ * The stage runs twice in the sequence: before the tenant is chosen (app policy, enrolled factors, step-up) and
+ * again after it (a tenant that requires MFA applies only when that tenant is chosen). Asking before the tenant
+ * keeps the tenant chooser behind both factors whenever the app asks; asking again after it covers tenants that
+ * require more than the app. A factor proved once in the attempt satisfies both runs (`amr` has `mfa`).
+ */
+import { asksForMfa, countingMethods, effectivePolicy } from '../mfa/policy.js';
+import type { Attempt, Progress } from './attempt.js';
+import type { SignInDeps } from './deps.js';
+
+/** What the stage asks: a second factor, or enrolment of one. */
+export type FactorAsk = { view: 'second-factor' | 'mfa-enrol'; locals: Record<string, unknown> };
+
+type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'factors'>;
+
+/** The tenant chosen so far, when it is known. */
+async function chosenTenant(attempt: Attempt, deps: Deps, progress: Progress) {
+  if (!progress.tenantId) return undefined;
+  return deps.tenants.find(attempt.app, progress.tenantId);
+}
+
+/** Why a second factor is needed now, or undefined when it is not. */
+export async function secondFactorNeed(attempt: Attempt, deps: Deps, progress: Progress): Promise<'required' | 'enrolled' | 'step_up' | undefined> {
+  if (progress.amr.includes('mfa')) return undefined;
+  // A session that merely continues (consent, tenant chooser) proved its factors when it signed in.
+  if (!progress.fresh && !progress.stepUp) return undefined;
+  const policy = effectivePolicy(attempt.app, await chosenTenant(attempt, deps, progress));
+  if (policy === 'off') return undefined;
+  if (policy === 'required') return 'required';
+  if (progress.stepUp || asksForMfa(attempt.request.acrValues)) return 'step_up';
+  const usable = await deps.factors.usable(attempt.app, progress.accountId!);
+  return usable.length > 0 ? 'enrolled' : undefined;
+}
+
+export async function secondFactorAsk(attempt: Attempt, deps: Deps, progress: Progress): Promise<FactorAsk | undefined> {
+  const need = await secondFactorNeed(attempt, deps, progress);
+  if (!need) return undefined;
+  const accountId = progress.accountId!;
+  const factors = await deps.factors.list(attempt.app, accountId);
+  const usable = await deps.factors.usable(attempt.app, accountId);
+  if (usable.length === 0) {
+    // NIST SP 800-63B §6.1.2.1: binding a new authenticator requires the existing factor, proved just now.
+    if (!countingMethods(attempt.app).includes('totp')) {
+      return { view: 'second-factor', locals: { title: 'A second factor is needed', unavailable: true, hasTotp: false, hasRecovery: false } };
+    }
+    const account = await deps.accounts.find(attempt.app, accountId);
+    const enrolment = await deps.factors.beginTotp(attempt.app, accountId, attempt.uid, account?.email ?? account?.phone ?? account?.name ?? accountId);
+    return { view: 'mfa-enrol', locals: { title: 'Set up an authenticator app', reason: need, enrolment } };
+  }
+  return {
+    view: 'second-factor',
+    locals: {
+      title: 'Confirm it is you',
+      unavailable: false,
+      hasTotp: usable.some((f) => f.type === 'totp'),
+      hasRecovery: factors.some((f) => f.type === 'recovery_codes' && (f.codeHashes?.length ?? 0) > 0),
+    },
+  };
+}

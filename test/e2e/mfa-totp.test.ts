@@ -1,0 +1,275 @@
+/**
+ * Second factors end to end through the started server: TOTP enrolment and sign-in (codes computed with otpauth
+ * from the secret read off the page), replay refusal, lockout, recovery codes, the Admin API factor routes, the
+ * `mfa` policy of apps and tenants, and step-up with `acr_values`; openid-client checks `acr` and `amr`.
+ */
+import { Browser, choices, type Page } from '../support/browser.js';
+import { choose, open, REDIRECT_URI, setUpRp, type Rp } from '../support/rp.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { lastMessage } from '../support/outbox.js';
+import { Authenticator, recoveryCodesOn, secretOn } from '../support/totp.js';
+
+const PASSWORD = 'correct horse battery';
+const MFA = 'urn:portcullis:acr:mfa';
+const ONE = 'urn:portcullis:acr:1fa';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(() => server.close());
+
+async function newAccount(slug: string, email: string): Promise<string> {
+  return (await server.admin.ok('POST', `/apps/${slug}/accounts`, { email, password: PASSWORD, email_verified: true })).id;
+}
+
+/** Authorize and type the password: the page after the password (or the RP's callback). */
+async function password(rp: Rp, browser: Browser, email: string, params: Record<string, string> = {}) {
+  const flow = await rp.begin(params);
+  const start = await open(browser, flow);
+  const page = await browser.submit(start, { identifier: email, password: PASSWORD }, { action: '/login', stopAt: REDIRECT_URI });
+  return { flow, page };
+}
+
+const typeCode = (browser: Browser, page: Page, code: string) => browser.submit(page, { code }, { action: '/mfa/code', stopAt: REDIRECT_URI });
+const confirmEnrolment = (browser: Browser, page: Page, code: string) => browser.submit(page, { code }, { action: '/mfa/totp', stopAt: REDIRECT_URI });
+const pressContinue = (browser: Browser, page: Page) => browser.submit(page, {}, { action: '/mfa/continue', stopAt: REDIRECT_URI });
+
+/** Enrols TOTP during a sign-in that asks for it; returns the authenticator, the recovery codes and the tokens. */
+async function enrol(rp: Rp, browser: Browser, email: string) {
+  const { flow, page } = await password(rp, browser, email);
+  expect(page.html).toContain('Set up an authenticator app');
+  expect(page.html).toMatch(/<img class="qr" src="data:image\/svg\+xml;base64,/);
+  const app = new Authenticator(secretOn(page));
+  const codesPage = await confirmEnrolment(browser, page, await app.code());
+  expect(codesPage.html).toContain('Save your recovery codes');
+  const codes = recoveryCodesOn(codesPage);
+  expect(codes).toHaveLength(10);
+  const done = await pressContinue(browser, codesPage);
+  expect(done.url.startsWith(REDIRECT_URI)).toBe(true);
+  return { app, codes, tokens: await rp.finish(flow, done.url) };
+}
+
+describe('TOTP with mfa: required', () => {
+  let rp: Rp;
+  let accountId: string;
+  let app: Authenticator;
+  let codes: string[];
+
+  beforeAll(async () => {
+    rp = await setUpRp(server, 'vault');
+    await server.admin.ok('PATCH', '/apps/vault', { settings: { mfa: 'required' } });
+    accountId = await newAccount('vault', 'ada@example.com');
+  });
+
+  it('advertises both acr values in discovery', async () => {
+    const metadata = await (await fetch(`${server.url}/apps/vault/.well-known/openid-configuration`)).json() as { acr_values_supported?: string[] };
+    expect(metadata.acr_values_supported).toEqual([ONE, MFA]);
+  });
+
+  it('makes a person without a factor enrol during sign-in; the ID token says two factors', async () => {
+    const enrolled = await enrol(rp, new Browser(server.url), 'ada@example.com');
+    ({ app, codes } = enrolled);
+    const claims = enrolled.tokens.claims()!;
+    expect(claims.sub).toBe(accountId);
+    expect(claims.acr).toBe(MFA);
+    expect(claims.amr).toEqual(['pwd', 'otp', 'mfa']);
+    const factors = await server.admin.ok('GET', `/apps/vault/accounts/${accountId}/factors`);
+    expect(factors.map((f: any) => f.type).sort()).toEqual(['recovery_codes', 'totp']);
+    expect(JSON.stringify(factors)).not.toMatch(/secret|hash|Ciphertext/i);
+    const audit = await server.admin.ok('GET', '/apps/vault/audit');
+    expect(audit.filter((e: any) => e.type === 'mfa.enrolled' && e.account_id === accountId)).toHaveLength(2);
+  });
+
+  it('asks for the code at the next sign-in, refuses a replayed code and accepts a fresh one', async () => {
+    const browser = new Browser(server.url);
+    const { flow, page } = await password(rp, browser, 'ada@example.com');
+    expect(page.html).toContain('Enter the 6-digit code from your authenticator app');
+    const replayed = await typeCode(browser, page, app.replay());
+    expect(replayed.url.startsWith(REDIRECT_URI)).toBe(false);
+    expect(replayed.html).toContain('That code is not right');
+    const done = await typeCode(browser, replayed, await app.code());
+    const claims = (await rp.finish(flow, done.url)).claims()!;
+    expect(claims).toMatchObject({ sub: accountId, acr: MFA, amr: ['pwd', 'otp', 'mfa'] });
+  });
+
+  it('takes a recovery code once, says how many remain and emails the person', async () => {
+    const browser = new Browser(server.url);
+    const { flow, page } = await password(rp, browser, 'ada@example.com');
+    const used = await typeCode(browser, page, codes[0].toUpperCase());
+    expect(used.html).toMatch(/You have <strong>9<\/strong> recovery codes left/);
+    const done = await pressContinue(browser, used);
+    expect((await rp.finish(flow, done.url)).claims()).toMatchObject({ acr: MFA, amr: ['pwd', 'mfa'] });
+    const mail = await lastMessage(server, 'vault', 'ada@example.com');
+    expect(mail.text).toContain('9 recovery codes are left');
+
+    const otherBrowser = new Browser(server.url);
+    const again = await password(rp, otherBrowser, 'ada@example.com');
+    const refused = await typeCode(otherBrowser, again.page, codes[0]);
+    expect(refused.html).toContain('That code is not right');
+  });
+
+  it('makes a new set of recovery codes that replaces the old one', async () => {
+    const browser = new Browser(server.url);
+    const { flow, page } = await password(rp, browser, 'ada@example.com');
+    const used = await typeCode(browser, page, codes[1]);
+    const fresh = await browser.submit(used, {}, { action: '/mfa/recovery-codes' });
+    const newCodes = recoveryCodesOn(fresh);
+    expect(newCodes).toHaveLength(10);
+    expect(newCodes).not.toContain(codes[2]);
+    const done = await pressContinue(browser, fresh);
+    expect((await rp.finish(flow, done.url)).claims()!.acr).toBe(MFA);
+
+    const oldBrowser = new Browser(server.url);
+    const old = await password(rp, oldBrowser, 'ada@example.com');
+    const refused = await typeCode(oldBrowser, old.page, codes[2]);
+    expect(refused.html).toContain('That code is not right');
+    const second = new Browser(server.url);
+    const next = await password(rp, second, 'ada@example.com');
+    const ok = await typeCode(second, next.page, newCodes[0]);
+    expect(ok.html).toMatch(/You have <strong>9<\/strong> recovery codes left/);
+    codes = newCodes.slice(1);
+  });
+
+  it('locks the code field after 5 wrong codes: the 6th is refused even when right, with an audit event', async () => {
+    const otherId = await newAccount('vault', 'locked@example.com');
+    const { app: other } = await enrol(rp, new Browser(server.url), 'locked@example.com');
+    const browser = new Browser(server.url);
+    let { page } = await password(rp, browser, 'locked@example.com');
+    for (let i = 0; i < 5; i += 1) page = await typeCode(browser, page, '000000');
+    expect(page.html).toContain('Too many wrong codes');
+    const sixth = await typeCode(browser, page, await other.code());
+    expect(sixth.status).toBe(429);
+    expect(sixth.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(sixth.html).toContain('Too many wrong codes');
+    const audit = await server.admin.ok('GET', '/apps/vault/audit');
+    expect(audit.filter((e: any) => e.type === 'mfa.locked' && e.account_id === otherId)).toHaveLength(1);
+  });
+
+  it('Admin API: lists factors, removes one, resets all; a reset account enrols again', async () => {
+    const id = await newAccount('vault', 'lost@example.com');
+    await enrol(rp, new Browser(server.url), 'lost@example.com');
+    const factors = await server.admin.ok('GET', `/apps/vault/accounts/${id}/factors`);
+    expect(factors).toHaveLength(2);
+    for (const f of factors) expect(Object.keys(f).sort()).toEqual(expect.arrayContaining(['id', 'type', 'name', 'created_at', 'last_used_at']));
+    expect((await server.admin.call('DELETE', `/apps/vault/accounts/${id}/factors/fac_nope`)).status).toBe(404);
+    expect((await server.admin.call('DELETE', `/apps/vault/accounts/${id}/factors`)).status).toBe(204);
+    expect(await server.admin.ok('GET', `/apps/vault/accounts/${id}/factors`)).toEqual([]);
+    const audit = await server.admin.ok('GET', '/apps/vault/audit');
+    expect(audit.some((e: any) => e.type === 'mfa.removed' && e.account_id === id)).toBe(true);
+    const { page } = await password(rp, new Browser(server.url), 'lost@example.com');
+    expect(page.html).toContain('Set up an authenticator app');
+  });
+
+  it('removing the last factor also removes the recovery codes', async () => {
+    const id = await newAccount('vault', 'one@example.com');
+    await enrol(rp, new Browser(server.url), 'one@example.com');
+    const totp = (await server.admin.ok('GET', `/apps/vault/accounts/${id}/factors`)).find((f: any) => f.type === 'totp');
+    expect((await server.admin.call('DELETE', `/apps/vault/accounts/${id}/factors/${totp.id}`)).status).toBe(204);
+    expect(await server.admin.ok('GET', `/apps/vault/accounts/${id}/factors`)).toEqual([]);
+  });
+
+  it('refuses a code posted to an attempt that is not waiting for one', async () => {
+    const browser = new Browser(server.url);
+    const flow = await rp.begin();
+    const start = await open(browser, flow);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(start.html)![1];
+    const res = await browser.request(`${start.url}/mfa/code`, { method: 'POST', body: new URLSearchParams({ _csrf: csrf, code: '123456' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(new URL(start.url).pathname);
+  });
+});
+
+describe('policy', () => {
+  it('off (the default): no second factor is asked, the ID token says one factor', async () => {
+    const rp = await setUpRp(server, 'plain');
+    await newAccount('plain', 'bo@example.com');
+    const { flow, page } = await password(rp, new Browser(server.url), 'bo@example.com');
+    expect(page.url.startsWith(REDIRECT_URI)).toBe(true);
+    expect((await rp.finish(flow, page.url)).claims()).toMatchObject({ acr: ONE, amr: ['pwd'] });
+  });
+
+  it('optional: asks only those who enrolled; step-up with acr_values enrols or asks, without a new password', async () => {
+    const rp = await setUpRp(server, 'opt');
+    await server.admin.ok('PATCH', '/apps/opt', { settings: { mfa: 'optional' } });
+    await newAccount('opt', 'cy@example.com');
+    const browser = new Browser(server.url);
+    const first = await password(rp, browser, 'cy@example.com');
+    expect(first.page.url.startsWith(REDIRECT_URI)).toBe(true);
+    expect((await rp.finish(first.flow, first.page.url)).claims()).toMatchObject({ acr: ONE, amr: ['pwd'] });
+
+    // Step-up in the same browser: the session's account enrols (no password typed), and gets two factors.
+    const stepUp = await rp.begin({ acr_values: MFA });
+    const enrolPage = await open(browser, stepUp);
+    expect(enrolPage.html).toContain('Set up an authenticator app');
+    expect(enrolPage.html).not.toContain('name="password"');
+    const app = new Authenticator(secretOn(enrolPage));
+    const codesPage = await confirmEnrolment(browser, enrolPage, await app.code());
+    const done = await pressContinue(browser, codesPage);
+    const stepped = (await rp.finish(stepUp, done.url)).claims()!;
+    expect(stepped).toMatchObject({ acr: MFA, amr: ['pwd', 'otp', 'mfa'] });
+
+    // Enrolled now: a new sign-in in another browser is asked for the code.
+    const other = new Browser(server.url);
+    const again = await password(rp, other, 'cy@example.com');
+    expect(again.page.html).toContain('Enter the 6-digit code');
+    const finished = await typeCode(other, again.page, await app.code());
+    expect((await rp.finish(again.flow, finished.url)).claims()!.acr).toBe(MFA);
+
+    // The session has two factors now: asking again for mfa needs no page.
+    const satisfied = await open(browser, await rp.begin({ acr_values: MFA }));
+    expect(satisfied.url.startsWith(REDIRECT_URI)).toBe(true);
+  });
+
+  it('step-up with max_age=0 signs in again from the start, then asks the second factor', async () => {
+    const rp = await setUpRp(server, 'maxage');
+    await server.admin.ok('PATCH', '/apps/maxage', { settings: { mfa: 'optional' } });
+    await newAccount('maxage', 'di@example.com');
+    const browser = new Browser(server.url);
+    const first = await password(rp, browser, 'di@example.com');
+    await rp.finish(first.flow, first.page.url);
+    const flow = await rp.begin({ acr_values: MFA, max_age: '0' });
+    const page = await open(browser, flow);
+    expect(page.html).toContain('name="password"');
+    const next = await browser.submit(page, { identifier: 'di@example.com', password: PASSWORD }, { action: '/login', stopAt: REDIRECT_URI });
+    expect(next.html).toContain('Set up an authenticator app');
+  });
+
+  it('a tenant that requires MFA applies only when that tenant is chosen', async () => {
+    const rp = await setUpRp(server, 'orgs');
+    const id = await newAccount('orgs', 'ed@example.com');
+    await server.admin.ok('POST', '/apps/orgs/tenants', { slug: 'bank', name: 'Bank' });
+    await server.admin.ok('POST', '/apps/orgs/tenants', { slug: 'cafe', name: 'Cafe' });
+    const patched = await server.admin.ok('PATCH', '/apps/orgs/tenants/bank', { mfa: 'required' });
+    expect(patched.mfa).toBe('required');
+    expect((await server.admin.call('PATCH', '/apps/orgs/tenants/bank', { mfa: 'sometimes' })).status).toBe(400);
+    await server.admin.ok('PUT', `/apps/orgs/tenants/bank/members/${id}`, { roles: ['teller'] });
+    await server.admin.ok('PUT', `/apps/orgs/tenants/cafe/members/${id}`, { roles: ['barista'] });
+
+    const cafe = new Browser(server.url);
+    const a = await password(rp, cafe, 'ed@example.com');
+    expect(choices(a.page).map((c) => c.label).sort()).toEqual(['Bank', 'Cafe']);
+    const inCafe = await choose(cafe, a.page, 'Cafe');
+    expect(inCafe.url.startsWith(REDIRECT_URI)).toBe(true);
+    expect((await rp.finish(a.flow, inCafe.url)).claims()).toMatchObject({ tenant_slug: 'cafe', acr: ONE });
+
+    const bank = new Browser(server.url);
+    const b = await password(rp, bank, 'ed@example.com');
+    const enrolPage = await choose(bank, b.page, 'Bank');
+    expect(enrolPage.html).toContain('Set up an authenticator app');
+    const app = new Authenticator(secretOn(enrolPage));
+    const codesPage = await confirmEnrolment(bank, enrolPage, await app.code());
+    const done = await pressContinue(bank, codesPage);
+    expect((await rp.finish(b.flow, done.url)).claims()).toMatchObject({ tenant_slug: 'bank', acr: MFA, amr: ['pwd', 'otp', 'mfa'] });
+  });
+
+  it('validates the settings', async () => {
+    await setUpRp(server, 'bad');
+    for (const settings of [{ mfa: 'always' }, { mfa_methods: ['sms'] }, { mfa_methods: ['totp', 'totp'] }, { passkey_sign_in: 'yes' }]) {
+      expect((await server.admin.call('PATCH', '/apps/bad', { settings })).status).toBe(400);
+    }
+    const app = await server.admin.ok('PATCH', '/apps/bad', { settings: { mfa: 'optional', mfa_methods: ['totp', 'email_code'] } });
+    expect(app.settings).toMatchObject({ mfa: 'optional', mfa_methods: ['totp', 'email_code'], passkey_sign_in: false });
+  });
+});
