@@ -5,6 +5,7 @@ import { form } from '../src/http/form.js';
 import type { SignInDeps } from '../src/sign-in/deps.js';
 import type { FormInput } from '../src/sign-in/attempt.js';
 import { confirmTotpEnrolment, continueAfterFactor, factorCodeForm, newRecoveryCodes, verifyFactorCode } from '../src/sign-in/methods/totp.js';
+import { emailFactorCodeForm, sendFactorEmail, verifyFactorEmail } from '../src/sign-in/methods/email-factor.js';
 import { attemptCsrf, run, type loadAttempt } from './attempt-web.js';
 import { ATTEMPT } from './paths.js';
 
@@ -15,5 +16,8 @@ export function secondFactorRoutes(router: Router, attempt: ReturnType<typeof lo
   router.post(`${ATTEMPT}/mfa/code`, attempt, form(factorCodeForm), attemptCsrf, run((a, input: FormInput<typeof factorCodeForm> | undefined) => verifyFactorCode(a, deps, code(input))));
   router.post(`${ATTEMPT}/mfa/totp`, attempt, form(factorCodeForm), attemptCsrf, run((a, input: FormInput<typeof factorCodeForm> | undefined) => confirmTotpEnrolment(a, deps, code(input))));
   router.post(`${ATTEMPT}/mfa/recovery-codes`, attempt, form(noFields), attemptCsrf, run((a) => newRecoveryCodes(a, deps)));
+  router.post(`${ATTEMPT}/mfa/email/send`, attempt, form(noFields), attemptCsrf, run((a) => sendFactorEmail(a, deps)));
+  router.post(`${ATTEMPT}/mfa/email`, attempt, form(emailFactorCodeForm), attemptCsrf,
+    run((a, input: FormInput<typeof emailFactorCodeForm> | undefined) => verifyFactorEmail(a, deps, { code: input?.code ?? '' })));
   router.post(`${ATTEMPT}/mfa/continue`, attempt, form(noFields), attemptCsrf, run((a) => continueAfterFactor(a, deps)));
 }

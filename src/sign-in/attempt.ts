@@ -72,6 +72,8 @@ export interface AttemptState {
   otp?: { identifier: string; channel: 'email' | 'sms' };
   /** Where a sign-in link was asked to be sent (the "check your email" page shows it). */
   link?: { identifier: string };
+  /** A second-factor code was emailed in this attempt (the second-factor page then shows its field). */
+  factorEmail?: boolean;
   flash?: Flash;
 }
 

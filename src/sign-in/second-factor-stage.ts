@@ -9,6 +9,7 @@
  * require more than the app. A factor proved once in the attempt satisfies both runs (`amr` has `mfa`).
  */
 import { asksForMfa, countingMethods, effectivePolicy } from '../mfa/policy.js';
+import type { AccountRecord } from '../storage/ports.js';
 import type { Attempt, Progress } from './attempt.js';
 import type { SignInDeps } from './deps.js';
 
@@ -36,18 +37,33 @@ export async function secondFactorNeed(attempt: Attempt, deps: Deps, progress: P
   return usable.length > 0 ? 'enrolled' : undefined;
 }
 
+/**
+ * An emailed code counts as the second factor when the app lists `email_code`, the account has a verified email,
+ * and the first factor was not that same email (a second code to one inbox proves nothing new).
+ */
+export function emailCodeOffered(attempt: Attempt, progress: Progress, account: AccountRecord | undefined): boolean {
+  return countingMethods(attempt.app).includes('email_code') && !!account?.email && account.emailVerified && !progress.amr.includes('email');
+}
+
+/** `a***@example.com`: enough to recognise the address, not to learn it from the page. */
+export function maskEmail(email: string): string {
+  const [local, domain] = email.split('@');
+  return `${local.slice(0, 1)}***@${domain}`;
+}
+
 export async function secondFactorAsk(attempt: Attempt, deps: Deps, progress: Progress): Promise<FactorAsk | undefined> {
   const need = await secondFactorNeed(attempt, deps, progress);
   if (!need) return undefined;
   const accountId = progress.accountId!;
   const factors = await deps.factors.list(attempt.app, accountId);
   const usable = await deps.factors.usable(attempt.app, accountId);
-  if (usable.length === 0) {
+  const account = await deps.accounts.find(attempt.app, accountId);
+  const emailCode = emailCodeOffered(attempt, progress, account);
+  if (usable.length === 0 && !emailCode) {
     // NIST SP 800-63B §6.1.2.1: binding a new authenticator requires the existing factor, proved just now.
     if (!countingMethods(attempt.app).includes('totp')) {
       return { view: 'second-factor', locals: { title: 'A second factor is needed', unavailable: true, hasTotp: false, hasRecovery: false } };
     }
-    const account = await deps.accounts.find(attempt.app, accountId);
     const enrolment = await deps.factors.beginTotp(attempt.app, accountId, attempt.uid, account?.email ?? account?.phone ?? account?.name ?? accountId);
     return { view: 'mfa-enrol', locals: { title: 'Set up an authenticator app', reason: need, enrolment } };
   }
@@ -58,6 +74,9 @@ export async function secondFactorAsk(attempt: Attempt, deps: Deps, progress: Pr
       unavailable: false,
       hasTotp: usable.some((f) => f.type === 'totp'),
       hasRecovery: factors.some((f) => f.type === 'recovery_codes' && (f.codeHashes?.length ?? 0) > 0),
+      emailCode,
+      emailSent: emailCode && !!attempt.state.factorEmail,
+      maskedEmail: emailCode ? maskEmail(account!.email!) : undefined,
     },
   };
 }

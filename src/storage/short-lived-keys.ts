@@ -5,7 +5,7 @@
  */
 export type ShortLivedKind =
   /** A one-time code of one purpose in one interaction, its wrong-try counter. */
-  | `${'otp' | 'register'}` | `${'otp' | 'register'}-tries`
+  | `${'otp' | 'register' | 'mfa-email'}` | `${'otp' | 'register' | 'mfa-email'}-tries`
   /** The resend wait of codes and links, per identifier. */
   | 'send-wait'
   /** A sign-in link by token hash; the newest link of an interaction. */

@@ -273,3 +273,40 @@ describe('policy', () => {
     expect(app.settings).toMatchObject({ mfa: 'optional', mfa_methods: ['totp', 'email_code'], passkey_sign_in: false });
   });
 });
+
+describe('email code as the second factor', () => {
+  it('after a password, an emailed code gives two factors; it never works as a first factor', async () => {
+    const rp = await setUpRp(server, 'mailmfa');
+    await server.admin.ok('PATCH', '/apps/mailmfa', { settings: { mfa: 'required', mfa_methods: ['email_code'] } });
+    const id = await newAccount('mailmfa', 'fay@example.com');
+    const browser = new Browser(server.url);
+    const { flow, page } = await password(rp, browser, 'fay@example.com');
+    expect(page.html).toContain('Email a code to f***@example.com');
+    expect(page.html).not.toContain('Set up an authenticator app');
+    const sent = await browser.submit(page, {}, { action: '/mfa/email/send' });
+    expect(sent.html).toContain('We emailed you a 6-digit code');
+    const code = /\b(\d{6})\b/.exec((await lastMessage(server, 'mailmfa', 'fay@example.com')).text)![1];
+    // The second-factor code is not a sign-in code: the first-factor code page refuses it.
+    const asFirst = await browser.submit(sent, { code }, { action: '/mfa/email', formaction: `${new URL(sent.url).pathname}/code` });
+    expect(asFirst.url.startsWith(REDIRECT_URI)).toBe(false);
+    const wrong = await browser.submit(sent, { code: code === '000000' ? '111111' : '000000' }, { action: '/mfa/email', stopAt: REDIRECT_URI });
+    expect(wrong.html).toContain('That code is not right');
+    const done = await browser.submit(wrong, { code }, { action: '/mfa/email', stopAt: REDIRECT_URI });
+    expect(done.url.startsWith(REDIRECT_URI)).toBe(true);
+    expect((await rp.finish(flow, done.url)).claims()).toMatchObject({ sub: id, acr: MFA, amr: ['pwd', 'otp', 'email', 'mfa'] });
+  });
+
+  it('is not offered when the first factor was that same email', async () => {
+    const rp = await setUpRp(server, 'mailonly');
+    await server.admin.ok('PATCH', '/apps/mailonly', { settings: { login_methods: ['email_code'], mfa: 'required', mfa_methods: ['totp', 'email_code'] } });
+    await newAccount('mailonly', 'gus@example.com');
+    const browser = new Browser(server.url);
+    const flow = await rp.begin();
+    const start = await open(browser, flow);
+    const codePage = await browser.submit(start, { identifier: 'gus@example.com' }, { formaction: `${new URL(start.url).pathname}/code/send`, button: { name: 'channel', value: 'email' } });
+    const code = /\b(\d{6})\b/.exec((await lastMessage(server, 'mailonly', 'gus@example.com')).text)![1];
+    const next = await browser.submit(codePage, { code }, { action: '/code', stopAt: REDIRECT_URI });
+    expect(next.html).toContain('Set up an authenticator app');
+    expect(next.html).not.toContain('Email a code');
+  });
+});
