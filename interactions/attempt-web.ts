@@ -176,7 +176,7 @@ export async function respond(ctx: Context, outcome: Outcome): Promise<void> {
         error: flash?.error,
         notice: flash?.notice,
         ...outcome.locals,
-      }, { status: outcome.status, retryAfter: outcome.retryAfter, formTargets: [...attempt.client.redirectOrigins, ...(outcome.formTargets ?? [])] });
+      }, { status: outcome.status, retryAfter: outcome.retryAfter, formTargets: [...attempt.client.redirectOrigins, ...(outcome.formTargets ?? [])], scripts: outcome.scripts });
     }
     case 'again':
       await attempt.save({ flash: outcome.flash });

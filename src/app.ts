@@ -37,6 +37,7 @@ import { InvitationService } from './invitations/invitation-service.js';
 import { registerInvitationRoutes } from './invitations/invitation-routes.js';
 import type { SignInDeps } from './sign-in/deps.js';
 import { FactorService } from './mfa/factor-service.js';
+import { WebAuthnService } from './mfa/webauthn-service.js';
 import { registerFactorRoutes } from './mfa/factor-routes.js';
 
 export interface Portcullis {
@@ -100,7 +101,8 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     invitations: stores.invitations, accounts, tenants, clients, messenger, audit, ephemeral: stores.ephemeral, config,
   });
   const limiter = new RateLimiter(stores.ephemeral, config.RATE_LIMIT_ENABLED);
-  const factors = new FactorService(stores.factors, new SecretBox(secretKey), stores.ephemeral, audit);
+  const webauthn = new WebAuthnService(stores.factors, stores.ephemeral, audit, config.publicUrl);
+  const factors = new FactorService(stores.factors, new SecretBox(secretKey), stores.ephemeral, audit, webauthn);
   return { services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, factors }, pool };
 }
 
@@ -137,6 +139,18 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = stylesheet;
   });
+  // Passkey pages: @simplewebauthn/browser and our page script, same origin (CSP script-src 'self').
+  const scripts: Record<string, Buffer> = {
+    '/assets/webauthn-browser.js': readFileSync(path.join(projectRoot, 'node_modules', '@simplewebauthn', 'browser', 'dist', 'bundle', 'index.umd.min.js')),
+    '/assets/passkey.js': readFileSync(path.join(projectRoot, 'views', 'assets', 'passkey.js')),
+  };
+  for (const [assetPath, body] of Object.entries(scripts)) {
+    health.get(assetPath, (ctx) => {
+      ctx.type = 'application/javascript';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = body;
+    });
+  }
   koa.use(health.routes());
 
   const admin = adminRouter({

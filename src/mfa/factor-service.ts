@@ -19,6 +19,7 @@ import { prefixedId, sha256 } from '../crypto/random.js';
 import type { AppRecord, EphemeralStore, FactorRecord, FactorRepository } from '../storage/ports.js';
 import { shortLivedKey } from '../storage/short-lived-keys.js';
 import { countingMethods } from './policy.js';
+import type { WebAuthnService } from './webauthn-service.js';
 
 export const TOTP_PERIOD = 30;
 const TOTP_WINDOW = 1;
@@ -56,6 +57,8 @@ export class FactorService {
     private readonly box: SecretBox,
     private readonly ephemeral: EphemeralStore,
     private readonly audit: AuditLog,
+    /** Passkey ceremonies (their factors live in the same repository). */
+    readonly webauthn: WebAuthnService,
   ) {}
 
   list(app: AppRecord, accountId: string): Promise<FactorRecord[]> {
@@ -144,6 +147,11 @@ export class FactorService {
   }
 
   // ---- recovery codes ----
+
+  /** True when the account has a set of recovery codes (a first factor created one). */
+  async hasRecoveryCodes(app: AppRecord, accountId: string): Promise<boolean> {
+    return (await this.list(app, accountId)).some((f) => f.type === 'recovery_codes');
+  }
 
   /** A new set of 10 codes; the old set stops working. The codes exist only in this answer. */
   async regenerateRecoveryCodes(app: AppRecord, accountId: string, ip?: string): Promise<string[]> {

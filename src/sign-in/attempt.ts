@@ -146,7 +146,7 @@ export interface SignInResult {
  * - `finish`: hand the result to the provider, which sends the browser back to the authorization endpoint.
  */
 export type Outcome =
-  | { kind: 'page'; view: string; locals: Record<string, unknown>; status?: number; retryAfter?: number; formTargets?: string[] }
+  | { kind: 'page'; view: string; locals: Record<string, unknown>; status?: number; retryAfter?: number; formTargets?: string[]; scripts?: string[] }
   | { kind: 'again'; flash: Flash; at?: string }
   | { kind: 'go'; at: string }
   | { kind: 'finish'; result: SignInResult & Record<string, unknown> }

@@ -14,7 +14,10 @@ import type { Attempt, Progress } from './attempt.js';
 import type { SignInDeps } from './deps.js';
 
 /** What the stage asks: a second factor, or enrolment of one. */
-export type FactorAsk = { view: 'second-factor' | 'mfa-enrol'; locals: Record<string, unknown> };
+export type FactorAsk = { view: 'second-factor' | 'mfa-enrol'; locals: Record<string, unknown>; scripts?: string[] };
+
+/** The page scripts of passkey ceremonies are served from this origin. */
+export const PASSKEY_SCRIPTS = ["'self'"];
 
 type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'factors'>;
 
@@ -59,17 +62,30 @@ export async function secondFactorAsk(attempt: Attempt, deps: Deps, progress: Pr
   const usable = await deps.factors.usable(attempt.app, accountId);
   const account = await deps.accounts.find(attempt.app, accountId);
   const emailCode = emailCodeOffered(attempt, progress, account);
+  const passkeys = countingMethods(attempt.app).includes('webauthn');
   if (usable.length === 0 && !emailCode) {
     // NIST SP 800-63B §6.1.2.1: binding a new authenticator requires the existing factor, proved just now.
+    if (passkeys && account && !countingMethods(attempt.app).includes('totp')) {
+      const options = await deps.factors.webauthn.registrationOptions(attempt.app, account, attempt.uid);
+      return { view: 'mfa-enrol', scripts: PASSKEY_SCRIPTS, locals: { title: 'Add a passkey', reason: need, enrolment: undefined, passkey: { ceremony: 'register', action: '/mfa/passkey/register', options, label: 'Add a passkey', primary: true } } };
+    }
     if (!countingMethods(attempt.app).includes('totp')) {
       return { view: 'second-factor', locals: { title: 'A second factor is needed', unavailable: true, hasTotp: false, hasRecovery: false } };
     }
     const enrolment = await deps.factors.beginTotp(attempt.app, accountId, attempt.uid, account?.email ?? account?.phone ?? account?.name ?? accountId);
-    return { view: 'mfa-enrol', locals: { title: 'Set up an authenticator app', reason: need, enrolment } };
+    const passkey = passkeys && account
+      ? { ceremony: 'register', action: '/mfa/passkey/register', options: await deps.factors.webauthn.registrationOptions(attempt.app, account, attempt.uid), label: 'Add a passkey', primary: false }
+      : undefined;
+    return { view: 'mfa-enrol', scripts: passkey ? PASSKEY_SCRIPTS : undefined, locals: { title: 'Set up an authenticator app', reason: need, enrolment, passkey } };
   }
+  const passkey = usable.some((f) => f.type === 'webauthn')
+    ? { ceremony: 'authenticate', action: '/mfa/passkey', options: await deps.factors.webauthn.authenticationOptions(attempt.app, attempt.uid, 'second_factor', accountId), label: 'Use a passkey', primary: true }
+    : undefined;
   return {
     view: 'second-factor',
+    scripts: passkey ? PASSKEY_SCRIPTS : undefined,
     locals: {
+      passkey,
       title: 'Confirm it is you',
       unavailable: false,
       hasTotp: usable.some((f) => f.type === 'totp'),

@@ -115,7 +115,7 @@ export async function advance(attempt: Attempt, deps: SequenceDeps, progress: Pr
   if (!ask) return finish(attempt, deps, progress);
   if (respond === 'redirect' || JSON.stringify(progress) !== before || !attempt.state.progress) await attempt.save({ progress });
   if (respond === 'redirect') return go('');
-  return page(ask.view, ask.locals);
+  return { ...page(ask.view, ask.locals), ...('scripts' in ask && ask.scripts ? { scripts: ask.scripts } : {}) };
 }
 
 /** The person's answer on a chooser page: must be one of the options offered now. */
