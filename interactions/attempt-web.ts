@@ -14,6 +14,7 @@ import type { PooledProvider, ProviderPool } from '../src/provider/provider-pool
 import { setGrantTenant } from '../src/provider/tenant-grant.js';
 import { clientSummary } from '../src/provider/client-summary.js';
 import { isStepUpOnly } from '../src/provider/acr-step-up.js';
+import { DEVICE_COOKIE_PREFIX } from '../src/mfa/remembered-device.js';
 import type { Attempt, AttemptState, GrantRequest, Outcome } from '../src/sign-in/attempt.js';
 import type { SignInMethod } from '../src/sign-in/method.js';
 
@@ -68,6 +69,11 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
     sessionAccountId: interaction.session?.accountId,
     sessionAmr: (interaction.session as { amr?: string[] } | undefined)?.amr,
     stepUpOnly: isStepUpOnly(interaction.prompt),
+    rememberedDevices: deviceCookies(ctx),
+    rememberDevice(name, value, maxAgeSeconds) {
+      // Scoped to the app's path like the provider's cookies; Secure whenever PUBLIC_URL is https.
+      ctx.cookies.set(name, value, { httpOnly: true, sameSite: 'lax', path: `/apps/${app.slug}`, maxAge: maxAgeSeconds * 1000, secure: ctx.secure, overwrite: true });
+    },
     ip: ctx.state.ip as string | undefined,
     issuer: provider.issuer,
     secret: secretOf(pooled),
@@ -81,6 +87,16 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
   };
   const csrf = hmac(attempt.secret, `csrf:${attempt.uid}`);
   return { attempt, interaction, pooled, basePath: `/apps/${app.slug}/interaction/${attempt.uid}`, csrf };
+}
+
+/** The remembered-device cookies the browser sent (names are fixed-format; values are checked by their HMAC). */
+function deviceCookies(ctx: Context): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (ctx.get('cookie') || '').split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name?.startsWith(DEVICE_COOKIE_PREFIX) && /^pc_mfa_[A-Za-z0-9_-]{16}$/.test(name)) out[name] = rest.join('=');
+  }
+  return out;
 }
 
 /** Reuses the session's grant for the same account and client, else starts one; records scopes, claims, tenant. */

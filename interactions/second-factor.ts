@@ -14,12 +14,12 @@ const noFields = z.object({});
 
 export function secondFactorRoutes(router: Router, attempt: ReturnType<typeof loadAttempt>, deps: SignInDeps): void {
   const code = (input: FormInput<typeof factorCodeForm> | undefined) => ({ code: input?.code ?? '' });
-  router.post(`${ATTEMPT}/mfa/code`, attempt, form(factorCodeForm), attemptCsrf, run((a, input: FormInput<typeof factorCodeForm> | undefined) => verifyFactorCode(a, deps, code(input))));
+  router.post(`${ATTEMPT}/mfa/code`, attempt, form(factorCodeForm), attemptCsrf, run((a, input: FormInput<typeof factorCodeForm> | undefined) => verifyFactorCode(a, deps, { ...code(input), remember: input?.remember })));
   router.post(`${ATTEMPT}/mfa/totp`, attempt, form(factorCodeForm), attemptCsrf, run((a, input: FormInput<typeof factorCodeForm> | undefined) => confirmTotpEnrolment(a, deps, code(input))));
   router.post(`${ATTEMPT}/mfa/recovery-codes`, attempt, form(noFields), attemptCsrf, run((a) => newRecoveryCodes(a, deps)));
   router.post(`${ATTEMPT}/mfa/email/send`, attempt, form(noFields), attemptCsrf, run((a) => sendFactorEmail(a, deps)));
   router.post(`${ATTEMPT}/mfa/email`, attempt, form(emailFactorCodeForm), attemptCsrf,
-    run((a, input: FormInput<typeof emailFactorCodeForm> | undefined) => verifyFactorEmail(a, deps, { code: input?.code ?? '' })));
+    run((a, input: FormInput<typeof emailFactorCodeForm> | undefined) => verifyFactorEmail(a, deps, { code: input?.code ?? '', remember: input?.remember })));
   type PasskeyInput = FormInput<typeof passkeyForm> | undefined;
   router.get(`${ATTEMPT}/passkey`, attempt, run((a) => passkeySignInPage(a, deps)));
   // The handlers answer an unparsable response themselves (400, a new challenge), so no `invalid` here.

@@ -31,6 +31,8 @@ export const appSettingsSchema = z.object({
     .refine((v) => new Set(v).size === v.length, 'must not repeat a method').optional(),
   /** Passkeys offered as the whole sign-in (no identifier, no password). */
   passkey_sign_in: z.boolean().optional(),
+  /** Days a browser may skip the second factor after "Remember this device" (0 = not offered). */
+  mfa_remember_days: z.number().int().min(0).max(90).optional(),
 }).strict();
 
 export type AppSettingsInput = z.input<typeof appSettingsSchema>;

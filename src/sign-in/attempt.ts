@@ -103,6 +103,10 @@ export interface Attempt {
    * session's account proves a second factor instead of signing in again.
    */
   readonly stepUpOnly?: boolean;
+  /** Values of the browser's remembered-device cookies (`src/mfa/remembered-device.ts`), by cookie name. */
+  readonly rememberedDevices?: Readonly<Record<string, string>>;
+  /** Sets a remembered-device cookie on the response (httpOnly, the app's path). */
+  rememberDevice?(name: string, value: string, maxAgeSeconds: number): void;
   readonly ip?: string;
   /** The app's issuer (from PUBLIC_URL): links in messages are built from it, never from a request's Host. */
   readonly issuer: string;

@@ -10,6 +10,7 @@
  */
 import { asksForMfa, countingMethods, effectivePolicy } from '../mfa/policy.js';
 import type { AccountRecord } from '../storage/ports.js';
+import { deviceCookieName, deviceToken, isRememberedDevice } from '../mfa/remembered-device.js';
 import type { Attempt, Progress } from './attempt.js';
 import type { SignInDeps } from './deps.js';
 
@@ -34,10 +35,31 @@ export async function secondFactorNeed(attempt: Attempt, deps: Deps, progress: P
   if (!progress.fresh && !progress.stepUp) return undefined;
   const policy = effectivePolicy(attempt.app, await chosenTenant(attempt, deps, progress));
   if (policy === 'off') return undefined;
-  if (policy === 'required') return 'required';
+  // A relying party that asks for two factors gets them, remembered device or not.
   if (progress.stepUp || asksForMfa(attempt.request.acrValues)) return 'step_up';
   const usable = await deps.factors.usable(attempt.app, progress.accountId!);
-  return usable.length > 0 ? 'enrolled' : undefined;
+  if (policy !== 'required' && usable.length === 0) return undefined;
+  if (usable.length > 0 && await rememberedHere(attempt, deps, progress.accountId!)) return undefined;
+  return policy === 'required' ? 'required' : 'enrolled';
+}
+
+/** True when this browser carries a valid remembered-device cookie of the account (and the app offers it). */
+async function rememberedHere(attempt: Attempt, deps: Deps, accountId: string): Promise<boolean> {
+  if (!attempt.app.settings.mfa_remember_days) return false;
+  const token = attempt.rememberedDevices?.[deviceCookieName(accountId)];
+  if (!token) return false;
+  const [account, factors] = await Promise.all([deps.accounts.find(attempt.app, accountId), deps.factors.list(attempt.app, accountId)]);
+  return !!account && isRememberedDevice(attempt.secret, token, account, factors);
+}
+
+/** After a second factor: "Remember this device" when the person ticked it and the app offers it. */
+export async function rememberThisDevice(attempt: Attempt, deps: Deps, accountId: string, ticked: boolean): Promise<void> {
+  const days = attempt.app.settings.mfa_remember_days ?? 0;
+  if (!ticked || days <= 0 || !attempt.rememberDevice) return;
+  const [account, factors] = await Promise.all([deps.accounts.find(attempt.app, accountId), deps.factors.list(attempt.app, accountId)]);
+  if (!account) return;
+  const maxAge = days * 24 * 3600;
+  attempt.rememberDevice(deviceCookieName(accountId), deviceToken(attempt.secret, account, factors, Math.floor(Date.now() / 1000) + maxAge), maxAge);
 }
 
 /**
@@ -90,6 +112,7 @@ export async function secondFactorAsk(attempt: Attempt, deps: Deps, progress: Pr
       unavailable: false,
       hasTotp: usable.some((f) => f.type === 'totp'),
       hasRecovery: factors.some((f) => f.type === 'recovery_codes' && (f.codeHashes?.length ?? 0) > 0),
+      rememberDays: attempt.app.settings.mfa_remember_days ?? 0,
       emailCode,
       emailSent: emailCode && !!attempt.state.factorEmail,
       maskedEmail: emailCode ? maskEmail(account!.email!) : undefined,

@@ -41,6 +41,8 @@ export interface AppSettings {
   mfa_methods?: Array<'totp' | 'webauthn' | 'email_code'>;
   /** Passkeys offered as the whole sign-in. Absent = false. */
   passkey_sign_in?: boolean;
+  /** "Remember this device" after a second factor, for this many days; absent or 0 = not offered. */
+  mfa_remember_days?: number;
 }
 
 export interface AppRecord {

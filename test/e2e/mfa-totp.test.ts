@@ -310,3 +310,52 @@ describe('email code as the second factor', () => {
     expect(next.html).not.toContain('Email a code');
   });
 });
+
+describe('remember this device', () => {
+  it('skips the second factor in the same browser for that account until a password reset', async () => {
+    const rp = await setUpRp(server, 'remember');
+    await server.admin.ok('PATCH', '/apps/remember', { settings: { mfa: 'required', mfa_remember_days: 30 } });
+    const id = await newAccount('remember', 'hal@example.com');
+    await newAccount('remember', 'ivy@example.com');
+    const browser = new Browser(server.url);
+    const { app } = await enrol(rp, browser, 'hal@example.com');
+    const login = { prompt: 'login' };
+
+    // Not ticked: asked again.
+    const first = await password(rp, browser, 'hal@example.com', login);
+    expect(first.page.html).toContain('Remember this device for 30 days');
+    const ticked = await browser.submit(first.page, { code: await app.code(), remember: '1' }, { action: '/mfa/code', stopAt: REDIRECT_URI });
+    // The browser holds the account's cookie for the app's path only.
+    expect(browser.cookieHeader(new URL(`${server.url}/apps/remember/interaction/x`))).toMatch(/pc_mfa_[\w-]{16}=\d+\.[\w-]+/);
+    expect(browser.cookieHeader(new URL(`${server.url}/apps/other/interaction/x`))).not.toMatch(/pc_mfa_/);
+    await rp.finish(first.flow, ticked.url);
+
+    // Remembered: the password alone; the ID token says one factor (nothing more was proved now).
+    const skipped = await password(rp, browser, 'hal@example.com', login);
+    expect(skipped.page.url.startsWith(REDIRECT_URI)).toBe(true);
+    expect((await rp.finish(skipped.flow, skipped.page.url)).claims()).toMatchObject({ sub: id, acr: ONE, amr: ['pwd'] });
+
+    // A relying party asking for two factors still gets them.
+    const stepUp = await open(browser, await rp.begin({ acr_values: MFA }));
+    expect(stepUp.html).toContain('Enter the 6-digit code');
+
+    // Another browser, or another account in this browser, is not remembered.
+    expect((await password(rp, new Browser(server.url), 'hal@example.com', login)).page.html).toContain('Enter the 6-digit code');
+    expect((await password(rp, browser, 'ivy@example.com', login)).page.html).toContain('Set up an authenticator app');
+
+    // A password reset (every sign-in ended) forgets the device.
+    await server.portcullis.services.accounts.endAllSignIns((await server.portcullis.services.apps.require('remember')), id);
+    expect((await password(rp, browser, 'hal@example.com', login)).page.html).toContain('Enter the 6-digit code');
+  });
+
+  it('is not offered when mfa_remember_days is 0 (the default)', async () => {
+    const rp = await setUpRp(server, 'noremember');
+    await server.admin.ok('PATCH', '/apps/noremember', { settings: { mfa: 'required' } });
+    await newAccount('noremember', 'jo@example.com');
+    const browser = new Browser(server.url);
+    await enrol(rp, browser, 'jo@example.com');
+    const { page } = await password(rp, browser, 'jo@example.com', { prompt: 'login' });
+    expect(page.html).toContain('Enter the 6-digit code');
+    expect(page.html).not.toContain('Remember this device');
+  });
+});

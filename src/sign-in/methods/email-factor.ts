@@ -9,7 +9,7 @@ import { again, go, type Attempt, type Outcome } from '../attempt.js';
 import type { SignInDeps } from '../deps.js';
 import type { SignInMethod } from '../method.js';
 import { advance } from '../sequence.js';
-import { emailCodeOffered, secondFactorNeed } from '../second-factor-stage.js';
+import { emailCodeOffered, rememberThisDevice, secondFactorNeed } from '../second-factor-stage.js';
 import { sendRefusal } from '../identifier.js';
 import { checkCode, issueCode } from '../one-time-code-secret.js';
 import { withSecondFactor } from './totp.js';
@@ -24,7 +24,7 @@ export const emailFactorMethod: Omit<SignInMethod, 'id'> & { id: 'email_code_fac
   views: ['second-factor'],
 };
 
-export const emailFactorCodeForm = z.object({ code: z.string().max(20) });
+export const emailFactorCodeForm = z.object({ code: z.string().max(20), remember: z.literal('1').optional() });
 
 type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors' | 'messenger' | 'ephemeral' | 'limiter' | 'lifetimes' | 'ipPerHour'>;
 
@@ -52,7 +52,7 @@ export async function sendFactorEmail(attempt: Attempt, deps: Deps): Promise<Out
   return again({ notice: 'We emailed you a 6-digit code.' });
 }
 
-export async function verifyFactorEmail(attempt: Attempt, deps: Deps, input: { code: string }): Promise<Outcome> {
+export async function verifyFactorEmail(attempt: Attempt, deps: Deps, input: { code: string; remember?: string }): Promise<Outcome> {
   const waiting = await waitingAccount(attempt, deps);
   if (!waiting) return go('');
   const check = await checkCode<StoredFactorCode>(attempt, deps.ephemeral, 'mfa-email', input.code, {
@@ -65,6 +65,7 @@ export async function verifyFactorEmail(attempt: Attempt, deps: Deps, input: { c
     await deps.audit.record(attempt.app, 'mfa.failed', { accountId: waiting.account.id, ip: attempt.ip, detail: { type: 'email_code' } });
     return again({ error: 'That code is not right. Check it and try again.' });
   }
+  await rememberThisDevice(attempt, deps, waiting.account.id, input.remember === '1');
   await Promise.all([
     deps.audit.record(attempt.app, 'mfa.used', { accountId: waiting.account.id, ip: attempt.ip, detail: { type: 'email_code' } }),
     attempt.save({ factorEmail: undefined }),

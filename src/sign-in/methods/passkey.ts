@@ -12,7 +12,7 @@ import { go, page, type Attempt, type Outcome } from '../attempt.js';
 import type { SignInDeps } from '../deps.js';
 import type { SignInMethod } from '../method.js';
 import { advance, afterProof } from '../sequence.js';
-import { PASSKEY_SCRIPTS, secondFactorNeed } from '../second-factor-stage.js';
+import { PASSKEY_SCRIPTS, rememberThisDevice, secondFactorNeed } from '../second-factor-stage.js';
 import { PasskeyRefused, passkeyAmr } from '../../mfa/webauthn-service.js';
 import { countingMethods } from '../../mfa/policy.js';
 import { withSecondFactor } from './totp.js';
@@ -38,6 +38,7 @@ export const passkeyForm = z.object({
     return z.NEVER;
   }),
   name: z.string().trim().max(60).optional(),
+  remember: z.literal('1').optional(),
 });
 
 type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors'>;
@@ -77,6 +78,7 @@ export async function verifyPasskeyFactor(attempt: Attempt, deps: Deps, input: z
   try {
     if (!input) throw new PasskeyRefused('malformed');
     const { factor, userVerified } = await deps.factors.webauthn.authenticate(attempt.app, attempt.uid, 'second_factor', input.response, attempt.ip);
+    await rememberThisDevice(attempt, deps, progress.accountId, input.remember === '1');
     return advance(attempt, deps, withSecondFactor(progress, passkeyAmr(factor, userVerified)), 'redirect');
   } catch (err) {
     if (!(err instanceof PasskeyRefused)) throw err;

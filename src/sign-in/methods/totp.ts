@@ -11,7 +11,7 @@ import { again, go, page, type Attempt, type Outcome, type Progress } from '../a
 import type { SignInDeps } from '../deps.js';
 import type { SignInMethod } from '../method.js';
 import { advance } from '../sequence.js';
-import { secondFactorNeed } from '../second-factor-stage.js';
+import { rememberThisDevice, secondFactorNeed } from '../second-factor-stage.js';
 
 export const totpMethod: Omit<SignInMethod, 'id'> & { id: 'totp' } = {
   id: 'totp',
@@ -23,7 +23,7 @@ export const totpMethod: Omit<SignInMethod, 'id'> & { id: 'totp' } = {
   views: ['second-factor', 'mfa-enrol', 'recovery-codes', 'recovery-used'],
 };
 
-export const factorCodeForm = z.object({ code: z.string().max(40) });
+export const factorCodeForm = z.object({ code: z.string().max(40), remember: z.literal('1').optional() });
 
 type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors' | 'messenger'>;
 
@@ -49,13 +49,14 @@ const lockedPage = (retryAfterSeconds: number): Outcome => ({
 export const LOCKED = 'Too many wrong codes. Codes are locked for this account for a while: try again later.';
 const WRONG = 'That code is not right. Check it and try again.';
 
-export async function verifyFactorCode(attempt: Attempt, deps: Deps, input: { code: string }): Promise<Outcome> {
+export async function verifyFactorCode(attempt: Attempt, deps: Deps, input: { code: string; remember?: string }): Promise<Outcome> {
   const progress = await waitingProgress(attempt, deps);
   if (!progress) return go('');
   const accountId = progress.accountId!;
   const check = await deps.factors.verifyCode(attempt.app, accountId, input.code, attempt.ip);
   if (check.status === 'locked') return lockedPage(check.retryAfterSeconds);
   if (check.status === 'wrong') return check.locked ? again({ error: LOCKED }) : again({ error: WRONG });
+  await rememberThisDevice(attempt, deps, accountId, input.remember === '1');
   if (check.kind === 'totp') return advance(attempt, deps, withSecondFactor(progress, totpMethod.amr), 'redirect');
   // A recovery code: say how many are left (and email it), then continue from that page.
   const next = withSecondFactor(progress, []);
