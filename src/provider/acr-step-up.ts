@@ -8,6 +8,7 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { ACR_MFA, ACR_VALUES } from '../mfa/policy.js';
 import type { AppRecord } from '../storage/ports.js';
+import type { TenantService } from '../tenants/tenant-service.js';
 
 export const STEP_UP_CHECK = 'acr_step_up';
 export { ACR_VALUES };
@@ -21,17 +22,22 @@ export function requestedAcrs(ctx: KoaContextWithOIDC): string[] {
   return [...new Set([...fromParam, ...fromClaims])];
 }
 
-/** A login-prompt check: the session's `acr` is below the requested `urn:portcullis:acr:mfa`. */
-export function acrStepUpCheck(app: AppRecord) {
+/**
+ * A login-prompt check: the session's `acr` is below what the request needs: `urn:portcullis:acr:mfa` asked for,
+ * or a `tenant=` whose members need a second factor (an existing session would otherwise switch to it without a
+ * page, see tenant-switch.ts).
+ */
+export function acrStepUpCheck(app: AppRecord, tenants: TenantService) {
   const { Check } = interactionPolicy;
-  return new Check(STEP_UP_CHECK, 'a second factor is required', 'login_required', (ctx) => {
+  return new Check(STEP_UP_CHECK, 'a second factor is required', 'login_required', async (ctx) => {
     const { oidc } = ctx;
     // No session: the no_session check asks already. Just signed in: whatever the sign-in earned stands (an app
     // with MFA off cannot give two factors, and asking again would loop).
-    if (!oidc.session?.accountId || oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
-    if ((app.settings.mfa ?? 'off') === 'off') return Check.NO_NEED_TO_PROMPT;
-    if (!requestedAcrs(ctx).includes(ACR_MFA)) return Check.NO_NEED_TO_PROMPT;
-    return oidc.acr === ACR_MFA ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    if (!oidc.session?.accountId || oidc.result?.login || oidc.acr === ACR_MFA) return Check.NO_NEED_TO_PROMPT;
+    if ((app.settings.mfa ?? 'off') !== 'off' && requestedAcrs(ctx).includes(ACR_MFA)) return Check.REQUEST_PROMPT;
+    const requestedTenant = (oidc.params as { tenant?: unknown }).tenant;
+    if (typeof requestedTenant === 'string' && (await tenants.find(app, requestedTenant))?.mfa === 'required') return Check.REQUEST_PROMPT;
+    return Check.NO_NEED_TO_PROMPT;
   });
 }
 

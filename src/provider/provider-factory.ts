@@ -217,7 +217,7 @@ function interactionPolicyFor(app: AppRecord, deps: ProviderDeps) {
       ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
     0,
   );
-  policy.get('login')!.checks.add(acrStepUpCheck(app));
+  policy.get('login')!.checks.add(acrStepUpCheck(app, deps.tenants));
   policy.add(new Prompt({ name: 'select_account', requestable: true }), 1);
   policy.get('consent')!.checks.add(
     new Check('tenant_selection_required', 'the tenant for this sign-in must be chosen', 'interaction_required', async (ctx) => {

@@ -31,9 +31,11 @@ async function chosenTenant(attempt: Attempt, deps: Deps, progress: Progress) {
 /** Why a second factor is needed now, or undefined when it is not. */
 export async function secondFactorNeed(attempt: Attempt, deps: Deps, progress: Progress): Promise<'required' | 'enrolled' | 'step_up' | undefined> {
   if (progress.amr.includes('mfa')) return undefined;
-  // A session that merely continues (consent, tenant chooser) proved its factors when it signed in.
-  if (!progress.fresh && !progress.stepUp) return undefined;
-  const policy = effectivePolicy(attempt.app, await chosenTenant(attempt, deps, progress));
+  const tenant = await chosenTenant(attempt, deps, progress);
+  // A session that merely continues (consent, tenant chooser) proved its factors when it signed in, unless it now
+  // enters a tenant that requires a second factor the session never proved.
+  if (!progress.fresh && !progress.stepUp) return effectivePolicy(attempt.app, tenant) === 'required' && tenant?.mfa === 'required' ? 'required' : undefined;
+  const policy = effectivePolicy(attempt.app, tenant);
   if (policy === 'off') return undefined;
   // A relying party that asks for two factors gets them, remembered device or not.
   if (progress.stepUp || asksForMfa(attempt.request.acrValues)) return 'step_up';

@@ -148,7 +148,7 @@ export function cancel(): Outcome {
 export function resume(attempt: Attempt, deps: SequenceDeps): Promise<Outcome> | undefined {
   if (attempt.state.progress) return advance(attempt, deps, attempt.state.progress, 'render');
   if (attempt.promptName !== 'login' && attempt.sessionAccountId) {
-    return advance(attempt, deps, { accountIds: [attempt.sessionAccountId], amr: [], fresh: false }, 'render');
+    return advance(attempt, deps, { accountIds: [attempt.sessionAccountId], amr: [...(attempt.sessionAmr ?? [])], fresh: false }, 'render');
   }
   // Step-up (OIDC Core §3.1.2.1 acr_values): the session's account proves a second factor, without signing in again.
   if (attempt.stepUpOnly && attempt.sessionAccountId) {
@@ -162,7 +162,9 @@ async function finish(attempt: Attempt, deps: SequenceDeps, progress: Progress):
   const accountId = progress.accountId!;
   const grantId = await attempt.saveGrant({ accountId, tenantId: progress.tenantId ?? null });
   const result: Outcome & { kind: 'finish' } = { kind: 'finish', result: { consent: { grantId }, select_account: {} } };
-  if (progress.fresh || progress.stepUp || attempt.sessionAccountId !== accountId) {
+  // A second factor proved in this interaction (step-up, or a tenant that requires it) is a new login event.
+  const provedNow = progress.amr.includes('mfa') && !(attempt.sessionAmr ?? []).includes('mfa');
+  if (progress.fresh || progress.stepUp || provedNow || attempt.sessionAccountId !== accountId) {
     result.result.login = { accountId, amr: progress.amr, acr: acrOf(progress.amr), remember: true };
     await Promise.all([
       deps.accounts.recordLogin(attempt.app, accountId),

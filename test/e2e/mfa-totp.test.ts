@@ -254,6 +254,16 @@ describe('policy', () => {
     expect(inCafe.url.startsWith(REDIRECT_URI)).toBe(true);
     expect((await rp.finish(a.flow, inCafe.url)).claims()).toMatchObject({ tenant_slug: 'cafe', acr: ONE });
 
+    // The one-factor session cannot switch into the bank: neither with tenant= nor through the chooser.
+    const viaParam = await open(cafe, await rp.begin({ tenant: 'bank' }));
+    expect(viaParam.url.startsWith(REDIRECT_URI)).toBe(false);
+    expect(viaParam.html).toContain('Set up an authenticator app');
+    expect(viaParam.html).not.toContain('name="password"');
+    const chooser = await open(cafe, await rp.begin({ prompt: 'select_account' }));
+    const viaChooser = await choose(cafe, chooser, 'Bank');
+    expect(viaChooser.url.startsWith(REDIRECT_URI)).toBe(false);
+    expect(viaChooser.html).toContain('Set up an authenticator app');
+
     const bank = new Browser(server.url);
     const b = await password(rp, bank, 'ed@example.com');
     const enrolPage = await choose(bank, b.page, 'Bank');
