@@ -13,6 +13,8 @@ import { renderPage } from '../src/http/render-page.js';
 import type { PooledProvider, ProviderPool } from '../src/provider/provider-pool.js';
 import { setGrantTenant } from '../src/provider/tenant-grant.js';
 import { clientSummary } from '../src/provider/client-summary.js';
+import { isStepUpOnly } from '../src/provider/acr-step-up.js';
+import { DEVICE_COOKIE_PREFIX } from '../src/mfa/remembered-device.js';
 import type { Attempt, AttemptState, GrantRequest, Outcome } from '../src/sign-in/attempt.js';
 import type { SignInMethod } from '../src/sign-in/method.js';
 
@@ -59,9 +61,19 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
     app,
     uid: interaction.uid,
     client: clientSummary(client),
-    request: { scope: str(params.scope) ?? 'openid', prompt: str(params.prompt), tenant: str(params.tenant), loginHint: str(params.login_hint) },
+    request: {
+      scope: str(params.scope) ?? 'openid', prompt: str(params.prompt), tenant: str(params.tenant), loginHint: str(params.login_hint),
+      acrValues: str(params.acr_values)?.split(' ').filter(Boolean),
+    },
     promptName: interaction.prompt.name,
     sessionAccountId: interaction.session?.accountId,
+    sessionAmr: (interaction.session as { amr?: string[] } | undefined)?.amr,
+    stepUpOnly: isStepUpOnly(interaction.prompt),
+    rememberedDevices: deviceCookies(ctx),
+    rememberDevice(name, value, maxAgeSeconds) {
+      // Scoped to the app's path like the provider's cookies; Secure whenever PUBLIC_URL is https.
+      ctx.cookies.set(name, value, { httpOnly: true, sameSite: 'lax', path: `/apps/${app.slug}`, maxAge: maxAgeSeconds * 1000, secure: ctx.secure, overwrite: true });
+    },
     ip: ctx.state.ip as string | undefined,
     issuer: provider.issuer,
     secret: secretOf(pooled),
@@ -75,6 +87,16 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
   };
   const csrf = hmac(attempt.secret, `csrf:${attempt.uid}`);
   return { attempt, interaction, pooled, basePath: `/apps/${app.slug}/interaction/${attempt.uid}`, csrf };
+}
+
+/** The remembered-device cookies the browser sent (names are fixed-format; values are checked by their HMAC). */
+function deviceCookies(ctx: Context): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (ctx.get('cookie') || '').split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name?.startsWith(DEVICE_COOKIE_PREFIX) && /^pc_mfa_[A-Za-z0-9_-]{16}$/.test(name)) out[name] = rest.join('=');
+  }
+  return out;
 }
 
 /** Reuses the session's grant for the same account and client, else starts one; records scopes, claims, tenant. */
@@ -170,7 +192,7 @@ export async function respond(ctx: Context, outcome: Outcome): Promise<void> {
         error: flash?.error,
         notice: flash?.notice,
         ...outcome.locals,
-      }, { status: outcome.status, retryAfter: outcome.retryAfter, formTargets: [...attempt.client.redirectOrigins, ...(outcome.formTargets ?? [])] });
+      }, { status: outcome.status, retryAfter: outcome.retryAfter, formTargets: [...attempt.client.redirectOrigins, ...(outcome.formTargets ?? [])], scripts: outcome.scripts });
     }
     case 'again':
       await attempt.save({ flash: outcome.flash });

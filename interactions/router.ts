@@ -21,6 +21,7 @@ import { invitationRoutes } from './invitation.js';
 import { chooseRoutes } from './choose.js';
 import { partnerLinkRoutes } from './partner-link.js';
 import type { PartnerLinkDeps } from '../src/sign-in/methods/partner-link.js';
+import { secondFactorRoutes } from './second-factor.js';
 
 export interface AppPagesDeps extends SignInDeps, Omit<PartnerLinkDeps, keyof SignInDeps> {
   pool: ProviderPool;
@@ -36,6 +37,7 @@ export function appPagesRouter(deps: AppPagesDeps): Router {
   registrationRoutes(router, attempt, deps);
   passwordResetRoutes(router, attempt, deps.pool, deps);
   chooseRoutes(router, attempt, deps);
+  secondFactorRoutes(router, attempt, deps);
   invitationRoutes(router, deps.pool, deps);
   partnerLinkRoutes(router, deps.pool, deps);
   router.get('/signed-in', loadVisit(deps.pool), runVisit(() => page('signed-in', { title: 'You are all set', validMinutes: deps.lifetimes.handoff / 60 })));

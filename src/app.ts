@@ -47,6 +47,9 @@ import { DeliveryWorker } from './webhooks/delivery-worker.js';
 import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
 import { Metrics } from './metrics/metrics.js';
 import { countRequests, metricsEndpoint } from './metrics/metrics-routes.js';
+import { FactorService } from './mfa/factor-service.js';
+import { WebAuthnService } from './mfa/webauthn-service.js';
+import { registerFactorRoutes } from './mfa/factor-routes.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -72,6 +75,7 @@ export interface Services {
   /** Sends the webhook outbox; started by `buildApp` (when WEBHOOK_WORKER_ENABLED), stopped on shutdown. */
   webhookWorker: DeliveryWorker;
   metrics: Metrics;
+  factors: FactorService;
 }
 
 export interface BuildOptions {
@@ -141,8 +145,10 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     timeoutMs: config.WEBHOOK_TIMEOUT_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS,
     onAttempt: (outcome, latencyMs) => metrics.observeWebhookAttempt(outcome, latencyMs),
   });
+  const webauthn = new WebAuthnService(stores.factors, stores.ephemeral, audit, config.publicUrl);
+  const factors = new FactorService(stores.factors, new SecretBox(secretKey), stores.ephemeral, audit, webauthn);
   return {
-    services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker, metrics },
+    services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker, metrics, factors },
     pool,
   };
 }
@@ -150,7 +156,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
 export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portcullis {
   const { services, pool } = buildServices(config, stores, log);
   const signIn: SignInDeps = {
-    accounts: services.accounts, tenants: services.tenants, audit: services.audit, limiter: services.limiter,
+    accounts: services.accounts, tenants: services.tenants, audit: services.audit, limiter: services.limiter, factors: services.factors,
     messenger: services.messenger, ephemeral: stores.ephemeral, lifetimes: config.lifetimes,
     ipPerHour: config.RATE_LIMIT_IP_PER_HOUR, publicUrl: config.publicUrl, log,
   };
@@ -182,6 +188,18 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = stylesheet;
   });
+  // Passkey pages: @simplewebauthn/browser and our page script, same origin (CSP script-src 'self').
+  const scripts: Record<string, Buffer> = {
+    '/assets/webauthn-browser.js': readFileSync(path.join(projectRoot, 'node_modules', '@simplewebauthn', 'browser', 'dist', 'bundle', 'index.umd.min.js')),
+    '/assets/passkey.js': readFileSync(path.join(projectRoot, 'views', 'assets', 'passkey.js')),
+  };
+  for (const [assetPath, body] of Object.entries(scripts)) {
+    health.get(assetPath, (ctx) => {
+      ctx.type = 'application/javascript';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = body;
+    });
+  }
   koa.use(health.routes());
   // With METRICS_PORT the metrics have their own listener (src/main.ts) and are not served here.
   if (config.METRICS_PORT === undefined) koa.use(metricsEndpoint(services.metrics, config.METRICS_TOKEN));
@@ -193,6 +211,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
       registerInvitationRoutes(registry, helpers, services.invitations);
       registerPartnerRoutes(registry, helpers, services.partners);
       registerWebhookRoutes(registry, helpers, services.webhooks);
+      registerFactorRoutes(registry, helpers, { factors: services.factors, accounts: services.accounts });
     },
   });
   koa.use(admin.routes());

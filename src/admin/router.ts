@@ -174,6 +174,7 @@ export function adminRouter(deps: AdminDeps) {
     handler: async ({ ctx, params }) => {
       const app = await appOf(params);
       await services.accounts.delete(app, params.id);
+      await deps.stores.factors.deleteByAccount(app.id, params.id);
       await services.audit.record(app, 'account.deleted', { accountId: params.id, actor: actor(ctx), detail: { by: 'admin' } });
     } });
   registry.add({ method: 'get', path: '/apps/:slug/accounts/:id/tenants', tag: 'accounts', summary: 'Tenants of an account with its roles',

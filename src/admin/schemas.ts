@@ -84,7 +84,9 @@ export const listAccountsQuery = z.object({
 
 /** A tenant's id in another system (e.g. a PSA company id that a partner's token carries). */
 const externalId = z.string().regex(/^[A-Za-z0-9_.:@-]{1,200}$/, 'must be 1-200 letters, digits or _ . : @ -');
-export const createTenantSchema = z.object({ slug: slugSchema, name, external_id: externalId.optional() }).strict();
+/** `mfa: required`: members signing in to this tenant need a second factor even when the app does not ask. */
+const tenantMfa = z.enum(['inherit', 'required']);
+export const createTenantSchema = z.object({ slug: slugSchema, name, external_id: externalId.optional(), mfa: tenantMfa.optional() }).strict();
 export const updateTenantSchema = createTenantSchema.partial().strict();
 export const membershipSchema = z.object({ roles: z.array(role).max(50) }).strict();
 

@@ -24,6 +24,15 @@ export const appSettingsSchema = z.object({
    * signs out without asking when the request's id_token_hint belongs to the current session (one-click sign-out).
    */
   logout_confirmation: z.enum(['always', 'skip_with_id_token_hint']).default('always'),
+  /** Second factors (src/mfa/policy.ts): `off`, `optional` (those who enrolled are asked), `required` (everyone). */
+  mfa: z.enum(['off', 'optional', 'required']).optional(),
+  /** Which factors count as a second factor. */
+  mfa_methods: z.array(z.enum(['totp', 'webauthn', 'email_code'])).min(1).max(3)
+    .refine((v) => new Set(v).size === v.length, 'must not repeat a method').optional(),
+  /** Passkeys offered as the whole sign-in (no identifier, no password). */
+  passkey_sign_in: z.boolean().optional(),
+  /** Days a browser may skip the second factor after "Remember this device" (0 = not offered). */
+  mfa_remember_days: z.number().int().min(0).max(90).optional(),
 }).strict();
 
 export type AppSettingsInput = z.input<typeof appSettingsSchema>;
@@ -47,6 +56,9 @@ export function resolveSettings(
     messaging: { mode: defaults.messagingMode },
     locale: 'en',
     logout_confirmation: 'always',
+    mfa: 'off',
+    mfa_methods: ['totp'],
+    passkey_sign_in: false,
   };
   return {
     ...base,

@@ -21,6 +21,7 @@ export const messageKinds = [
   'invitation',
   'password_reset',
   'password_changed',
+  'recovery_code_used',
 ] as const;
 
 export type MessageKind = (typeof messageKinds)[number];
@@ -61,6 +62,8 @@ export const messageCatalogue: Readonly<Record<MessageKind, MessageSpec>> = {
   password_reset: { channels: ['email'], requires: ['link'], links: ['link'], validity: 'passwordReset' },
   /** Notification after a password change (optional `link`: where to reset it if it was not them). */
   password_changed: { channels: ['email'], requires: [], links: ['link'], optional: ['link'] },
+  /** A recovery code was used to sign in (`remaining`: how many are left, as text). */
+  recovery_code_used: { channels: ['email'], requires: [], links: [], optional: ['remaining'] },
 };
 
 export interface RenderedMessage {

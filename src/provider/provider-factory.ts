@@ -18,6 +18,7 @@ import { loadExistingGrantWithTenant, tenantDecision } from './tenant-switch.js'
 import { renderLogoutPage } from './logout-page.js';
 import { registerJwtBearerGrant, type PartnerGrantDeps } from './jwt-bearer-grant.js';
 import { clientMetadataCache } from './client-cache.js';
+import { ACR_VALUES, acrStepUpCheck } from './acr-step-up.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -34,7 +35,7 @@ export interface ProviderDeps {
 
 /** Claims released by scope (OIDC Core §5.4). Tenant claims ride on `openid`: every ID token carries them. */
 export const CLAIMS_BY_SCOPE = {
-  openid: ['sub', 'amr', 'tenant_id', 'tenant_slug', 'tenant_name', 'roles'],
+  openid: ['sub', 'acr', 'amr', 'tenant_id', 'tenant_slug', 'tenant_name', 'roles'],
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],
   profile: ['name', 'locale', 'updated_at'],
@@ -57,6 +58,8 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
       short: { httpOnly: true, sameSite: 'lax', path: basePath },
     },
     claims: CLAIMS_BY_SCOPE,
+    // `acr` (OIDC Core §2) rides on `openid` like `amr`; discovery lists the two levels (acr_values_supported).
+    acrValues: [...ACR_VALUES],
     // ID tokens carry the scope's claims (tenant, email, profile) even in the code flow, as portal RPs expect.
     conformIdTokenClaims: false,
     // The validator is the library's one hook after its own parameter checks (see authorization-params.ts).
@@ -222,6 +225,7 @@ function interactionPolicyFor(app: AppRecord, deps: ProviderDeps) {
       ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
     0,
   );
+  policy.get('login')!.checks.add(acrStepUpCheck(app, deps.tenants));
   policy.add(new Prompt({ name: 'select_account', requestable: true }), 1);
   policy.get('consent')!.checks.add(
     new Check('tenant_selection_required', 'the tenant for this sign-in must be chosen', 'interaction_required', async (ctx) => {

@@ -25,6 +25,8 @@ export interface RequestedSignIn {
   /** `tenant=` (slug or id): the organisation to sign in to. */
   tenant?: string;
   loginHint?: string;
+  /** `acr_values` (OIDC Core §3.1.2.1), split: `urn:portcullis:acr:mfa` asks for two factors. */
+  acrValues?: string[];
 }
 
 /** Who the person proved to be, and how: what every sign-in method yields. */
@@ -47,6 +49,11 @@ export interface Progress {
   /** Chosen tenant; null when the account has no tenant. */
   tenantId?: string | null;
   consented?: boolean;
+  /**
+   * The relying party asked for two factors (`acr_values`) of a person already signed in with one: the sign-in
+   * continues from the session's account and asks only for the second factor (step-up).
+   */
+  stepUp?: boolean;
 }
 
 /** One-shot message for the next page (post/redirect/get). */
@@ -65,6 +72,8 @@ export interface AttemptState {
   otp?: { identifier: string; channel: 'email' | 'sms' };
   /** Where a sign-in link was asked to be sent (the "check your email" page shows it). */
   link?: { identifier: string };
+  /** A second-factor code was emailed in this attempt (the second-factor page then shows its field). */
+  factorEmail?: boolean;
   flash?: Flash;
 }
 
@@ -87,6 +96,17 @@ export interface Attempt {
   readonly promptName: string;
   /** The account of the browser's current session, if any. */
   readonly sessionAccountId?: string;
+  /** `amr` of the browser's current session (what it proved when it signed in). */
+  readonly sessionAmr?: string[];
+  /**
+   * True when the provider asks for a login only because the session lacks the requested `acr` (step-up): the
+   * session's account proves a second factor instead of signing in again.
+   */
+  readonly stepUpOnly?: boolean;
+  /** Values of the browser's remembered-device cookies (`src/mfa/remembered-device.ts`), by cookie name. */
+  readonly rememberedDevices?: Readonly<Record<string, string>>;
+  /** Sets a remembered-device cookie on the response (httpOnly, the app's path). */
+  rememberDevice?(name: string, value: string, maxAgeSeconds: number): void;
   readonly ip?: string;
   /** The app's issuer (from PUBLIC_URL): links in messages are built from it, never from a request's Host. */
   readonly issuer: string;
@@ -115,7 +135,7 @@ export interface AppVisit {
 
 /** What the result of a sign-in hands to the provider (oidc-provider's interaction result). */
 export interface SignInResult {
-  login?: { accountId: string; amr: string[]; remember: boolean };
+  login?: { accountId: string; amr: string[]; acr?: string; remember: boolean };
   consent?: { grantId: string };
   select_account?: Record<string, never>;
   error?: string;
@@ -130,7 +150,7 @@ export interface SignInResult {
  * - `finish`: hand the result to the provider, which sends the browser back to the authorization endpoint.
  */
 export type Outcome =
-  | { kind: 'page'; view: string; locals: Record<string, unknown>; status?: number; retryAfter?: number; formTargets?: string[] }
+  | { kind: 'page'; view: string; locals: Record<string, unknown>; status?: number; retryAfter?: number; formTargets?: string[]; scripts?: string[] }
   | { kind: 'again'; flash: Flash; at?: string }
   | { kind: 'go'; at: string }
   | { kind: 'finish'; result: SignInResult & Record<string, unknown> }

@@ -9,12 +9,15 @@ import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { Logger } from '../log.js';
 import type { Messenger } from '../messaging/messenger.js';
 import type { EphemeralStore } from '../storage/ports.js';
+import type { FactorService } from '../mfa/factor-service.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 
 export interface SignInDeps {
   accounts: AccountService;
   tenants: TenantService;
   audit: AuditLog;
+  /** Second factors (TOTP, recovery codes, passkeys). */
+  factors: FactorService;
   limiter: RateLimiter;
   messenger: Messenger;
   ephemeral: EphemeralStore;
@@ -27,4 +30,4 @@ export interface SignInDeps {
 }
 
 /** What the shared stages (account, tenant, consent, finish) need. */
-export type SequenceDeps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit'>;
+export type SequenceDeps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors'>;

@@ -49,7 +49,7 @@ export async function discardHandoff(visit: AppVisit, deps: Deps, token: string)
  * On the login prompt of an attempt: when the browser holds a valid hand-off token, uses it up and continues the
  * sign-in with it (account choice, tenant, consent, finish). Undefined when there is none: show the sign-in page.
  */
-export async function continueHandoff(attempt: Attempt, deps: Deps & Pick<SignInDeps, 'accounts' | 'tenants' | 'audit'>, token: string): Promise<Outcome | undefined> {
+export async function continueHandoff(attempt: Attempt, deps: Deps & Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors'>, token: string): Promise<Outcome | undefined> {
   if (!LINK_TOKEN_PATTERN.test(token)) return undefined;
   // Single use: of two tabs racing, one takes it and the other shows the sign-in page.
   const handoff = await deps.ephemeral.take<Handoff>(shortLivedKey(attempt.app.id, 'handoff', sha256(token)));

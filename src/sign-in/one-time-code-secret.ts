@@ -11,7 +11,8 @@ import type { Attempt } from './attempt.js';
 
 export const CODE_MAX_WRONG_TRIES = 5;
 
-export type CodePurpose = 'otp' | 'register';
+/** `mfa-email`: a code emailed as the second factor of a sign-in (never redeemable as a first factor). */
+export type CodePurpose = 'otp' | 'register' | 'mfa-email';
 type Bound = Pick<Attempt, 'app' | 'uid' | 'secret'>;
 
 /** A uniformly random 6-digit code. */

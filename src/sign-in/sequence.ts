@@ -10,6 +10,8 @@
 import { again, go, page, selectionRequested, type Attempt, type Outcome, type Progress, type Proof } from './attempt.js';
 import type { SequenceDeps } from './deps.js';
 import { chooseTenant } from '../tenants/tenant-choice.js';
+import { acrOf } from '../mfa/policy.js';
+import { secondFactorAsk, type FactorAsk } from './second-factor-stage.js';
 
 export const STAGE_NAMES = ['identify', 'prove', 'choose_account', 'second_factor', 'choose_tenant', 'consent', 'finish'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -21,7 +23,7 @@ interface Option {
 }
 
 /** A stage that needs the person: the page to show, and for choosers the options offered. */
-type Ask = { view: 'select'; locals: Record<string, unknown>; options: Option[]; apply: (progress: Progress, choice: string) => void } | { view: 'consent'; locals: Record<string, unknown> };
+type Ask = { view: 'select'; locals: Record<string, unknown>; options: Option[]; apply: (progress: Progress, choice: string) => void } | { view: 'consent'; locals: Record<string, unknown> } | FactorAsk;
 
 interface Stage {
   name: StageName;
@@ -47,12 +49,10 @@ const accountStage: Stage = {
   },
 };
 
-/** No second factor is enrolled by any method yet: the stage passes. Second-factor methods plug in here. */
+/** The app's and tenant's MFA policy (`second-factor-stage.ts`): asks for a second factor, or for enrolment. */
 const secondFactorStage: Stage = {
   name: 'second_factor',
-  async resolve() {
-    return undefined;
-  },
+  resolve: (attempt, deps, progress) => secondFactorAsk(attempt, deps, progress),
 };
 
 const tenantStage: Stage = {
@@ -81,8 +81,11 @@ const consentStage: Stage = {
   },
 };
 
-/** The stages after the proof, in order. */
-const STAGES: readonly Stage[] = [accountStage, secondFactorStage, tenantStage, consentStage];
+/**
+ * The stages after the proof, in order. The second-factor stage runs before the tenant chooser (the app's policy)
+ * and again after it: a tenant's `mfa: required` applies only once that tenant is chosen (see second-factor-stage.ts).
+ */
+const STAGES: readonly Stage[] = [accountStage, secondFactorStage, tenantStage, secondFactorStage, consentStage];
 
 function chooser(heading: string, kind: 'account' | 'tenant', options: Option[], apply: (p: Progress, choice: string) => void): Ask {
   return { view: 'select', locals: { title: heading, heading, kind, options }, options, apply };
@@ -112,7 +115,7 @@ export async function advance(attempt: Attempt, deps: SequenceDeps, progress: Pr
   if (!ask) return finish(attempt, deps, progress);
   if (respond === 'redirect' || JSON.stringify(progress) !== before || !attempt.state.progress) await attempt.save({ progress });
   if (respond === 'redirect') return go('');
-  return page(ask.view, ask.locals);
+  return { ...page(ask.view, ask.locals), ...('scripts' in ask && ask.scripts ? { scripts: ask.scripts } : {}) };
 }
 
 /** The person's answer on a chooser page: must be one of the options offered now. */
@@ -145,7 +148,11 @@ export function cancel(): Outcome {
 export function resume(attempt: Attempt, deps: SequenceDeps): Promise<Outcome> | undefined {
   if (attempt.state.progress) return advance(attempt, deps, attempt.state.progress, 'render');
   if (attempt.promptName !== 'login' && attempt.sessionAccountId) {
-    return advance(attempt, deps, { accountIds: [attempt.sessionAccountId], amr: [], fresh: false }, 'render');
+    return advance(attempt, deps, { accountIds: [attempt.sessionAccountId], amr: [...(attempt.sessionAmr ?? [])], fresh: false }, 'render');
+  }
+  // Step-up (OIDC Core §3.1.2.1 acr_values): the session's account proves a second factor, without signing in again.
+  if (attempt.stepUpOnly && attempt.sessionAccountId) {
+    return advance(attempt, deps, { accountIds: [attempt.sessionAccountId], amr: [...(attempt.sessionAmr ?? [])], fresh: false, stepUp: true }, 'render');
   }
   return undefined;
 }
@@ -155,8 +162,10 @@ async function finish(attempt: Attempt, deps: SequenceDeps, progress: Progress):
   const accountId = progress.accountId!;
   const grantId = await attempt.saveGrant({ accountId, tenantId: progress.tenantId ?? null });
   const result: Outcome & { kind: 'finish' } = { kind: 'finish', result: { consent: { grantId }, select_account: {} } };
-  if (progress.fresh || attempt.sessionAccountId !== accountId) {
-    result.result.login = { accountId, amr: progress.amr, remember: true };
+  // A second factor proved in this interaction (step-up, or a tenant that requires it) is a new login event.
+  const provedNow = progress.amr.includes('mfa') && !(attempt.sessionAmr ?? []).includes('mfa');
+  if (progress.fresh || progress.stepUp || provedNow || attempt.sessionAccountId !== accountId) {
+    result.result.login = { accountId, amr: progress.amr, acr: acrOf(progress.amr), remember: true };
     await Promise.all([
       deps.accounts.recordLogin(attempt.app, accountId),
       deps.audit.record(attempt.app, 'sign_in.succeeded', { accountId, ip: attempt.ip, detail: { amr: progress.amr.join(' '), client_id: attempt.client.clientId } }),

@@ -32,6 +32,17 @@ export interface AppSettings {
    * request carries an id_token_hint of the current session. Absent on apps stored before it existed (= always).
    */
   logout_confirmation?: 'always' | 'skip_with_id_token_hint';
+  /**
+   * Second factors (see `src/mfa/policy.ts`): `off` asks none, `optional` asks those who enrolled, `required` asks
+   * everyone (enrolling those without one). Absent on apps stored before it existed (= off).
+   */
+  mfa?: 'off' | 'optional' | 'required';
+  /** Which factors count as a second factor. Absent = `['totp']`. */
+  mfa_methods?: Array<'totp' | 'webauthn' | 'email_code'>;
+  /** Passkeys offered as the whole sign-in. Absent = false. */
+  passkey_sign_in?: boolean;
+  /** "Remember this device" after a second factor, for this many days; absent or 0 = not offered. */
+  mfa_remember_days?: number;
 }
 
 export interface AppRecord {
@@ -124,6 +135,8 @@ export interface TenantRecord {
   name: string;
   /** The organisation's id in another system (e.g. a PSA company id), unique within the app when set. */
   externalId?: string;
+  /** `required`: members signing in to this tenant need a second factor even when the app does not ask. */
+  mfa?: 'inherit' | 'required';
   createdAt: Date;
   updatedAt: Date;
 }
@@ -305,6 +318,54 @@ export interface WebhookDelivery {
   lastError?: string;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export type FactorType = 'totp' | 'webauthn' | 'recovery_codes';
+
+/**
+ * One second factor of an account. Secrets never leave the server: a TOTP secret is AES-256-GCM ciphertext
+ * (`crypto/secret-box.ts`, bound to app, account and factor id), recovery codes are SHA-256 hashes.
+ */
+export interface FactorRecord {
+  appId: string;
+  id: string;
+  accountId: string;
+  type: FactorType;
+  /** A name the person recognises ("Authenticator app", a passkey's name). */
+  name: string;
+  /** totp: the sealed base32 secret. */
+  secretCiphertext?: string;
+  /** recovery_codes: hashes of the codes not used yet. */
+  codeHashes?: string[];
+  /** webauthn: base64url credential id, public key (COSE, base64url), sign counter, transports, backup flags. */
+  credentialId?: string;
+  publicKey?: string;
+  counter?: number;
+  transports?: string[];
+  deviceType?: 'singleDevice' | 'multiDevice';
+  backedUp?: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  lastUsedAt?: Date;
+}
+
+export interface FactorRepository {
+  create(factor: FactorRecord): Promise<void>;
+  findById(appId: string, id: string): Promise<FactorRecord | undefined>;
+  /** The account's factors, oldest first. */
+  listByAccount(appId: string, accountId: string): Promise<FactorRecord[]>;
+  /** A webauthn factor by its credential id (passkey sign-in: no account known yet). */
+  findByCredentialId(appId: string, credentialId: string): Promise<FactorRecord | undefined>;
+  update(appId: string, id: string, patch: Patch<FactorRecord>): Promise<FactorRecord | undefined>;
+  /**
+   * Atomically removes `codeHash` from a recovery-codes factor: the codes left, or undefined when the hash was not
+   * there (already used, or never). Of concurrent callers with one code exactly one succeeds.
+   */
+  takeRecoveryCode(appId: string, id: string, codeHash: string, at: Date): Promise<number | undefined>;
+  delete(appId: string, id: string): Promise<boolean>;
+  /** Removes every factor of the account; how many there were. */
+  deleteByAccount(appId: string, accountId: string): Promise<number>;
+  deleteByApp(appId: string): Promise<void>;
 }
 
 export type Patch<T> = Partial<Omit<T, 'appId' | 'id' | 'createdAt'>>;
@@ -506,6 +567,7 @@ export interface Stores {
   adminKeys: AdminKeyRepository;
   webhooks: WebhookRepository;
   webhookDeliveries: WebhookDeliveryRepository;
+  factors: FactorRepository;
   ephemeral: EphemeralStore;
   oidcAdapter: OidcAdapterFactory;
   /** Readiness of every backing service. */

@@ -5,7 +5,7 @@
  */
 export type ShortLivedKind =
   /** A one-time code of one purpose in one interaction, its wrong-try counter. */
-  | `${'otp' | 'register'}` | `${'otp' | 'register'}-tries`
+  | `${'otp' | 'register' | 'mfa-email'}` | `${'otp' | 'register' | 'mfa-email'}-tries`
   /** The resend wait of codes and links, per identifier. */
   | 'send-wait'
   /** A sign-in link by token hash; the newest link of an interaction. */
@@ -16,6 +16,10 @@ export type ShortLivedKind =
   | 'invitation-flash' | 'invitation-accept'
   /** A partner token's `jti`, kept until the token expires (RFC 7519 §4.1.7 replay prevention). */
   | 'partner-jti'
+  /** Second factors: a TOTP secret awaiting its first code; a TOTP step already used; wrong codes per account. */
+  | 'totp-enrol' | 'totp-used' | 'mfa-tries'
+  /** A WebAuthn challenge issued to one interaction (registration or assertion). */
+  | 'webauthn-challenge'
   /** Rate-limit counters: `rl:{bucket}`. */
   | `rl:${string}`;
 

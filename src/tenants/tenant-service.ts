@@ -11,11 +11,11 @@ export interface TenantMembership {
 export class TenantService {
   constructor(private readonly tenants: TenantRepository, private readonly accounts: AccountRepository) {}
 
-  async create(app: AppRecord, input: { slug: string; name: string; external_id?: string }): Promise<TenantRecord> {
+  async create(app: AppRecord, input: { slug: string; name: string; external_id?: string; mfa?: 'inherit' | 'required' }): Promise<TenantRecord> {
     const now = new Date();
     const tenant: TenantRecord = {
       appId: app.id, id: prefixedId('ten'), slug: input.slug, name: input.name,
-      ...(input.external_id ? { externalId: input.external_id } : {}), createdAt: now, updatedAt: now,
+      ...(input.external_id ? { externalId: input.external_id } : {}), ...(input.mfa ? { mfa: input.mfa } : {}), createdAt: now, updatedAt: now,
     };
     await this.tenants.create(tenant);
     return tenant;
@@ -41,9 +41,9 @@ export class TenantService {
     return this.tenants.list(app.id);
   }
 
-  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; external_id?: string }): Promise<TenantRecord> {
+  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; external_id?: string; mfa?: 'inherit' | 'required' }): Promise<TenantRecord> {
     const tenant = await this.require(app, idOrSlug);
-    return (await this.tenants.update(app.id, tenant.id, { slug: patch.slug, name: patch.name, externalId: patch.external_id }))!;
+    return (await this.tenants.update(app.id, tenant.id, { slug: patch.slug, name: patch.name, externalId: patch.external_id, mfa: patch.mfa }))!;
   }
 
   async delete(app: AppRecord, idOrSlug: string): Promise<void> {
@@ -86,7 +86,7 @@ export class TenantService {
 }
 
 export function presentTenant(tenant: TenantRecord) {
-  return { id: tenant.id, slug: tenant.slug, name: tenant.name, external_id: tenant.externalId ?? null, created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
+  return { id: tenant.id, slug: tenant.slug, name: tenant.name, external_id: tenant.externalId ?? null, mfa: tenant.mfa ?? 'inherit', created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
 }
 
 export function presentMembership(m: MembershipRecord) {

@@ -52,7 +52,7 @@ export class LinkInvalidError extends PortcullisError {
 export const sendLinkForm = z.object({ identifier: identifierField });
 export const invalidSendLinkForm = (raw: Record<string, string>): Outcome => again({ error: INVALID_IDENTIFIER.email, identifier: raw.identifier?.slice(0, 320) });
 
-type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'limiter' | 'messenger' | 'ephemeral' | 'lifetimes' | 'ipPerHour'>;
+type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors' | 'limiter' | 'messenger' | 'ephemeral' | 'lifetimes' | 'ipPerHour'>;
 
 /** Only the token's SHA-256 is ever stored (a store read never yields a working link). */
 const linkKey = (appId: string, token: string) => shortLivedKey(appId, 'link', sha256(token));

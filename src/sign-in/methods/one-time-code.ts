@@ -39,7 +39,7 @@ export const sendCodeForm = z.object({ identifier: identifierField, channel: z.e
 export const invalidSendCodeForm = (raw: Record<string, string>): Outcome => again({ error: 'Choose how you want to sign in.', identifier: raw.identifier?.slice(0, 320) });
 export const typedCodeForm = z.object({ code: z.string().max(20) });
 
-type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'limiter' | 'messenger' | 'ephemeral' | 'lifetimes' | 'ipPerHour'>;
+type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors' | 'limiter' | 'messenger' | 'ephemeral' | 'lifetimes' | 'ipPerHour'>;
 
 async function eligibleAccounts(app: AppRecord, deps: Deps, channel: Channel, identifier: string): Promise<AccountRecord[]> {
   const found = channel === 'email' ? await deps.accounts.findByEmail(app, identifier) : await deps.accounts.findByPhone(app, identifier);

@@ -34,7 +34,7 @@ export const passwordForm = z.object({ identifier: identifierField, password: ty
 /** What a form that does not parse shows: the same message as a wrong password. */
 export const invalidPasswordForm = (raw: Record<string, string>): Outcome => again({ error: INVALID_CREDENTIALS, identifier: raw.identifier?.slice(0, 320) });
 
-type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'limiter' | 'ipPerHour'>;
+type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors' | 'limiter' | 'ipPerHour'>;
 
 export async function signInWithPassword(attempt: Attempt, deps: Deps, input: z.output<typeof passwordForm>): Promise<Outcome> {
   const { identifier, password } = input;

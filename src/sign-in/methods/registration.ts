@@ -47,7 +47,7 @@ export const typedCodeForm = z.object({ code: z.string().max(20) });
 
 const typedBack = (raw: Record<string, string | undefined>) => ({ name: raw.name?.trim().slice(0, 100), identifier: raw.identifier?.trim().slice(0, 320) });
 
-type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'limiter' | 'messenger' | 'ephemeral' | 'lifetimes' | 'ipPerHour'>;
+type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors' | 'limiter' | 'messenger' | 'ephemeral' | 'lifetimes' | 'ipPerHour'>;
 
 function ensureOpen(attempt: Attempt): void {
   if (!registrationMethod.enabled(attempt.app)) throw new NotFoundError('This app does not accept new accounts. Ask the application for an invitation.');

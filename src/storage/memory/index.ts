@@ -1,6 +1,7 @@
 import type { Stores } from '../ports.js';
 import { MemoryEphemeralStore } from './ephemeral-store.js';
 import { MemoryOidcStore } from './oidc-adapter.js';
+import { MemoryFactorRepository } from './factor-repository.js';
 import {
   MemoryAccountRepository, MemoryAppKeysRepository, MemoryAppRepository, MemoryAuditRepository, MemoryClientRepository,
   MemoryInvitationRepository, MemoryOutboxRepository, MemoryPartnerRepository, MemoryTenantRepository,
@@ -24,6 +25,7 @@ export function createMemoryRepositories() {
     adminKeys: new MemoryAdminKeyRepository(),
     webhooks: new MemoryWebhookRepository(),
     webhookDeliveries: new MemoryWebhookDeliveryRepository(),
+    factors: new MemoryFactorRepository(),
   };
 }
 

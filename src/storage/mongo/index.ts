@@ -13,6 +13,7 @@ import {
   MongoInvitationRepository, MongoOutboxRepository, MongoPartnerRepository, MongoTenantRepository,
 } from './repositories.js';
 import { MongoAdminKeyRepository, MongoWebhookDeliveryRepository, MongoWebhookRepository } from './event-repositories.js';
+import { MongoFactorRepository } from './factor-repository.js';
 
 export {
   createMongo, waitForMongo, isMongoConnected, pingMongo, redactMongoUri, mongoLocation, type CreateMongoOptions,
@@ -32,7 +33,7 @@ export interface CreateMongoStoresOptions {
 
 export interface MongoStores
   extends Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'partners' | 'outbox' | 'audit'
-    | 'adminKeys' | 'webhooks' | 'webhookDeliveries'> {
+    | 'adminKeys' | 'webhooks' | 'webhookDeliveries' | 'factors'> {
   /** Used only when no Redis is configured. */
   ephemeral: MongoEphemeralStore;
   /** Used only when no Redis is configured; `oidcAdapter` is its `adapterFactory`. */
@@ -66,6 +67,7 @@ export function createMongoStores(conn: Connection, options: CreateMongoStoresOp
     adminKeys: new MongoAdminKeyRepository(models.adminKeys),
     webhooks: new MongoWebhookRepository(models.webhooks),
     webhookDeliveries: new MongoWebhookDeliveryRepository(models.webhookDeliveries),
+    factors: new MongoFactorRepository(models.factors),
     ephemeral: new MongoEphemeralStore(models.ephemeral),
     oidc,
     oidcAdapter: oidc.adapterFactory,

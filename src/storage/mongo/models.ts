@@ -17,8 +17,9 @@ import mongoose from 'mongoose';
 import type { Connection, Model, Schema as AnySchema, SchemaOptions } from 'mongoose';
 import type {
   AccountRecord, AppKeysRecord, AppRecord, AuditEvent, ClientRecord, InvitationRecord, MembershipRecord,
-  OutboxMessage, PartnerRecord, TenantRecord, AdminKeyRecord, WebhookRecord, WebhookDelivery,
+  OutboxMessage, PartnerRecord, TenantRecord, AdminKeyRecord, WebhookRecord, WebhookDelivery, FactorRecord,
 } from '../ports.js';
+import { factorModel } from './factor-repository.js';
 
 const { Schema } = mongoose;
 const { Mixed } = Schema.Types;
@@ -66,6 +67,7 @@ export interface MongoModels {
   adminKeys: Model<AdminKeyRecord>;
   webhooks: Model<WebhookRecord>;
   webhookDeliveries: Model<WebhookDelivery>;
+  factors: Model<FactorRecord>;
   oidc: Model<OidcRecordDoc>;
   ephemeral: Model<EphemeralRecordDoc>;
 }
@@ -173,6 +175,7 @@ function tenantSchema() {
     slug: requiredString,
     name: String,
     externalId: String,
+    mfa: String,
     createdAt: Date,
     updatedAt: Date,
   }, options('tenants', DURABLE));
@@ -395,6 +398,7 @@ export function defineModels(conn: Connection): MongoModels {
     adminKeys: modelOn<AdminKeyRecord>(conn, 'AdminKey', adminKeySchema),
     webhooks: modelOn<WebhookRecord>(conn, 'Webhook', webhookSchema),
     webhookDeliveries: modelOn<WebhookDelivery>(conn, 'WebhookDelivery', webhookDeliverySchema),
+    factors: factorModel(conn),
     oidc: modelOn<OidcRecordDoc>(conn, 'OidcRecord', oidcRecordSchema),
     ephemeral: modelOn<EphemeralRecordDoc>(conn, 'EphemeralRecord', ephemeralRecordSchema),
   };

@@ -1,0 +1,187 @@
+/**
+ * Passkeys in a real browser: Debian's Chromium driven by playwright-core, with the DevTools WebAuthn virtual
+ * authenticator (resident keys, user verification). The server's PUBLIC_URL is http://localhost:{port}: WebAuthn
+ * refuses an IP address as RP ID, and localhost is a secure context.
+ */
+import { setDefaultResultOrder } from 'node:dns';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser as Chromium, type BrowserContext, type Page as ChromiumPage } from 'playwright-core';
+import { loadConfig } from '../../config/index.js';
+import { buildApp } from '../../src/app.js';
+import { createLogger } from '../../src/log.js';
+import { openStores } from '../../src/storage/select.js';
+import type { Stores } from '../../src/storage/ports.js';
+import { Browser } from '../support/browser.js';
+import { open, REDIRECT_URI, setUpRp, type Rp } from '../support/rp.js';
+import { ADMIN_KEY, AdminClient, type TestServer } from '../support/server.js';
+
+const MFA = 'urn:portcullis:acr:mfa';
+const PASSWORD = 'correct horse battery';
+setDefaultResultOrder('ipv4first');
+
+let http: Server;
+let stores: Stores;
+let url: string;
+let server: TestServer;
+let chromiumBrowser: Chromium;
+let rp: Rp;
+let accountId: string;
+
+beforeAll(async () => {
+  http = createServer();
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  url = `http://localhost:${port}`;
+  const config = loadConfig({ PORT: String(port), PUBLIC_URL: url, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' });
+  const log = createLogger(config.LOG_LEVEL);
+  stores = await openStores(config, log);
+  const portcullis = buildApp({ config, stores, log, adminKey: ADMIN_KEY });
+  http.on('request', portcullis.koa.callback());
+  server = { url, config, stores, portcullis, server: http, admin: new AdminClient(url), close: async () => undefined };
+  rp = await setUpRp(server, 'keys');
+  await server.admin.ok('PATCH', '/apps/keys', { settings: { mfa: 'required', mfa_methods: ['webauthn', 'totp'], passkey_sign_in: true } });
+  accountId = (await server.admin.ok('POST', '/apps/keys/accounts', { email: 'kim@example.com', password: PASSWORD, email_verified: true })).id;
+  chromiumBrowser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--host-resolver-rules=MAP localhost 127.0.0.1'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await chromiumBrowser?.close();
+  http.closeAllConnections();
+  await new Promise((resolve) => http.close(resolve));
+  await server.portcullis.services.messenger.close();
+  await stores.close();
+});
+
+/** A page with a virtual authenticator; the RP's callback is answered locally and its URL captured. */
+async function withAuthenticator(context: BrowserContext) {
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  await context.route(`${REDIRECT_URI}**`, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback' }));
+  return page;
+}
+
+async function untilCallback(page: ChromiumPage): Promise<string> {
+  await page.waitForURL((u) => u.href.startsWith(REDIRECT_URI), { timeout: 15_000 });
+  return page.url();
+}
+
+async function typePassword(page: ChromiumPage) {
+  await page.fill('#identifier', 'kim@example.com');
+  await page.fill('#password', PASSWORD);
+  await page.click('button.primary');
+}
+
+/** POSTed passkey responses, captured as the browser sent them (to replay them later). */
+const captured: Array<{ url: string; body: string }> = [];
+
+describe('passkeys in Chromium with a virtual authenticator', () => {
+  let context: BrowserContext;
+  let page: ChromiumPage;
+
+  beforeAll(async () => {
+    context = await chromiumBrowser.newContext();
+    page = await withAuthenticator(context);
+    await context.route('**/passkey', async (route) => {
+      if (route.request().method() === 'POST') captured.push({ url: route.request().url(), body: route.request().postData() ?? '' });
+      await route.continue();
+    });
+  });
+  afterAll(() => context.close());
+
+  it('registers a passkey while enrolling during sign-in (the page script runs under the strict CSP)', async () => {
+    const flow = await rp.begin();
+    await page.goto(flow.url);
+    await typePassword(page);
+    await page.waitForSelector('#passkey-button');
+    const csp = (await page.request.get(page.url())).headers()['content-security-policy'];
+    expect(csp).toContain("script-src 'self'");
+    await page.fill('#passkey-name', 'Laptop');
+    await page.click('#passkey-button');
+    await page.waitForSelector('text=Save your recovery codes');
+    await page.click('button.primary');
+    const claims = (await rp.finish(flow, await untilCallback(page))).claims()!;
+    expect(claims).toMatchObject({ sub: accountId, acr: MFA, amr: ['pwd', 'hwk', 'mfa'] });
+    const factors = await server.admin.ok('GET', `/apps/keys/accounts/${accountId}/factors`);
+    expect(factors.find((f: any) => f.type === 'webauthn')).toMatchObject({ name: 'Laptop', backed_up: false, device_type: 'singleDevice' });
+  }, 60_000);
+
+  it('signs in with the passkey alone after signing out: no identifier, no password', async () => {
+    await context.clearCookies();
+    const flow = await rp.begin();
+    await page.goto(flow.url);
+    await page.click('text=Sign in with a passkey');
+    await page.click('#passkey-button');
+    const claims = (await rp.finish(flow, await untilCallback(page))).claims()!;
+    expect(claims).toMatchObject({ sub: accountId, acr: MFA, amr: ['hwk', 'user', 'mfa'] });
+  }, 60_000);
+
+  it('uses the passkey as the second factor after a password', async () => {
+    await context.clearCookies();
+    const flow = await rp.begin();
+    await page.goto(flow.url);
+    await typePassword(page);
+    await page.waitForSelector('text=Use a passkey');
+    await page.click('#passkey-button');
+    const claims = (await rp.finish(flow, await untilCallback(page))).claims()!;
+    expect(claims).toMatchObject({ sub: accountId, acr: MFA, amr: ['pwd', 'hwk', 'user', 'mfa'] });
+    const factor = (await server.admin.ok('GET', `/apps/keys/accounts/${accountId}/factors`)).find((f: any) => f.type === 'webauthn');
+    expect(factor.last_used_at).not.toBeNull();
+  }, 60_000);
+});
+
+describe('bad passkey responses', () => {
+  /** A fresh attempt at the passkey page, in the fetch browser. */
+  async function passkeyPage() {
+    const browser = new Browser(url);
+    const start = await open(browser, await rp.begin());
+    const page = await browser.follow(`${start.url}/passkey`);
+    expect(page.html).toContain('data-passkey="authenticate"');
+    return { browser, page };
+  }
+  const post = (browser: Browser, page: Awaited<ReturnType<Browser['follow']>>, response: string) => browser.submit(page, { response }, { action: '/passkey', stopAt: REDIRECT_URI });
+  const factorCount = async () => (await server.admin.ok('GET', `/apps/keys/accounts/${accountId}/factors`)).length;
+
+  it('answers 400 for malformed JSON and for a response that is no credential', async () => {
+    const before = await factorCount();
+    for (const response of ['not json', '[1,2]', JSON.stringify({ id: 'x', rawId: 'x', type: 'public-key', response: {} })]) {
+      const { browser, page } = await passkeyPage();
+      const answer = await post(browser, page, response);
+      expect(answer.status).toBe(400);
+      expect(answer.html).toContain('That passkey did not work');
+    }
+    expect(await factorCount()).toBe(before);
+  });
+
+  it('refuses a replayed assertion (its challenge belonged to another attempt) and a changed origin', async () => {
+    const real = captured.find((c) => c.url.endsWith('/passkey'));
+    expect(real).toBeDefined();
+    const response = new URLSearchParams(real!.body).get('response')!;
+    const replay = await passkeyPage();
+    expect((await post(replay.browser, replay.page, response)).status).toBe(400);
+
+    const parsed = JSON.parse(response);
+    const clientData = JSON.parse(Buffer.from(parsed.response.clientDataJSON, 'base64url').toString());
+    parsed.response.clientDataJSON = Buffer.from(JSON.stringify({ ...clientData, origin: 'https://evil.example' })).toString('base64url');
+    const wrongOrigin = await passkeyPage();
+    expect((await post(wrongOrigin.browser, wrongOrigin.page, JSON.stringify(parsed))).status).toBe(400);
+    const audit = await server.admin.ok('GET', '/apps/keys/audit');
+    expect(audit.some((e: any) => e.type === 'mfa.failed' && e.detail.type === 'webauthn')).toBe(true);
+  });
+
+  it('refuses a registration response posted without a ceremony', async () => {
+    const browser = new Browser(url);
+    const start = await open(browser, await rp.begin());
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(start.html)![1];
+    const res = await browser.request(`${start.url}/mfa/passkey/register`, { method: 'POST', body: new URLSearchParams({ _csrf: csrf, response: '{}' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.status).toBe(303);
+  });
+});
