@@ -3,7 +3,7 @@
  * outside), expiring, revocable, `last_used_at` recorded, and named in the audit of every change they make.
  */
 import { createHash } from 'node:crypto';
-import { AdminClient, startServer, type TestServer } from '../support/server.js';
+import { AdminClient, createUniqueApp, startServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -11,12 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-let counter = 0;
-async function createApp(): Promise<string> {
-  const slug = `keys-${++counter}-${Date.now().toString(36)}`;
-  await server.admin.ok('POST', '/apps', { slug, name: `App ${slug}` });
-  return slug;
-}
+const createApp = () => createUniqueApp(server, 'keys');
 
 async function createKey(body: Record<string, unknown>): Promise<{ id: string; secret: string; client: AdminClient }> {
   const key = await server.admin.ok('POST', '/keys', { name: 'test key', ...body });

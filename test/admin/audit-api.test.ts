@@ -2,7 +2,7 @@
  * The audit log over the Admin API, against a running server: filters, cursor paging (newest first, stable while
  * new events arrive), NDJSON export, and every Admin API change recorded with the key that made it.
  */
-import { startServer, type TestServer } from '../support/server.js';
+import { createUniqueApp, startServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -10,12 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-let counter = 0;
-async function createApp(): Promise<string> {
-  const slug = `audit-${++counter}-${Date.now().toString(36)}`;
-  await server.admin.ok('POST', '/apps', { slug, name: `App ${slug}` });
-  return slug;
-}
+const createApp = () => createUniqueApp(server, 'audit');
 
 /** Every page of the audit log, following `next` until it is null. */
 async function walk(slug: string, query: string, limit: number): Promise<{ ids: string[]; pages: number }> {

@@ -70,3 +70,11 @@ export class AdminClient {
     return res.body;
   }
 }
+
+let appCounter = 0;
+/** Creates an app with a slug no other test uses (`{prefix}-{n}-{time}`) and returns the slug. */
+export async function createUniqueApp(server: TestServer, prefix: string): Promise<string> {
+  const slug = `${prefix}-${++appCounter}-${Date.now().toString(36)}`;
+  await server.admin.ok('POST', '/apps', { slug, name: `App ${slug}` });
+  return slug;
+}
