@@ -4,24 +4,15 @@
  * refuses an IP address as RP ID, and localhost is a secure context.
  */
 import { setDefaultResultOrder } from 'node:dns';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { chromium, type Browser as Chromium, type BrowserContext, type Page as ChromiumPage } from 'playwright-core';
-import { loadConfig } from '../../config/index.js';
-import { buildApp } from '../../src/app.js';
-import { createLogger } from '../../src/log.js';
-import { openStores } from '../../src/storage/select.js';
-import type { Stores } from '../../src/storage/ports.js';
 import { Browser } from '../support/browser.js';
 import { open, REDIRECT_URI, setUpRp, type Rp } from '../support/rp.js';
-import { ADMIN_KEY, AdminClient, type TestServer } from '../support/server.js';
+import { startServer, type TestServer } from '../support/server.js';
 
 const MFA = 'urn:portcullis:acr:mfa';
 const PASSWORD = 'correct horse battery';
 setDefaultResultOrder('ipv4first');
 
-let http: Server;
-let stores: Stores;
 let url: string;
 let server: TestServer;
 let chromiumBrowser: Chromium;
@@ -29,16 +20,9 @@ let rp: Rp;
 let accountId: string;
 
 beforeAll(async () => {
-  http = createServer();
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
-  url = `http://localhost:${port}`;
-  const config = loadConfig({ PORT: String(port), PUBLIC_URL: url, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' });
-  const log = createLogger(config.LOG_LEVEL);
-  stores = await openStores(config, log);
-  const portcullis = buildApp({ config, stores, log, adminKey: ADMIN_KEY });
-  http.on('request', portcullis.koa.callback());
-  server = { url, config, stores, portcullis, server: http, admin: new AdminClient(url), close: async () => undefined };
+  // WebAuthn refuses an IP address as RP ID: PUBLIC_URL names localhost.
+  server = await startServer({ publicHost: 'localhost' });
+  url = server.url;
   rp = await setUpRp(server, 'keys');
   await server.admin.ok('PATCH', '/apps/keys', { settings: { mfa: 'required', mfa_methods: ['webauthn', 'totp'], passkey_sign_in: true } });
   accountId = (await server.admin.ok('POST', '/apps/keys/accounts', { email: 'kim@example.com', password: PASSWORD, email_verified: true })).id;
@@ -51,10 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await chromiumBrowser?.close();
-  http.closeAllConnections();
-  await new Promise((resolve) => http.close(resolve));
-  await server.portcullis.services.messenger.close();
-  await stores.close();
+  await server.close();
 });
 
 /** A page with a virtual authenticator; the RP's callback is answered locally and its URL captured. */

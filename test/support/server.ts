@@ -22,11 +22,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(options: { env?: Record<string, string>; stores?: Stores } = {}): Promise<TestServer> {
+/**
+ * Starts Portcullis on a free loopback port. `publicHost` is the host name of PUBLIC_URL (default 127.0.0.1;
+ * `localhost` where a browser refuses an IP address, as WebAuthn does for its RP ID).
+ */
+export async function startServer(options: { env?: Record<string, string>; stores?: Stores; publicHost?: string } = {}): Promise<TestServer> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${options.publicHost ?? '127.0.0.1'}:${port}`;
   const config = loadConfig({ PORT: String(port), PUBLIC_URL: url, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', WEBHOOK_ALLOW_PRIVATE: 'true', ...options.env });
   const log = createLogger(config.LOG_LEVEL);
   // The same store selection as src/main.ts: embedded by default, Redis/Mongo when the env names them.
