@@ -103,6 +103,8 @@ export class DeliveryWorker {
         this.again = false;
       });
     }, delayMs);
+    // The poll alone never keeps a process alive: the HTTP server does that, and shutdown stops the worker.
+    this.timer.unref();
   }
 
   /** Ticks until a round finds nothing due (a full batch means more may be waiting). */

@@ -39,6 +39,7 @@ async function startOnAllInterfaces(env: Record<string, string>): Promise<Runnin
     async close() {
       http.closeAllConnections();
       await new Promise((resolve) => http.close(resolve));
+      await portcullis.services.webhookWorker.stop();
       await portcullis.services.messenger.close();
       await stores.close();
     },
