@@ -18,6 +18,7 @@ import { ServiceUnavailableError } from '../errors.js';
 import { wantsJson } from './error-handler.js';
 import { setPageCsp } from './security-headers.js';
 import { renderView } from './views.js';
+import { languageLocals } from './render-page.js';
 
 /** Seconds a client is told to wait before retrying (RFC 9110 §10.2.3). */
 const RETRY_AFTER_SECONDS = 5;
@@ -62,6 +63,7 @@ function answerAfterDeadline(ctx: Context, timeoutMs: number, log: Pick<Logger, 
       title: 'Temporarily unavailable',
       error: error.error,
       description: error.error_description,
+      ...languageLocals(ctx, undefined),
     });
     ctx.set('Content-Type', 'text/html; charset=utf-8');
   }

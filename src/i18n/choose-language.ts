@@ -1,0 +1,54 @@
+/**
+ * Which language a page or message is in. Order (issue: languages): the request's `ui_locales` (OIDC Core
+ * §3.1.2.1, space-separated BCP 47 tags in order of preference), then the account's `locale` once the person is
+ * known, then the browser's `Accept-Language` (RFC 9110 §12.5.4, by q-value), then the app's default. An app that
+ * pins its language (`force_locale`) always gets its default. A tag matches a supported language exactly or by its
+ * primary subtag (`fr-CA` → `fr`).
+ */
+export interface LanguagePreferences {
+  uiLocales?: string;
+  accountLocale?: string;
+  acceptLanguage?: string;
+  appDefault?: string;
+  forceAppDefault?: boolean;
+}
+
+export function chooseLanguage(supported: readonly string[], prefs: LanguagePreferences): string {
+  const fallback = match(supported, prefs.appDefault) ?? supported[0];
+  if (prefs.forceAppDefault) return fallback;
+  const candidates = [
+    ...(prefs.uiLocales ?? '').split(' '),
+    prefs.accountLocale,
+    ...parseAcceptLanguage(prefs.acceptLanguage),
+  ];
+  for (const tag of candidates) {
+    const found = match(supported, tag);
+    if (found) return found;
+  }
+  return fallback;
+}
+
+function match(supported: readonly string[], tag: string | undefined): string | undefined {
+  if (!tag) return undefined;
+  const lower = tag.trim().toLowerCase();
+  if (!lower || lower.length > 35) return undefined;
+  return supported.find((l) => l.toLowerCase() === lower) ?? supported.find((l) => l.toLowerCase() === lower.split('-')[0]);
+}
+
+/** `fr-CH, fr;q=0.9, en;q=0.8, *;q=0.5` → tags by descending q (stable), without `*` and q=0. Bounded input. */
+export function parseAcceptLanguage(header: string | undefined): string[] {
+  if (!header) return [];
+  return header
+    .slice(0, 512)
+    .split(',')
+    .slice(0, 20)
+    .map((part, index) => {
+      const [tag, ...params] = part.trim().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      const weight = q ? Number(q.slice(2)) : 1;
+      return { tag: tag.trim(), weight: Number.isFinite(weight) ? weight : 0, index };
+    })
+    .filter((e) => e.tag && e.tag !== '*' && e.weight > 0)
+    .sort((a, b) => b.weight - a.weight || a.index - b.index)
+    .map((e) => e.tag);
+}
