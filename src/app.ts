@@ -136,9 +136,11 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   const metrics = new Metrics({
     webhookQueueDepth: () => stores.webhookDeliveries.countPending(),
     providerPoolSize: () => pool.size,
+    providerPoolStats: () => pool.stats,
     redisRoundTrips: () => stores.redisRoundTrips(),
   });
   audit.observe((event) => metrics.observeAudit(event));
+  stores.onCommand((store, seconds, ok) => metrics.observeStoreCommand(store, seconds, ok));
   const webhookWorker = new DeliveryWorker({
     deliveries: stores.webhookDeliveries, webhooks: stores.webhooks, apps: stores.apps, service: webhooks, audit, policy,
     log: log.child({ component: 'webhooks' }), retryBaseMs: config.WEBHOOK_RETRY_BASE_MS, pollMs: config.WEBHOOK_POLL_MS,
@@ -170,7 +172,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     await next();
   });
   koa.use(securityHeaders(config.publicUrl));
-  koa.use(errorHandler(log));
+  koa.use(errorHandler(log, (dependency) => services.metrics.observeStoreError(dependency)));
   koa.use(requestDeadline(config.REQUEST_TIMEOUT_MS, log));
 
   const health = new Router();

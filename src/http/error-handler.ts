@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from '../log.js';
-import { PortcullisError, TooManyRequestsError } from '../errors.js';
+import { PortcullisError, ServiceUnavailableError, TooManyRequestsError } from '../errors.js';
 import { renderPage } from './render-page.js';
 
 /** Whether the caller wants JSON (API clients) rather than a page (browsers). */
@@ -12,7 +12,7 @@ export function wantsJson(ctx: Context): boolean {
  * The one place errors become responses: JSON `{error, error_description, fields?}` for APIs, the friendly error
  * page for browsers. Unexpected errors are logged and shown as a generic server_error without details.
  */
-export function errorHandler(log: Logger) {
+export function errorHandler(log: Logger, onUnavailable: (dependency: string) => void = () => undefined) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
@@ -25,6 +25,7 @@ export function errorHandler(log: Logger) {
       const err = thrown instanceof PortcullisError ? thrown : undefined;
       if (!err) log.error({ err: thrown, path: ctx.path, method: ctx.method }, 'unhandled error');
       else if (err.status >= 500) log.warn({ err: err.cause ?? err, path: ctx.path, code: err.error }, 'request failed');
+      if (err instanceof ServiceUnavailableError) onUnavailable(err.dependency);
       if (ctx.headerSent || !ctx.writable) return;
       const status = err?.status ?? 500;
       const body = err?.toJSON() ?? { error: 'server_error', error_description: 'An unexpected error occurred.' };

@@ -10,8 +10,12 @@ export interface MetricsSources {
   /** Pending webhook deliveries (queue depth). */
   webhookQueueDepth(): Promise<number>;
   providerPoolSize(): number;
+  providerPoolStats(): { hits: number; misses: number; evictions: number };
   redisRoundTrips(): number;
 }
+
+/** A dependency a request could not reach, or a store command's duration. */
+export type StoreName = 'redis' | 'mongodb';
 
 /** Bounded route classes: a label per path would be unbounded (slugs, ids). */
 export function routeClass(path: string): string {
@@ -30,6 +34,9 @@ export function routeClass(path: string): string {
   return 'app_pages';
 }
 
+/** Bounded label values of `portcullis_store_errors_total` (ServiceUnavailableError's dependency). */
+const UNAVAILABLE_LABELS = new Set(['redis', 'mongodb', 'storage', 'request deadline', 'partner keys']);
+
 export class Metrics {
   readonly registry = new client.Registry();
   private readonly httpRequests: client.Counter<'route' | 'method' | 'status'>;
@@ -39,6 +46,8 @@ export class Metrics {
   private readonly messages: client.Counter<'kind'>;
   private readonly webhookAttempts: client.Counter<'outcome'>;
   private readonly webhookLatency: client.Histogram;
+  private readonly storeErrors: client.Counter<'store'>;
+  private readonly storeLatency: client.Histogram<'store' | 'outcome'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -54,6 +63,14 @@ export class Metrics {
       async collect() { this.set(await sources.webhookQueueDepth().catch(() => Number.NaN)); } });
     new client.Gauge({ name: 'portcullis_provider_pool_size', help: 'Provider instances held by the per-app pool', registers,
       collect() { this.set(sources.providerPoolSize()); } });
+    const pool = (name: 'hits' | 'misses' | 'evictions', help: string) => new client.Counter({ name: `portcullis_provider_pool_${name}_total`, help, registers,
+      collect() { this.reset(); this.inc(sources.providerPoolStats()[name]); } });
+    pool('hits', 'Requests served by a live provider of the pool');
+    pool('misses', 'Requests that read the app to build or re-check its provider');
+    pool('evictions', 'Providers dropped to keep the pool within PROVIDER_POOL_SIZE');
+    this.storeErrors = new client.Counter({ name: 'portcullis_store_errors_total', help: 'Requests answered 503 because a dependency was unreachable (redis, mongodb, storage: a store marked down, request_deadline)', labelNames: ['store'], registers });
+    this.storeLatency = new client.Histogram({ name: 'portcullis_store_command_duration_seconds', help: 'Round-trip time of Redis and MongoDB commands', labelNames: ['store', 'outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });
     new client.Counter({ name: 'portcullis_redis_round_trips_total', help: 'Redis commands and transactions sent', registers,
       collect() { this.reset(); this.inc(sources.redisRoundTrips()); } });
   }
@@ -77,6 +94,15 @@ export class Metrics {
   observeWebhookAttempt(outcome: string, latencyMs: number): void {
     this.webhookAttempts.inc({ outcome });
     this.webhookLatency.observe(latencyMs / 1000);
+  }
+
+  /** A request failed because `store` was unreachable (counted where the 503 is answered). */
+  observeStoreError(store: string): void {
+    this.storeErrors.inc({ store: UNAVAILABLE_LABELS.has(store) ? store.replace(' ', '_') : 'other' });
+  }
+
+  observeStoreCommand(store: StoreName, seconds: number, ok: boolean): void {
+    this.storeLatency.observe({ store, outcome: ok ? 'ok' : 'error' }, seconds);
   }
 
   text(): Promise<string> {

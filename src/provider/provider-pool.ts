@@ -22,8 +22,19 @@ interface Entry extends PooledProvider {
  * the background, so requests to a live app never wait for a version check. An entry the batch has not confirmed
  * within `versionCheckMs` (store down, timer late) is checked on its own on the next request, as before.
  */
+/** Counters since start, read by the metrics endpoint. */
+export interface PoolStats {
+  /** Requests answered by a live, confirmed provider. */
+  hits: number;
+  /** Requests that had to read the app (first use, stale or changed). */
+  misses: number;
+  /** Providers dropped to keep the pool within its size. */
+  evictions: number;
+}
+
 export class ProviderPool {
   private readonly entries: LRUCache<string, Entry>;
+  readonly stats: PoolStats = { hits: 0, misses: 0, evictions: 0 };
   private readonly building = new Map<string, Promise<Entry | undefined>>();
 
   constructor(
@@ -35,7 +46,7 @@ export class ProviderPool {
       versionCheckMs: number;
     },
   ) {
-    this.entries = new LRUCache({ max: deps.size });
+    this.entries = new LRUCache({ max: deps.size, dispose: (_entry, _slug, reason) => { if (reason === 'evict') this.stats.evictions += 1; } });
     this.timer = setInterval(() => void this.checkVersions().catch(() => undefined), deps.versionCheckMs);
     this.timer.unref();
   }
@@ -72,7 +83,11 @@ export class ProviderPool {
   /** The app's provider, or undefined when no such app exists. */
   async get(slug: string): Promise<PooledProvider | undefined> {
     const entry = this.entries.get(slug);
-    if (entry && Date.now() - entry.checkedAt < this.deps.versionCheckMs) return entry;
+    if (entry && Date.now() - entry.checkedAt < this.deps.versionCheckMs) {
+      this.stats.hits += 1;
+      return entry;
+    }
+    this.stats.misses += 1;
     let pending = this.building.get(slug);
     if (!pending) {
       pending = this.refresh(slug, entry).finally(() => this.building.delete(slug));

@@ -574,6 +574,8 @@ export interface Stores {
   health(): Promise<HealthReport>;
   /** Redis commands/transactions sent so far (0 without Redis): benchmarks report round trips per flow. */
   redisRoundTrips(): number;
+  /** Observes the duration of every Redis/MongoDB command (metrics); nothing is observed on the embedded store. */
+  onCommand(listener: (store: 'redis' | 'mongodb', seconds: number, ok: boolean) => void): void;
   /** Fast synchronous check used before serving a request that needs the stores. */
   available(): boolean;
   close(): Promise<void>;

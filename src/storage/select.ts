@@ -4,6 +4,7 @@ import type { EphemeralStore, OidcAdapterFactory, Stores } from './ports.js';
 import { createMemoryRepositories, MemoryEphemeralStore, MemoryOidcStore } from './memory/index.js';
 import { createRedis, describeRedis, RedisEphemeralStore, RedisOidcStore, waitForRedis, type RedisClient } from './redis/index.js';
 import { splitOidcAdapter } from './split-oidc-adapter.js';
+import { StoreCommandTiming, timeMongoCommands, timeRedisCommands } from './command-timing.js';
 
 /**
  * Chooses the stores from configuration:
@@ -19,13 +20,14 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
   const memoryEphemeral = new MemoryEphemeralStore();
   const closers: Array<() => Promise<void> | void> = [() => memoryOidc.close(), () => memoryEphemeral.close()];
   const checks: Array<{ name: string; up: () => boolean; ping: () => Promise<unknown> }> = [];
+  const timing = new StoreCommandTiming();
 
   let durable: OpenedMongo['durable'] = { ...createMemoryRepositories(), oidcAdapter: memoryOidc.adapterFactory };
   let shortLived: { ephemeral: EphemeralStore; oidcAdapter: OidcAdapterFactory } = { ephemeral: memoryEphemeral, oidcAdapter: memoryOidc.adapterFactory };
   const description: string[] = [];
 
   if (config.MONGODB_URI) {
-    const mongo = await openMongo(config, log);
+    const mongo = await openMongo(config, log, timing);
     durable = mongo.durable;
     shortLived = mongo.shortLived;
     checks.push(mongo.check);
@@ -44,6 +46,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
       throw err;
     }
     const client = redis;
+    timeRedisCommands(client, timing);
     const ephemeral = new RedisEphemeralStore(client);
     const oidc = new RedisOidcStore(client);
     shortLived = { ephemeral, oidcAdapter: oidc.adapterFactory };
@@ -63,6 +66,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
     oidcAdapter: config.MONGODB_URI || config.REDIS_URL ? splitOidcAdapter(durable.oidcAdapter, shortLived.oidcAdapter) : memoryOidc.adapterFactory,
     available: () => checks.every((c) => c.up()),
     redisRoundTrips: () => countRoundTrips(),
+    onCommand: (listener) => timing.on(listener),
     async health() {
       const results = await Promise.all(
         checks.map(async (c) => [c.name, c.up() && (await c.ping().then(() => true, () => false)) ? 'up' : 'down'] as const),
@@ -77,16 +81,17 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
 }
 
 interface OpenedMongo {
-  durable: Omit<Stores, 'description' | 'embedded' | 'ephemeral' | 'health' | 'available' | 'redisRoundTrips' | 'close'>;
+  durable: Omit<Stores, 'description' | 'embedded' | 'ephemeral' | 'health' | 'available' | 'redisRoundTrips' | 'onCommand' | 'close'>;
   shortLived: { ephemeral: EphemeralStore; oidcAdapter: OidcAdapterFactory };
   check: { name: string; up: () => boolean; ping: () => Promise<unknown> };
   close: () => Promise<void>;
 }
 
 /** Connects, waits (CONNECT_TIMEOUT_MS), creates the indexes when MONGODB_ENSURE_INDEXES is on (never drops any). */
-async function openMongo(config: Config, log: Logger): Promise<OpenedMongo> {
+async function openMongo(config: Config, log: Logger, timing: StoreCommandTiming): Promise<OpenedMongo> {
   const { createMongo, createMongoStores, ensureIndexes, waitForMongo } = await import('./mongo/index.js');
-  const conn = createMongo(config.MONGODB_URI!, { connectTimeoutMs: config.CONNECT_TIMEOUT_MS });
+  const conn = createMongo(config.MONGODB_URI!, { connectTimeoutMs: config.CONNECT_TIMEOUT_MS, monitorCommands: true });
+  timeMongoCommands(conn, timing);
   try {
     await waitForMongo(conn, config.CONNECT_TIMEOUT_MS);
     if (config.MONGODB_ENSURE_INDEXES) {

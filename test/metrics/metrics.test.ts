@@ -7,6 +7,7 @@ import { setUpRp, signIn } from '../support/rp.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { freePort, spawnServer } from '../support/process.js';
 import { startReceiver } from '../support/webhook-receiver.js';
+import { startRedisServer } from '../support/redis-server.js';
 
 const TOKEN = 'metrics-token-0123456789';
 
@@ -97,6 +98,47 @@ describe('GET /metrics', () => {
       await receiver.close();
     }
   });
+});
+
+describe('provider pool and store metrics', () => {
+  it('counts pool misses for a cold app and hits for a live one', async () => {
+    await server.admin.ok('POST', '/apps', { slug: 'pooled', name: 'Pooled' });
+    const discovery = () => fetch(`${server.url}/apps/pooled/.well-known/openid-configuration`).then((r) => r.status);
+    const before = await scrape();
+    expect(await discovery()).toBe(200);
+    expect(await discovery()).toBe(200);
+    const after = await scrape();
+    const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    expect(delta('portcullis_provider_pool_misses_total')).toBeGreaterThanOrEqual(1);
+    expect(delta('portcullis_provider_pool_hits_total')).toBeGreaterThanOrEqual(1);
+    expect(after.has('portcullis_provider_pool_evictions_total')).toBe(true);
+  });
+
+  it('times Redis commands and counts the 503s answered while Redis is down', async () => {
+    const redis = await startRedisServer({ restartable: true });
+    if (!redis.owned) return void (await redis.close()); // an external REDIS_URL cannot be stopped
+    const withRedis = await startServer({ env: { REDIS_URL: redis.url, METRICS_TOKEN: TOKEN, REQUEST_TIMEOUT_MS: '3000' } });
+    try {
+      await withRedis.admin.ok('POST', '/apps', { slug: 'timed', name: 'Timed' });
+      const rp = await setUpRp(withRedis, 'timed-rp');
+      await withRedis.admin.ok('POST', '/apps/timed-rp/accounts', { email: 't@example.com', password: 'correct horse battery', email_verified: true });
+      await signIn(rp, new Browser(withRedis.url), 't@example.com', 'correct horse battery');
+      const up = await scrape(withRedis.url);
+      expect(up.get('portcullis_store_command_duration_seconds_count{store="redis",outcome="ok"}')).toBeGreaterThan(5);
+      await redis.stop();
+      const answers = [];
+      for (let i = 0; i < 3; i += 1) {
+        answers.push((await fetch(`${withRedis.url}/apps/timed-rp/auth?client_id=x`, { headers: { accept: 'application/json' } })).status);
+      }
+      expect(answers).toEqual([503, 503, 503]);
+      const down = await scrape(withRedis.url);
+      const errors = [...down].filter(([key]) => key.startsWith('portcullis_store_errors_total')).reduce((sum, [, v]) => sum + v, 0);
+      expect(errors).toBeGreaterThanOrEqual(3);
+    } finally {
+      await withRedis.close();
+      await redis.close();
+    }
+  }, 60_000);
 });
 
 describe('METRICS_PORT', () => {

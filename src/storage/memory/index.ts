@@ -42,6 +42,7 @@ export function createMemoryStores(): Stores {
     async health() { return { ok: true, checks: { embedded: 'up' } }; },
     available: () => true,
     redisRoundTrips: () => 0,
+    onCommand: () => undefined,
     async close() { ephemeral.close(); oidc.close(); },
   };
 }

@@ -11,6 +11,8 @@ export interface CreateMongoOptions {
   connectTimeoutMs: number;
   /** Database to use instead of the one in the URI (tests use one database per file). */
   dbName?: string;
+  /** Emit the driver's command events (round-trip timing for metrics). */
+  monitorCommands?: boolean;
 }
 
 /** Option key under which the credential-free URI is kept on the connection, for error messages. */
@@ -36,6 +38,7 @@ export function createMongo(uri: string, options: CreateMongoOptions): Connectio
     autoIndex: false,
     autoCreate: false,
     sanitizeFilter: true,
+    ...(options.monitorCommands ? { monitorCommands: true } : {}),
     ...(options.dbName ? { dbName: options.dbName } : {}),
   };
   const conn = mongoose.createConnection(uri, connectOptions);
