@@ -59,7 +59,12 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
         if (child.exitCode !== null) throw new Error(`server exited: ${handle.output()}`);
         const ok = await fetch(`${handle.url}/readyz`).then((r) => r.ok, () => false);
         if (ok) return;
-        if (Date.now() > deadline) throw new Error(`server did not become ready: ${handle.output()}`);
+        if (Date.now() > deadline) {
+          // A server that never became ready is still a running child: left alone, it keeps the test worker
+          // alive after its tests ("A worker process has failed to exit gracefully").
+          await handle.kill();
+          throw new Error(`server did not become ready: ${handle.output()}`);
+        }
         await new Promise((r) => setTimeout(r, 150));
       }
     },
