@@ -146,6 +146,10 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     log: log.child({ component: 'webhooks' }), retryBaseMs: config.WEBHOOK_RETRY_BASE_MS, pollMs: config.WEBHOOK_POLL_MS,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS,
     onAttempt: (outcome, latencyMs) => metrics.observeWebhookAttempt(outcome, latencyMs),
+    onDisabled: async (app, webhook, failingSince) => {
+      if (!app.settings.admin_contact) return;
+      await messenger.send(app, { channel: 'email', to: app.settings.admin_contact, kind: 'webhook_disabled', locals: { url: webhook.url, failingSince: failingSince.toISOString() } });
+    },
   });
   const webauthn = new WebAuthnService(stores.factors, stores.ephemeral, audit, config.publicUrl);
   const factors = new FactorService(stores.factors, new SecretBox(secretKey), stores.ephemeral, audit, webauthn);

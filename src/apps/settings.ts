@@ -33,6 +33,8 @@ export const appSettingsSchema = z.object({
   passkey_sign_in: z.boolean().optional(),
   /** Days a browser may skip the second factor after "Remember this device" (0 = not offered). */
   mfa_remember_days: z.number().int().min(0).max(90).optional(),
+  /** Who runs this app: told by email when something needs an operator (a webhook endpoint disabled). null clears. */
+  admin_contact: z.email().max(254).nullable().optional(),
 }).strict();
 
 export type AppSettingsInput = z.input<typeof appSettingsSchema>;

@@ -22,6 +22,7 @@ export const messageKinds = [
   'password_reset',
   'password_changed',
   'recovery_code_used',
+  'webhook_disabled',
 ] as const;
 
 export type MessageKind = (typeof messageKinds)[number];
@@ -57,6 +58,8 @@ export const messageCatalogue: Readonly<Record<MessageKind, MessageSpec>> = {
    */
   already_registered: { channels: ['email'], requires: [], links: ['link'], optional: ['link'] },
   /** Invitation to the app (optional `tenantName`: the organisation the person joins). */
+  /** To the app's admin contact: a webhook endpoint failed for too long and was disabled. */
+  webhook_disabled: { channels: ['email'], requires: ['url', 'failingSince'], links: [] },
   invitation: { channels: ['email'], requires: ['link'], links: ['link'], optional: ['tenantName'], validity: 'invitation' },
   /** Password reset link. */
   password_reset: { channels: ['email'], requires: ['link'], links: ['link'], validity: 'passwordReset' },

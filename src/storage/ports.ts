@@ -43,6 +43,8 @@ export interface AppSettings {
   passkey_sign_in?: boolean;
   /** "Remember this device" after a second factor, for this many days; absent or 0 = not offered. */
   mfa_remember_days?: number;
+  /** The operator's address for notices (a webhook endpoint disabled); absent or null = nobody is emailed. */
+  admin_contact?: string | null;
 }
 
 export interface AppRecord {

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { AppRepository, WebhookDelivery, WebhookDeliveryRepository, WebhookRepository } from '../storage/ports.js';
+import type { AppRecord, AppRepository, WebhookDelivery, WebhookDeliveryRepository, WebhookRepository } from '../storage/ports.js';
 import type { WebhookService } from './webhook-service.js';
 import { signatureHeaders } from './webhook-signer.js';
 import { checkWebhookUrl, vettedAddress, type UrlPolicy } from './url-guard.js';
@@ -39,6 +39,8 @@ export interface WorkerOptions {
   /** WEBHOOK_DISABLE_AFTER_MS: an endpoint failing this long is disabled, and its undelivered events fail. */
   disableAfterMs: number;
   onAttempt?: (outcome: DeliveryOutcome, latencyMs: number) => void;
+  /** After an endpoint was disabled (the composition root emails the app's admin contact). Errors are logged. */
+  onDisabled?: (app: AppRecord, webhook: { id: string; url: string }, failingSince: Date) => Promise<void>;
 }
 
 /** The delay before attempt `attempts + 1`, with ±20 % jitter so retries of many receivers do not align. */
@@ -146,7 +148,7 @@ export class DeliveryWorker {
     const tooOld = now - delivery.createdAt.getTime() >= this.options.disableAfterMs;
     if (failingTooLong || tooOld) {
       await deliveries.settle(delivery.appId, delivery.id, this.owner, { ...base, status: 'failed' });
-      if (failingTooLong && webhook.enabled) await this.disable(app, webhook.id, failingSince);
+      if (failingTooLong && webhook.enabled) await this.disable(app, webhook, failingSince);
       this.options.onAttempt?.('failed', latency);
       return;
     }
@@ -156,10 +158,11 @@ export class DeliveryWorker {
   }
 
   /** Disables a failing endpoint and records `webhook.disabled` (itself a webhook event for the other endpoints). */
-  private async disable(app: { id: string; slug: string }, webhookId: string, failingSince: Date): Promise<void> {
-    await this.options.webhooks.update(app.id, webhookId, { enabled: false, disabledReason: 'failing' });
-    await this.options.audit.record(app, 'webhook.disabled', { detail: { webhook_id: webhookId, failing_since: failingSince.toISOString() } });
-    this.options.log.warn({ app: app.slug, webhook: webhookId }, 'webhook endpoint disabled after failing too long');
+  private async disable(app: AppRecord, webhook: { id: string; url: string }, failingSince: Date): Promise<void> {
+    await this.options.webhooks.update(app.id, webhook.id, { enabled: false, disabledReason: 'failing' });
+    await this.options.audit.record(app, 'webhook.disabled', { detail: { webhook_id: webhook.id, failing_since: failingSince.toISOString() } });
+    this.options.log.warn({ app: app.slug, webhook: webhook.id }, 'webhook endpoint disabled after failing too long');
+    await this.options.onDisabled?.(app, webhook, failingSince).catch((err) => this.options.log.warn({ err, app: app.slug }, 'admin contact not told of the disabled webhook'));
   }
 
   private async send(delivery: WebhookDelivery, target: string, secrets: string[]): Promise<{ ok: boolean; status?: number; error?: string; retryAfterMs?: number }> {

@@ -6,6 +6,7 @@
 import { Webhook } from 'standardwebhooks';
 import { Browser } from '../support/browser.js';
 import { setUpRp, signIn } from '../support/rp.js';
+import { messagesTo } from '../support/outbox.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { startReceiver, type Received, type Receiver } from '../support/webhook-receiver.js';
 
@@ -234,7 +235,7 @@ describe('a failing endpoint', () => {
 
   it('is disabled after the disable window, its event fails, and webhook.disabled is audited', async () => {
     const slug = `hooks-failing-${Date.now().toString(36)}`;
-    await failing.admin.ok('POST', '/apps', { slug, name: 'Failing' });
+    await failing.admin.ok('POST', '/apps', { slug, name: 'Failing', settings: { admin_contact: 'ops@example.com' } });
     const hook = await failing.admin.ok('POST', `/apps/${slug}/webhooks`, { url: receiver.url, events: ['tenant.created'] });
     receiver.answer(...Array.from({ length: 50 }, () => 500));
     await failing.admin.ok('POST', `/apps/${slug}/tenants`, { slug: 'down', name: 'Down' });
@@ -246,11 +247,26 @@ describe('a failing endpoint', () => {
     expect(delivery.attempts).toBeGreaterThanOrEqual(2);
     const audit = (await failing.admin.ok('GET', `/apps/${slug}/audit?type=webhook.`)).items;
     expect(audit).toEqual([expect.objectContaining({ type: 'webhook.disabled', detail: expect.objectContaining({ webhook_id: hook.id }) })]);
+    // The app's admin contact is told, with the endpoint and since when it failed.
+    const notice = await waitForValue(async () => (await messagesTo(failing, slug, 'ops@example.com'))[0]);
+    expect(notice.subject).toBe('A webhook endpoint of Failing was disabled');
+    expect(notice.text).toContain(receiver.url);
+    expect(notice.text).toContain(disabled.failing_since);
     // Re-enabling clears the failure state.
     const reenabled = await failing.admin.ok('PATCH', `/apps/${slug}/webhooks/${hook.id}`, { enabled: true });
     expect(reenabled).toMatchObject({ enabled: true, disabled_reason: null, failing_since: null });
   });
 });
+
+async function waitForValue<T>(read: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('no value in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 describe('SSRF protection', () => {
   let strict: TestServer;
