@@ -15,6 +15,7 @@ import { setGrantTenant } from '../src/provider/tenant-grant.js';
 import { clientSummary } from '../src/provider/client-summary.js';
 import { isStepUpOnly } from '../src/provider/acr-step-up.js';
 import { DEVICE_COOKIE_PREFIX } from '../src/mfa/remembered-device.js';
+import { acrsOfClaimsRequest } from '../src/mfa/policy.js';
 import type { Attempt, AttemptState, GrantRequest, Outcome } from '../src/sign-in/attempt.js';
 import type { SignInMethod } from '../src/sign-in/method.js';
 
@@ -63,7 +64,7 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
     client: clientSummary(client),
     request: {
       scope: str(params.scope) ?? 'openid', prompt: str(params.prompt), tenant: str(params.tenant), loginHint: str(params.login_hint),
-      acrValues: str(params.acr_values)?.split(' ').filter(Boolean),
+      acrValues: [...(str(params.acr_values)?.split(' ').filter(Boolean) ?? []), ...acrsOfClaimsRequest(params.claims)],
     },
     promptName: interaction.prompt.name,
     sessionAccountId: interaction.session?.accountId,

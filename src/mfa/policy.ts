@@ -38,3 +38,22 @@ export function countingMethods(app: AppRecord): readonly MfaMethod[] {
 export function asksForMfa(requestedAcrs: readonly string[] | undefined): boolean {
   return !!requestedAcrs?.includes(ACR_MFA);
 }
+
+/**
+ * The acr values a `claims` request parameter (OIDC Core §5.5.1.1) asks for in the ID token:
+ * `{"id_token": {"acr": {"essential": true, "values": [...]}}}` or `"value"`. Accepts the parsed object or its JSON
+ * text (as an interaction keeps it); anything malformed asks for nothing (the provider rejects it on its own).
+ */
+export function acrsOfClaimsRequest(claims: unknown): string[] {
+  let parsed = claims;
+  if (typeof claims === 'string') {
+    try {
+      parsed = JSON.parse(claims);
+    } catch {
+      return [];
+    }
+  }
+  const acr = (parsed as { id_token?: { acr?: { value?: unknown; values?: unknown } } } | null | undefined)?.id_token?.acr;
+  if (!acr || typeof acr !== 'object') return [];
+  return [acr.value, ...(Array.isArray(acr.values) ? acr.values : [])].filter((v): v is string => typeof v === 'string');
+}

@@ -6,7 +6,7 @@
  * again from the start.
  */
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { ACR_MFA, ACR_VALUES } from '../mfa/policy.js';
+import { ACR_MFA, ACR_VALUES, acrsOfClaimsRequest } from '../mfa/policy.js';
 import type { AppRecord } from '../storage/ports.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 
@@ -17,9 +17,7 @@ export { ACR_VALUES };
 export function requestedAcrs(ctx: KoaContextWithOIDC): string[] {
   const params = ctx.oidc.params as { acr_values?: unknown };
   const fromParam = typeof params.acr_values === 'string' ? params.acr_values.split(' ').filter(Boolean) : [];
-  const claim = (ctx.oidc.claims as { id_token?: { acr?: { value?: unknown; values?: unknown } } } | undefined)?.id_token?.acr;
-  const fromClaims = [claim?.value, ...(Array.isArray(claim?.values) ? claim.values : [])].filter((v): v is string => typeof v === 'string');
-  return [...new Set([...fromParam, ...fromClaims])];
+  return [...new Set([...fromParam, ...acrsOfClaimsRequest(ctx.oidc.claims)])];
 }
 
 /**
@@ -41,7 +39,13 @@ export function acrStepUpCheck(app: AppRecord, tenants: TenantService) {
   });
 }
 
+/**
+ * The provider's own checks of an essential `acr` in the `claims` parameter (OIDC Core §5.5.1.1): with ours, they
+ * ask for the same thing, a second factor.
+ */
+const STEP_UP_REASONS = new Set([STEP_UP_CHECK, 'essential_acr', 'essential_acrs']);
+
 /** True when the login prompt's only reason is step-up (no missing session, no max_age): a factor suffices. */
 export function isStepUpOnly(prompt: { name: string; reasons: string[] }): boolean {
-  return prompt.name === 'login' && prompt.reasons.length > 0 && prompt.reasons.every((r) => r === STEP_UP_CHECK);
+  return prompt.name === 'login' && prompt.reasons.includes(STEP_UP_CHECK) && prompt.reasons.every((r) => STEP_UP_REASONS.has(r));
 }

@@ -82,6 +82,8 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
       introspection: { enabled: true },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      // OIDC Core §5.5: the `claims` parameter, e.g. an essential `acr` of urn:portcullis:acr:mfa for step-up.
+      claimsParameter: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => renderLogoutPage(app, ctx as KoaContextWithOIDC, form),

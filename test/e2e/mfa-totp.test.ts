@@ -222,6 +222,26 @@ describe('policy', () => {
     expect(satisfied.url.startsWith(REDIRECT_URI)).toBe(true);
   });
 
+  it('step-up with the claims parameter (an essential acr) asks only the second factor', async () => {
+    const rp = await setUpRp(server, 'claimed');
+    await server.admin.ok('PATCH', '/apps/claimed', { settings: { mfa: 'optional' } });
+    await newAccount('claimed', 'fi@example.com');
+    const browser = new Browser(server.url);
+    const first = await password(rp, browser, 'fi@example.com');
+    expect((await rp.finish(first.flow, first.page.url)).claims()).toMatchObject({ acr: ONE });
+    const discovery = await (await fetch(`${server.url}/apps/claimed/.well-known/openid-configuration`)).json() as { claims_parameter_supported?: boolean };
+    expect(discovery.claims_parameter_supported).toBe(true);
+
+    // OIDC Core §5.5.1.1: {"id_token": {"acr": {"essential": true, "values": [mfa]}}} in place of acr_values.
+    const stepUp = await rp.begin({ claims: JSON.stringify({ id_token: { acr: { essential: true, values: [MFA] } } }) });
+    const enrolPage = await open(browser, stepUp);
+    expect(enrolPage.html).toContain('Set up an authenticator app');
+    expect(enrolPage.html).not.toContain('name="password"');
+    const app = new Authenticator(secretOn(enrolPage));
+    const done = await pressContinue(browser, await confirmEnrolment(browser, enrolPage, await app.code()));
+    expect((await rp.finish(stepUp, done.url)).claims()).toMatchObject({ acr: MFA, amr: ['pwd', 'otp', 'mfa'] });
+  });
+
   it('step-up with max_age=0 signs in again from the start, then asks the second factor', async () => {
     const rp = await setUpRp(server, 'maxage');
     await server.admin.ok('PATCH', '/apps/maxage', { settings: { mfa: 'optional' } });
