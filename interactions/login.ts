@@ -4,6 +4,7 @@ import { form } from '../src/http/form.js';
 import type { SignInDeps } from '../src/sign-in/deps.js';
 import { continueHandoff } from '../src/sign-in/handoff.js';
 import { invalidPasswordForm, passwordForm, signInWithPassword } from '../src/sign-in/methods/password.js';
+import { withPasskeyAutofill } from '../src/sign-in/methods/passkey.js';
 import { resume } from '../src/sign-in/sequence.js';
 import { signInPage } from '../src/sign-in/sign-in-page.js';
 import type { FormInput } from '../src/sign-in/attempt.js';
@@ -19,7 +20,7 @@ export function loginRoutes(router: Router, attempt: ReturnType<typeof loadAttem
     // Just accepted an invitation or confirmed a sign-in link in this browser: nothing more to prove.
     const token = a.promptName === 'login' ? takeHandoffToken(ctx, a.app.slug) : undefined;
     const handedOff = token ? await continueHandoff(a, deps, token) : undefined;
-    return handedOff ?? signInPage(a, a.flash);
+    return handedOff ?? withPasskeyAutofill(signInPage(a, a.flash), a, deps);
   }));
   router.post(`${ATTEMPT}/login`, attempt, form(passwordForm), attemptCsrf, run((a, input: FormInput<typeof passwordForm>) => signInWithPassword(a, deps, input), invalidPasswordForm));
 }

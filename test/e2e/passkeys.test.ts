@@ -38,16 +38,21 @@ afterAll(async () => {
   await server.close();
 });
 
-/** A page with a virtual authenticator; the RP's callback is answered locally and its URL captured. */
+/**
+ * A page with a virtual authenticator; the RP's callback is answered locally and its URL captured. `presence(false)`
+ * stops the authenticator from answering by itself: Chromium resolves a pending autofill request (conditional
+ * mediation) at once with an automated authenticator, which would sign in before a test reaches the page it means.
+ */
 async function withAuthenticator(context: BrowserContext) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
   await context.route(`${REDIRECT_URI}**`, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback' }));
-  return page;
+  const presence = (enabled: boolean) => cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });
+  return { page, presence };
 }
 
 async function untilCallback(page: ChromiumPage): Promise<string> {
@@ -67,10 +72,11 @@ const captured: Array<{ url: string; body: string }> = [];
 describe('passkeys in Chromium with a virtual authenticator', () => {
   let context: BrowserContext;
   let page: ChromiumPage;
+  let presence: (enabled: boolean) => Promise<unknown>;
 
   beforeAll(async () => {
     context = await chromiumBrowser.newContext();
-    page = await withAuthenticator(context);
+    ({ page, presence } = await withAuthenticator(context));
     await context.route('**/passkey', async (route) => {
       if (route.request().method() === 'POST') captured.push({ url: route.request().url(), body: route.request().postData() ?? '' });
       await route.continue();
@@ -95,11 +101,29 @@ describe('passkeys in Chromium with a virtual authenticator', () => {
     expect(factors.find((f: any) => f.type === 'webauthn')).toMatchObject({ name: 'Laptop', backed_up: false, device_type: 'singleDevice' });
   }, 60_000);
 
+  it('signs in through autofill on the sign-in page: the identifier field offers the passkey', async () => {
+    await context.clearCookies();
+    const flow = await rp.begin();
+    // Watched from before the page loads: the script-started navigation to the callback is not always fulfilled by
+    // the context's route, so the callback URL is read off the request itself.
+    const callback = page.waitForRequest((request) => request.url().startsWith(REDIRECT_URI), { timeout: 15_000 });
+    await page.goto(flow.url);
+    // The field asks the browser for passkey suggestions (autocomplete="username webauthn", checked below); the
+    // automated authenticator answers the pending request as a person picking the suggestion would, and the page
+    // signs in with nothing typed.
+    const callbackUrl = (await callback).url();
+    await page.goto('about:blank'); // settle the page before the next test navigates it
+    const claims = (await rp.finish(flow, callbackUrl)).claims()!;
+    expect(claims).toMatchObject({ sub: accountId, acr: MFA, amr: ['hwk', 'user', 'mfa'] });
+  }, 60_000);
+
   it('signs in with the passkey alone after signing out: no identifier, no password', async () => {
     await context.clearCookies();
     const flow = await rp.begin();
+    await presence(false);
     await page.goto(flow.url);
     await page.click('text=Sign in with a passkey');
+    await presence(true);
     await page.click('#passkey-button');
     const claims = (await rp.finish(flow, await untilCallback(page))).claims()!;
     expect(claims).toMatchObject({ sub: accountId, acr: MFA, amr: ['hwk', 'user', 'mfa'] });
@@ -108,9 +132,11 @@ describe('passkeys in Chromium with a virtual authenticator', () => {
   it('uses the passkey as the second factor after a password', async () => {
     await context.clearCookies();
     const flow = await rp.begin();
+    await presence(false);
     await page.goto(flow.url);
     await typePassword(page);
     await page.waitForSelector('text=Use a passkey');
+    await presence(true);
     await page.click('#passkey-button');
     const claims = (await rp.finish(flow, await untilCallback(page))).claims()!;
     expect(claims).toMatchObject({ sub: accountId, acr: MFA, amr: ['pwd', 'hwk', 'user', 'mfa'] });
@@ -130,6 +156,18 @@ describe('bad passkey responses', () => {
   }
   const post = (browser: Browser, page: Awaited<ReturnType<Browser['follow']>>, response: string) => browser.submit(page, { response }, { action: '/passkey', stopAt: REDIRECT_URI });
   const factorCount = async () => (await server.admin.ok('GET', `/apps/keys/accounts/${accountId}/factors`)).length;
+
+  it('offers passkey autofill on the sign-in page: the identifier field and a form for the assertion', async () => {
+    const browser = new Browser(url);
+    const page = await open(browser, await rp.begin());
+    expect(page.html).toContain('autocomplete="username webauthn"');
+    expect(page.html).toMatch(/<form method="post" action="[^"]*\/passkey" data-passkey="autofill"/);
+    // An app without passkey sign-in keeps the plain field and no script.
+    const plain = await setUpRp(server, 'no-passkeys');
+    const other = await open(new Browser(url), await plain.begin());
+    expect(other.html).toContain('autocomplete="username"');
+    expect(other.html).not.toContain('data-passkey');
+  });
 
   it('answers 400 for malformed JSON and for a response that is no credential', async () => {
     const before = await factorCount();

@@ -17,7 +17,19 @@
       if (error) { error.textContent = 'The passkey did not work (' + (err && err.name ? err.name : 'error') + '). Try again.'; error.hidden = false; }
     });
   }
-  document.querySelectorAll('form[data-passkey]').forEach(function (form) {
+  // Autofill (conditional mediation): the identifier field lists passkeys; choosing one submits the hidden form.
+  // Silent when the browser lacks it or the person signs in another way (the request is then aborted).
+  document.querySelectorAll('form[data-passkey="autofill"]').forEach(function (form) {
+    if (!lib || !lib.browserSupportsWebAuthnAutofill) return;
+    lib.browserSupportsWebAuthnAutofill().then(function (supported) {
+      if (!supported) return;
+      return lib.startAuthentication({ optionsJSON: JSON.parse(form.getAttribute('data-options')), useBrowserAutofill: true }).then(function (result) {
+        form.querySelector('input[name="response"]').value = JSON.stringify(result);
+        form.submit();
+      });
+    }).catch(function () {});
+  });
+  document.querySelectorAll('form[data-passkey]:not([data-passkey="autofill"])').forEach(function (form) {
     form.addEventListener('submit', function (event) {
       if (form.querySelector('input[name="response"]').value) return;
       event.preventDefault();

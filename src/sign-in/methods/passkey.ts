@@ -57,6 +57,17 @@ export async function passkeySignInPage(attempt: Attempt, deps: Deps, error?: st
   return error ? refusedPage('passkey', locals) : { kind: 'page', view: 'passkey', locals, scripts: PASSKEY_SCRIPTS };
 }
 
+/**
+ * The sign-in page with passkey autofill (WebAuthn conditional mediation, W3C WebAuthn L3 §5.1.4): the identifier
+ * field offers the person's passkeys among its suggestions; picking one signs in as the passkey page does, with the
+ * same challenge (one assertion consumes it).
+ */
+export async function withPasskeyAutofill(outcome: Outcome, attempt: Attempt, deps: Deps): Promise<Outcome> {
+  if (outcome.kind !== 'page' || outcome.view !== 'login' || !passkeyMethod.enabled(attempt.app)) return outcome;
+  const options = await deps.factors.webauthn.authenticationOptions(attempt.app, attempt.uid, 'sign_in');
+  return { ...outcome, locals: { ...outcome.locals, passkeyAutofill: { action: '/passkey', options } }, scripts: PASSKEY_SCRIPTS };
+}
+
 export async function signInWithPasskey(attempt: Attempt, deps: Deps, input: z.output<typeof passkeyForm> | undefined): Promise<Outcome> {
   if (!passkeyMethod.enabled(attempt.app)) return go('');
   try {
