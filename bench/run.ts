@@ -25,6 +25,9 @@ const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const REDIRECT_URI = 'https://rp.example.test/callback';
 const PASSWORD = 'bench-password';
 const CODE_ACCOUNTS = Number(process.env.BENCH_CODE_ACCOUNTS ?? 1000);
+/** A directory: the Portcullis servers then write V8 CPU profiles there (`node --cpu-prof`) when the bench ends. */
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+const cpuProfArgs = () => (CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []);
 
 const args = process.argv.slice(2);
 const appsFlag = args.indexOf('--apps');
@@ -67,7 +70,7 @@ async function startPortcullis(name: string, env: Record<string, string> = {}): 
     RESEND_AFTER_SECONDS: '1',
     MESSAGING_MODE: 'deliver', SMTP_URL: `smtp://127.0.0.1:${driver.ready.smtpPort}`,
     ...env,
-  }, ['--expose-gc']);
+  }, ['--expose-gc', ...cpuProfArgs()]);
   children.push(child);
   const admin = (method: string, path: string, body?: unknown) => driver.ask({ cmd: 'admin', base: url, key: ADMIN_KEY, method, path, body });
   const { web, m2m } = await setUpApp(admin);
@@ -88,7 +91,7 @@ async function setUpApp(admin: (method: string, path: string, body?: unknown) =>
 async function startBare(): Promise<Target> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = await startChild('servers/bare.ts', { PORT: String(port) }, ['--expose-gc']);
+  const child = await startChild('servers/bare.ts', { PORT: String(port) }, ['--expose-gc', ...cpuProfArgs()]);
   children.push(child);
   return { name: 'bare oidc-provider', child, url, issuer: `${url}/apps/bare`, ...BARE_CLIENTS };
 }

@@ -2,7 +2,7 @@
  * The composition root: builds every service from configuration and stores, wires routes in order, and returns
  * the Koa application. Nothing else constructs services, so every dependency is visible here.
  */
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import Router from '@koa/router';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +28,7 @@ import { ServiceUnavailableError } from './errors.js';
 import { buildProvider } from './provider/provider-factory.js';
 import { ProviderPool } from './provider/provider-pool.js';
 import { canonicalHost, providerMount } from './provider/provider-mount.js';
+import { appSide, chain, dispatchByPrefix } from './provider/app-dispatch.js';
 import { adminRouter } from './admin/router.js';
 import { appPagesRouter } from '../interactions/router.js';
 import { createMessenger } from './messaging/index.js';
@@ -206,9 +207,8 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
       ctx.body = body;
     });
   }
-  koa.use(health.routes());
   // With METRICS_PORT the metrics have their own listener (src/main.ts) and are not served here.
-  if (config.METRICS_PORT === undefined) koa.use(metricsEndpoint(services.metrics, config.METRICS_TOKEN));
+  const metrics = config.METRICS_PORT === undefined ? [metricsEndpoint(services.metrics, config.METRICS_TOKEN)] : [];
 
   const admin = adminRouter({
     services, stores, config, adminKey, pool,
@@ -220,19 +220,22 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
       registerFactorRoutes(registry, helpers, { factors: services.factors, accounts: services.accounts });
     },
   });
-  koa.use(admin.routes());
-  koa.use(admin.allowedMethods());
+  const site = chain([health.routes(), ...metrics, admin.routes(), admin.allowedMethods()]);
 
-  // Everything below needs the stores: answer 503 at once while one is down.
-  koa.use(async (ctx, next) => {
-    if (ctx.path.startsWith('/apps/') && !stores.available()) throw new ServiceUnavailableError('storage');
+  // Everything below /apps/ needs the stores: answer 503 at once while one is down.
+  const storesUp: Middleware = async (_ctx, next) => {
+    if (!stores.available()) throw new ServiceUnavailableError('storage');
     await next();
-  });
+  };
   // The dev mailbox shows simulated messages of the embedded store only (never real deliveries), by default only to this machine.
-  if (stores.embedded && config.DEV_MAILBOX !== 'false') koa.use(devMailboxRouter({ apps: stores.apps, outbox: stores.outbox, anyone: config.DEV_MAILBOX === 'true' }).routes());
+  const mailbox = stores.embedded && config.DEV_MAILBOX !== 'false'
+    ? devMailboxRouter({ apps: stores.apps, outbox: stores.outbox, anyone: config.DEV_MAILBOX === 'true' }) : undefined;
   // The pages Portcullis serves below /apps/{slug}; everything else there is the app's provider.
-  koa.use(appPagesRouter({ ...signIn, pool, invitations: services.invitations, partners: services.partners, partnerRedemption: services.partnerRedemption }).routes());
-  koa.use(providerMount(pool, stores.available));
+  const pages = appPagesRouter({ ...signIn, pool, invitations: services.invitations, partners: services.partners, partnerRedemption: services.partnerRedemption });
+  const pageRouters = [...(mailbox ? [mailbox] : []), pages];
+  const appRequests = chain([storesUp, appSide(pageRouters, chain(pageRouters.map((r) => r.routes())), providerMount(pool, stores.available))]);
+  // One prefix test sends a request to the app side or the site side, instead of matching every router in turn.
+  koa.use(dispatchByPrefix('/apps/', appRequests, site));
 
   koa.on('error', (err) => log.debug({ err }, 'koa error'));
   if (config.WEBHOOK_WORKER_ENABLED) services.webhookWorker.start();

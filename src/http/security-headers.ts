@@ -18,7 +18,8 @@ export function securityHeaders(publicUrl: URL) {
     // inline script to script-src, and those forms post to relying parties, so form-action stays open there.
     ctx.set('Content-Security-Policy', PROVIDER_CSP);
     await next();
-    if (ctx.response.is('html') && ctx.response.get('Content-Security-Policy') === PROVIDER_CSP) setPageCsp(ctx);
+    // A response the provider already wrote (token, discovery, JWKS…) can take no more headers: skip the type check.
+    if (!ctx.headerSent && ctx.response.is('html') && ctx.response.get('Content-Security-Policy') === PROVIDER_CSP) setPageCsp(ctx);
   };
 }
 

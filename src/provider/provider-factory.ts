@@ -2,7 +2,7 @@
  * Builds one oidc-provider instance for one app. Every setting that differs from the library's default is here,
  * with the reason; `interactions/` implements the pages the provider sends people to.
  */
-import Provider, { errors, interactionPolicy, type Adapter, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Adapter, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import { issuerFor } from '../../config/index.js';
 import type { AccountRecord, AppKeysRecord, AppRecord, ClientRepository, OidcAdapterFactory } from '../storage/ports.js';
@@ -18,6 +18,7 @@ import { loadExistingGrantWithTenant, tenantDecision } from './tenant-switch.js'
 import { renderLogoutPage } from './logout-page.js';
 import { registerJwtBearerGrant, type PartnerGrantDeps } from './jwt-bearer-grant.js';
 import { clientMetadataCache } from './client-cache.js';
+import { reuseClients } from './client-reuse.js';
 import { ACR_VALUES, acrStepUpCheck } from './acr-step-up.js';
 
 export interface ProviderDeps {
@@ -44,7 +45,8 @@ export const CLAIMS_BY_SCOPE = {
 export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: ProviderDeps): Promise<Provider> {
   const { config } = deps;
   const adapters = revokingOnReuse(deps.oidcAdapter(app.id));
-  const clientAdapter = clientLookupAdapter(app, deps);
+  const lookupClient = clientLookup(app, deps);
+  const clientAdapter = clientLookupAdapter(lookupClient);
   const basePath = `/apps/${app.slug}`;
 
   const configuration: Configuration = {
@@ -128,6 +130,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   // The server rewrites Host and X-Forwarded-Proto from PUBLIC_URL before the provider sees a request, so the
   // provider may trust them: URLs and the cookies' Secure flag follow PUBLIC_URL, never the caller's Host header.
   provider.proxy = true;
+  reuseClients(provider, lookupClient);
   provider.use(clientAuthRequired(provider.issuer));
   registerJwtBearerGrant(provider, app, deps.partnerGrant, (ctx, sub, token) => findAccount(app, deps, ctx, sub, token));
   provider.on('server_error', (_ctx, err) => deps.onServerError(app, err));
@@ -144,17 +147,23 @@ function renderProviderPage(ctx: KoaContextWithOIDC, view: string, locals: Recor
 }
 
 /**
- * Clients live in our repository; the provider reads them through this read-only adapter. The metadata (secret
- * decrypted) is cached per client version, shared by all apps' providers of this process (see client-cache.ts).
+ * Clients live in our repository. The metadata (secret decrypted) is cached per client version, shared by all apps'
+ * providers of this process (see client-cache.ts); the provider's `Client` objects are kept per version too
+ * (client-reuse.ts).
  */
-function clientLookupAdapter(app: AppRecord, deps: ProviderDeps): Adapter {
+function clientLookup(app: AppRecord, deps: ProviderDeps): (clientId: string) => Promise<ClientMetadata | undefined> {
+  const cache = clientMetadataCache(deps.clientRepository, deps.clients);
+  return (clientId) => cache.find(app.id, clientId);
+}
+
+/** The read-only adapter the provider's Client model is given (its `find` is replaced by client-reuse.ts). */
+function clientLookupAdapter(lookup: (clientId: string) => Promise<ClientMetadata | undefined>): Adapter {
   const readOnly = async () => {
     throw new Error('clients are managed through the Admin API');
   };
-  const cache = clientMetadataCache(deps.clientRepository, deps.clients);
   return {
     async find(id: string) {
-      return (await cache.find(app.id, id)) as never;
+      return (await lookup(id)) as never;
     },
     upsert: readOnly,
     findByUid: readOnly,

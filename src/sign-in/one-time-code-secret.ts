@@ -67,18 +67,20 @@ export async function checkCode<T extends object>(
 ): Promise<CodeCheck<T>> {
   const k = codeKeys(attempt, purpose);
   const typed = typedRaw.replace(/\s/g, '');
-  const tries = await store.increment(k.tries, options.ttlSeconds);
+  // The try is counted and the record read at once (one round trip): the record is used only when the try counts.
+  const [tries, stored] = await Promise.all([store.increment(k.tries, options.ttlSeconds), store.get<T & { hash: string }>(k.code)]);
   if (tries > CODE_MAX_WRONG_TRIES) {
     await store.delete(k.code);
     return { status: 'exhausted' };
   }
-  const stored = await store.get<T & { hash: string }>(k.code);
   if (!stored) return { status: 'expired' };
   const redeemable = options.redeemable?.(stored) ?? true;
   if (!/^\d{6}$/.test(typed) || !safeEqual(codeHash(attempt, purpose, typed), stored.hash) || !redeemable) {
     return { status: 'wrong', stored };
   }
-  if (!(await store.take<T>(k.code))) return { status: 'expired' };
-  await store.delete(k.tries);
+  // Taking the record and dropping its try counter go together: once the record is gone (taken here or by a
+  // concurrent right answer) its counter means nothing, and a new code starts its own (issueCode).
+  const [taken] = await Promise.all([store.take<T>(k.code), store.delete(k.tries)]);
+  if (!taken) return { status: 'expired' };
   return { status: 'ok', stored };
 }

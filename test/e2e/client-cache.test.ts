@@ -72,6 +72,22 @@ describe('client metadata cache: changes reach the next request in this and anot
     for (const server of [first, second]) expect((await token(server, other.client_id, other.client_secret)).status).toBe(401);
   });
 
+  it('keeps one provider Client per client version, and builds a new one for a change made on the other server', async () => {
+    const clientOf = async (server: TestServer) => (await server.portcullis.pool.get('cached'))!.provider.Client.find(m2m.client_id);
+    const kept = await clientOf(first);
+    expect(kept?.clientName).toBe('m2m');
+    expect((await token(first, m2m.client_id, m2m.client_secret)).status).toBe(200);
+    expect(await clientOf(first)).toBe(kept);
+
+    await second.admin.ok('PATCH', `/apps/cached/clients/${m2m.client_id}`, { name: 'm2m renamed' });
+    const rebuilt = await clientOf(first);
+    expect(rebuilt).not.toBe(kept);
+    expect(rebuilt?.clientName).toBe('m2m renamed');
+    expect(await clientOf(first)).toBe(rebuilt);
+    expect((await token(first, m2m.client_id, m2m.client_secret)).status).toBe(200);
+    expect(await (await first.portcullis.pool.get('cached'))!.provider.Client.find('no-such-client')).toBeUndefined();
+  });
+
   it('publishes rotated app keys at once on the changing server and within APP_VERSION_CHECK_MS on the other', async () => {
     const kids = async (server: TestServer) => ((await (await fetch(`${server.url}/apps/cached/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
     const before = await kids(second);

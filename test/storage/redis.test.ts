@@ -136,6 +136,26 @@ describe('Redis stores against a real server', () => {
       expect(store.roundTrips - start).toBe(5);
     });
 
+    it('answers a rate-limit hit and the counter reads beside it in one round trip (auto-pipelining, scripted increment)', async () => {
+      if (!server.owned) return; // a shared server's other traffic would be counted too
+      const store = new RedisEphemeralStore(client, { prefix });
+      await store.increment('app:a:rl:warm-up', 60); // load the script, so no NOSCRIPT retry is counted
+      // Socket reads the server processed; the INFO command is never pipelined, and its own read is counted.
+      const reads = async () => Number(/total_reads_processed:(\d+)/.exec(await client.info('stats'))![1]);
+      const before = await reads();
+      const [count, seen, missing] = await Promise.all([
+        store.increment('app:a:rl:ip', 60), store.get('app:a:rl:warm-up'), store.get('app:a:rl:none'),
+      ]);
+      const after = await reads();
+      expect([count, seen, missing]).toEqual([1, 1, undefined]);
+      expect(after - before).toBe(2); // the three commands, then the second INFO
+      // The window was set once, on creation, and the next hit does not extend it.
+      const ttl = await client.pttl(`${prefix}app:a:rl:ip`);
+      expect(ttl).toBeGreaterThan(55_000);
+      expect(await store.increment('app:a:rl:ip', 600)).toBe(2);
+      expect(await client.pttl(`${prefix}app:a:rl:ip`)).toBeLessThanOrEqual(ttl);
+    });
+
     it('prefixes ephemeral keys and stores JSON', async () => {
       const store = new RedisEphemeralStore(client, { prefix });
       await store.set('app:a:code', { n: 1 }, 60);

@@ -57,15 +57,17 @@ export async function sendCode(attempt: Attempt, deps: Deps, input: z.output<typ
 
   const accounts = await eligibleAccounts(attempt.app, deps, channel, identifier);
   const stored: StoredCode = { channel, identifier, accountIds: accounts.map((a) => a.id) };
-  const code = await issueCode(attempt, deps.ephemeral, 'otp', stored, deps.lifetimes.signInCode);
+  // The code's record and the attempt's state are written together (one round trip); the message goes out only
+  // once both are stored.
+  const [code] = await Promise.all([
+    issueCode(attempt, deps.ephemeral, 'otp', stored, deps.lifetimes.signInCode),
+    attempt.save({ otp: { identifier, channel }, flash: undefined }),
+  ]);
   if (accounts.length > 0) {
     // Not awaited: the answer must not take longer for a known identifier. send() never rejects.
     void deps.messenger.send(attempt.app, { channel, to: identifier, kind: 'sign_in_code', locals: { code }, locale: accounts[0].locale });
   }
-  await Promise.all([
-    deps.audit.record(attempt.app, 'sign_in.code_requested', { ip: attempt.ip, detail: { channel } }),
-    attempt.save({ otp: { identifier, channel }, flash: undefined }),
-  ]);
+  await deps.audit.record(attempt.app, 'sign_in.code_requested', { ip: attempt.ip, detail: { channel } });
   return go('/code');
 }
 

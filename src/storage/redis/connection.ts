@@ -155,6 +155,9 @@ function commonOptions(target: RedisTarget, opts: CreateRedisOptions): RedisOpti
     autoResendUnfulfilledCommands: false,
     retryStrategy: reconnectDelay,
     tls: target.tls ? {} : undefined,
+    // Commands issued in the same turn of the event loop (the parallel reads and writes of one request step) leave
+    // in one write and are answered in one round trip. Each command keeps its own reply and error.
+    enableAutoPipelining: true,
   };
 }
 

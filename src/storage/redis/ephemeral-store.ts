@@ -1,6 +1,7 @@
 import type { EphemeralStore } from '../ports.js';
 import type { RedisClient } from './connection.js';
-import { callRedis, execResults } from './errors.js';
+import { callRedis } from './errors.js';
+import { LuaScript } from './lua-script.js';
 
 export interface RedisStoreOptions {
   /** Prepended to every key, so several deployments can share one Redis. Default `pc:`. */
@@ -16,10 +17,19 @@ function parse<T>(raw: string | null): T | undefined {
   return raw === null ? undefined : (JSON.parse(raw) as T);
 }
 
+/** INCR, and on the counter's creation its window (`PEXPIRE … NX`); ARGV[1] is the window in ms, 0 for none. */
+const INCREMENT = new LuaScript(
+  `local count = redis.call('INCR', KEYS[1])
+local ms = tonumber(ARGV[1])
+if ms > 0 then redis.call('PEXPIRE', KEYS[1], ms, 'NX') end
+return count`,
+  1,
+);
+
 /**
  * {@link EphemeralStore} on Redis with native key expiry, so nothing needs sweeping. Values are JSON: what comes
  * back is always a fresh copy. Every method is one round trip and atomic on the server (GETDEL, SET NX,
- * MULTI INCR + PEXPIRE NX); this needs Redis 7.0 or newer (`EXPIRE … NX`).
+ * a script of INCR + PEXPIRE NX); this needs Redis 7.0 or newer (`EXPIRE … NX`).
  *
  * A `ttlSeconds` of 0 means "no expiry", as in the in-memory store.
  */
@@ -71,17 +81,13 @@ export class RedisEphemeralStore implements EphemeralStore {
 
   /**
    * Fixed window: INCR creates the counter at 1, and `PEXPIRE … NX` sets the window only when the counter has no
-   * expiry yet, i.e. on creation. Later increments never extend it. Both run in one MULTI so a crash between
-   * them cannot leave an immortal counter.
+   * expiry yet, i.e. on creation. Later increments never extend it. Both run in one script (atomic, so a crash
+   * between them cannot leave an immortal counter); unlike a MULTI, a script is one command that the client's
+   * auto-pipelining sends together with the other commands of the same moment (a rate-limit hit and the counter
+   * reads beside it cost one round trip).
    */
   async increment(key: string, ttlSeconds: number): Promise<number> {
-    const k = this.key(key);
-    const results = await this.call(() => {
-      const multi = this.client.multi().incr(k);
-      if (ttlSeconds > 0) multi.pexpire(k, toMs(ttlSeconds), 'NX');
-      return multi.exec();
-    });
-    return Number(execResults(results)[0]);
+    return Number(await callRedis(() => INCREMENT.run(this.client, [this.key(key)], [ttlSeconds > 0 ? toMs(ttlSeconds) : 0], () => { this.roundTrips += 1; })));
   }
 
   /** Rounded up like the in-memory store: a key with 200 ms left reports 1 s, never 0. */
