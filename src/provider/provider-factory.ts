@@ -81,7 +81,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
       },
     },
     loadExistingGrant: loadExistingGrantWithTenant(app, deps.tenants),
-    extraClientMetadata: { properties: ['urn:portcullis:first_party', 'urn:portcullis:require_pkce'] },
+    extraClientMetadata: { properties: ['urn:portcullis:first_party', 'urn:portcullis:require_pkce', 'urn:portcullis:tenant_id'] },
     findAccount: (ctx, sub, token) => findAccount(app, deps, ctx as KoaContextWithOIDC, sub, token),
     // Access tokens for an API resource carry the grant's tenant and roles (resource-token-claims.ts).
     extraTokenClaims: resourceTokenClaims(app, deps.tenants),

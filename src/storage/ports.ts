@@ -83,6 +83,10 @@ export interface ClientRecord {
   initiateLoginUri?: string;
   /** JWS algorithm of the client's ID tokens; absent on clients stored before it existed (they keep RS256). */
   idTokenSignedResponseAlg?: 'ES256' | 'RS256';
+  /** Access tokens must be DPoP-bound (RFC 9449 §5.2 `dpop_bound_access_tokens`). Absent = false. */
+  requireDpop?: boolean;
+  /** The tenant the client itself belongs to: its `client_credentials` tokens for a resource carry it. */
+  tenantId?: string;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -118,6 +118,16 @@ describe('JWT access tokens for an API resource', () => {
     expect(claims.tenant_id).toBeUndefined();
   });
 
+  it('puts the tenant of a client that belongs to one in its client_credentials tokens', async () => {
+    const bad = await server.admin.call('POST', `/apps/${slug}/clients`, { name: 'x', redirect_uris: ['https://rp.example.test/cb'], grant_types: ['client_credentials'], tenant: 'nope' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.fields).toEqual([expect.objectContaining({ path: 'tenant' })]);
+    const acmeSync = await server.admin.ok('POST', `/apps/${slug}/clients`, { name: 'Acme sync', redirect_uris: ['https://rp.example.test/cb'], grant_types: ['client_credentials'], tenant: 'acme' });
+    expect(acmeSync.tenant_id).toBe(ids.acme);
+    const res = await post('/token', { grant_type: 'client_credentials', resource: TICKETS, scope: 'tickets:read' }, { authorization: basic(acmeSync.client_id, acmeSync.client_secret) });
+    expect(await verifyAsApi(res.body.access_token)).toMatchObject({ sub: acmeSync.client_id, tenant_id: ids.acme, tenant_slug: 'acme' });
+  });
+
   it('answers invalid_target for an unknown resource at the token and authorization endpoints', async () => {
     const res = await clientCredentials({ resource: 'https://unknown.example.test/', scope: 'tickets:read' });
     expect(res.status).toBe(400);
@@ -218,6 +228,17 @@ describe('DPoP (RFC 9449)', () => {
     expect(ok.status).toBe(200);
     expect(ok.body.token_type).toBe('DPoP');
     expect(await verifyAsApi(ok.body.access_token, slug, strict)).toMatchObject({ scope: 'pay', cnf: { jkt: key.thumbprint } });
+  });
+
+  it('refuses tokens without a proof to a client with require_dpop', async () => {
+    const strict = await server.admin.ok('POST', `/apps/${slug}/clients`, { name: 'Strict', redirect_uris: ['https://rp.example.test/cb'], grant_types: ['client_credentials'], require_dpop: true });
+    expect(strict.require_dpop).toBe(true);
+    const auth = { authorization: basic(strict.client_id, strict.client_secret) };
+    const refused = await post('/token', { grant_type: 'client_credentials', resource: TICKETS, scope: 'tickets:read' }, auth);
+    expect(refused.status).toBe(400);
+    const key = await dpopKey();
+    const ok = await post('/token', { grant_type: 'client_credentials', resource: TICKETS, scope: 'tickets:read' }, { ...auth, dpop: await key.proof('POST', `${issuerOf(slug)}/token`) });
+    expect(ok.body.token_type).toBe('DPoP');
   });
 
   it('binds the refresh tokens of public clients to the proof key', async () => {

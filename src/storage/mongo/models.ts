@@ -128,6 +128,8 @@ function clientSchema() {
     requirePkce: Boolean,
     initiateLoginUri: String,
     idTokenSignedResponseAlg: String,
+    requireDpop: Boolean,
+    tenantId: String,
     createdAt: Date,
     updatedAt: Date,
   }, options('clients', DURABLE));
