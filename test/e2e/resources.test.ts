@@ -4,6 +4,11 @@
  * published JWKS exactly as a portal API would (see README "Protect your API").
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { projectRoot } from '../../src/http/views.js';
 import { calculateJwkThumbprint, createRemoteJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { Browser } from '../support/browser.js';
 import { oidc, open, REDIRECT_URI, rpFor, setUpRp, signIn, type Rp } from '../support/rp.js';
@@ -180,6 +185,53 @@ describe('JWT access tokens for an API resource', () => {
     const [h, p, s] = cc.split('.');
     const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), scope: 'tickets:read tickets:write' })).toString('base64url');
     expect((await introspect(`${h}.${forged}.${s}`)).body).toEqual({ active: false });
+  });
+});
+
+describe('the README "Protect your API" example', () => {
+  /** The README's first js block of the section, as written; only ISSUER, AUDIENCE and the jose import point here. */
+  async function readmeModule() {
+    const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+    const section = /^## Protect your API\n([\s\S]*?)^## /m.exec(readme)![1];
+    const code = /^```js\n([\s\S]*?)^```$/m.exec(section)![1]
+      .replace(/const ISSUER = '[^']*'/, `const ISSUER = '${issuerOf(slug)}'`)
+      .replace(/const AUDIENCE = '[^']*'/, `const AUDIENCE = '${TICKETS}'`)
+      .replace("from 'jose'", `from '${pathToFileURL(path.join(projectRoot, 'node_modules/jose/dist/webapi/index.js')).href}'`);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'readme-api-')), 'api.mjs');
+    writeFileSync(file, code);
+    return (await import(pathToFileURL(file).href)) as {
+      verifyAccessToken(authorization?: string): Promise<{ subject: string; scopes: Set<string>; tenant?: { slug: string; roles: string[] } }>;
+      requireScope(scope: string): (req: unknown, res: unknown, next: () => void) => Promise<unknown>;
+    };
+  }
+
+  /** Just enough of Express's req/res for the middleware. */
+  function exchange(authorization?: string) {
+    const out = { status: 0, headers: {} as Record<string, string>, nextCalled: false };
+    const res = { status(code: number) { out.status = code; return res; }, set(name: string, value: string) { out.headers[name] = value; return res; }, end() { return res; } };
+    const req = { get: (name: string) => (name === 'authorization' ? authorization : undefined) } as Record<string, unknown>;
+    return { req, res, out, next: () => { out.nextCalled = true; } };
+  }
+
+  it('validates a real token and enforces scopes as written', async () => {
+    const api = await readmeModule();
+    const { tokens } = await resourceSignIn('user');
+    const caller = await api.verifyAccessToken(`Bearer ${tokens.access_token}`);
+    expect(caller).toMatchObject({ subject: ids.user, tenant: { slug: 'acme', roles: ['user'] } });
+    expect([...caller.scopes]).toEqual(['tickets:read']);
+
+    const read = exchange(`Bearer ${tokens.access_token}`);
+    await api.requireScope('tickets:read')(read.req, read.res, read.next);
+    expect(read.out.nextCalled).toBe(true);
+    const write = exchange(`Bearer ${tokens.access_token}`);
+    await api.requireScope('tickets:write')(write.req, write.res, write.next);
+    expect(write.out).toMatchObject({ status: 403, nextCalled: false });
+    const forged = exchange(`Bearer ${tokens.access_token.slice(0, -4)}AAAA`);
+    await api.requireScope('tickets:read')(forged.req, forged.res, forged.next);
+    expect(forged.out).toMatchObject({ status: 401, nextCalled: false });
+    const userinfoToken = exchange(`Bearer ${(await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).access_token}`);
+    await api.requireScope('tickets:read')(userinfoToken.req, userinfoToken.res, userinfoToken.next);
+    expect(userinfoToken.out.status).toBe(401);
   });
 });
 
