@@ -105,6 +105,16 @@ describe('JWT access tokens for an API resource', () => {
     expect(claims).toMatchObject({ sub: ids.boss, scope: 'tickets:read tickets:write', tenant_slug: 'acme', roles: ['company_admin'] });
   });
 
+  it('gives a signed-in person a token for a resource asked for later, without signing in again', async () => {
+    const browser = new Browser(server.url);
+    await signIn(rp, browser, 'boss@example.com', 'password-boss', { params: { scope: 'openid' } });
+    const flow = await rp.begin({ scope: 'openid tickets:write', resource: TICKETS });
+    const page = await open(browser, flow);
+    expect(page.url.startsWith(REDIRECT_URI)).toBe(true);
+    const tokens = await rp.finish(flow, page.url);
+    expect(await verifyAsApi(tokens.access_token)).toMatchObject({ sub: ids.boss, scope: 'tickets:write', tenant_slug: 'acme' });
+  });
+
   it('keeps the audience and role scopes on refresh with resource=, and gives a userinfo token without it', async () => {
     const { tokens } = await resourceSignIn('user');
     const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!, { resource: TICKETS });
