@@ -51,6 +51,8 @@ import { countRequests, metricsEndpoint } from './metrics/metrics-routes.js';
 import { FactorService } from './mfa/factor-service.js';
 import { WebAuthnService } from './mfa/webauthn-service.js';
 import { registerFactorRoutes } from './mfa/factor-routes.js';
+import { ResourceService } from './resources/resource-service.js';
+import { registerResourceRoutes } from './admin/resource-routes.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -77,6 +79,7 @@ export interface Services {
   webhookWorker: DeliveryWorker;
   metrics: Metrics;
   factors: FactorService;
+  resources: ResourceService;
 }
 
 export interface BuildOptions {
@@ -109,6 +112,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     build: (app, keys) =>
       buildProvider(app, keys, {
         config, oidcAdapter: stores.oidcAdapter, clientRepository: stores.clients, clients, accounts, tenants,
+        resources: stores.resources, ephemeral: stores.ephemeral,
         partnerGrant: { partners, partnerRedemption, trustProxy: config.TRUST_PROXY },
         onServerError: (a, err) => log.error({ err, app: a.slug }, 'provider error'),
       }),
@@ -118,6 +122,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     // Deliver only when a transport is configured: otherwise every message would fail.
     messagingMode: config.MESSAGING_MODE ?? (!stores.embedded && (config.SMTP_URL || config.SMS_HTTP_URL) ? 'deliver' : 'simulate'),
   }, (app) => pool.invalidate(app.slug));
+  const resources = new ResourceService({ resources: stores.resources, apps: stores.apps, clients: stores.clients, onChange: (app) => pool.invalidate(app.slug) });
   const invitations = new InvitationService({
     invitations: stores.invitations, accounts, tenants, clients, messenger, audit, ephemeral: stores.ephemeral, config,
   });
@@ -155,7 +160,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   const webauthn = new WebAuthnService(stores.factors, stores.ephemeral, audit, config.publicUrl);
   const factors = new FactorService(stores.factors, new SecretBox(secretKey), stores.ephemeral, audit, webauthn);
   return {
-    services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker, metrics, factors },
+    services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker, metrics, factors, resources },
     pool,
   };
 }
@@ -218,6 +223,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
       registerPartnerRoutes(registry, helpers, services.partners);
       registerWebhookRoutes(registry, helpers, services.webhooks);
       registerFactorRoutes(registry, helpers, { factors: services.factors, accounts: services.accounts });
+      registerResourceRoutes(registry, helpers, { resources: services.resources, audit: services.audit });
     },
   });
   const site = chain([health.routes(), ...metrics, admin.routes(), admin.allowedMethods()]);

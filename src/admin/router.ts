@@ -13,7 +13,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ProviderPool } from '../provider/provider-pool.js';
 import type { AppRecord, Stores } from '../storage/ports.js';
 import { sha256, safeEqual } from '../crypto/random.js';
-import { ForbiddenError, UnauthorizedError } from '../errors.js';
+import { ForbiddenError, InvalidRequestError, UnauthorizedError } from '../errors.js';
 import type { AdminKeyService } from './admin-keys.js';
 import { registerKeyRoutes } from './key-routes.js';
 import { presentAccount } from '../accounts/account-service.js';
@@ -100,6 +100,13 @@ export function adminRouter(deps: AdminDeps) {
   });
   api.use(requireAdminKey(deps.adminKey, services.adminKeys));
   api.use(recordAdminChanges(services.audit, (slug) => services.apps.find(slug)));
+  /** The id of the tenant a client is put in (by id or slug); a 400 naming `tenant` when the app has no such tenant. */
+  const clientTenant = async (app: AppRecord, tenant: string | undefined) => {
+    if (tenant === undefined) return undefined;
+    const found = await services.tenants.find(app, tenant);
+    if (!found) throw new InvalidRequestError('No such tenant in this app.', [{ path: 'tenant', message: `no tenant "${tenant}"` }]);
+    return found.id;
+  };
   /** The key behind a change, for the domain events recorded by the routes. */
   const actor = (ctx: Context) => principalOf(ctx)?.keyId;
 
@@ -121,7 +128,8 @@ export function adminRouter(deps: AdminDeps) {
   registry.add({ method: 'post', path: '/apps/:slug/clients', tag: 'clients', summary: 'Register a client app; the secret is shown only in this answer', body: createClientSchema, status: 201,
     handler: async ({ ctx, params, body }) => {
       const app = await appOf(params);
-      const { client, secret } = await services.clients.create(app, body, providerMetadataCheck(deps.pool, app));
+      const { tenant, ...input } = body;
+      const { client, secret } = await services.clients.create(app, { ...input, tenant_id: await clientTenant(app, tenant) }, providerMetadataCheck(deps.pool, app));
       await services.audit.record(app, 'client.created', { actor: actor(ctx), detail: { client_id: client.clientId, name: client.name } });
       return { ...presentClient(client), ...(secret ? { client_secret: secret } : {}) };
     } });
@@ -132,7 +140,8 @@ export function adminRouter(deps: AdminDeps) {
   registry.add({ method: 'patch', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Change a client app', body: updateClientSchema,
     handler: async ({ params, body }) => {
       const app = await appOf(params);
-      return presentClient(await services.clients.update(app, params.client_id, body, providerMetadataCheck(deps.pool, app)));
+      const { tenant, ...patch } = body;
+      return presentClient(await services.clients.update(app, params.client_id, { ...patch, tenant_id: await clientTenant(app, tenant) }, providerMetadataCheck(deps.pool, app)));
     } });
   registry.add({ method: 'delete', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Delete a client app', status: 204,
     handler: async ({ ctx, params }) => {

@@ -53,6 +53,10 @@ export const createClientSchema = z.object({
   initiate_login_uri: z.url({ protocol: /^https?$/ }).max(2000).optional(),
   /** The algorithms every app has keys for (see `apps/app-keys.ts`); ES256 when omitted at creation. */
   id_token_signed_response_alg: z.enum(ID_TOKEN_SIGNING_ALGS).optional(),
+  /** RFC 9449 §5.2: every access token of this client is DPoP-bound. */
+  require_dpop: z.boolean().optional(),
+  /** The tenant (id or slug) the client belongs to, for its client_credentials tokens. */
+  tenant: z.string().min(1).max(100).optional(),
 }).strict();
 export const updateClientSchema = createClientSchema.omit({ token_endpoint_auth_method: true }).partial().strict();
 

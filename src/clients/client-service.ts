@@ -14,6 +14,9 @@ export interface ClientInput {
   require_pkce?: boolean;
   initiate_login_uri?: string;
   id_token_signed_response_alg?: IdTokenSigningAlg;
+  require_dpop?: boolean;
+  /** Resolved by the caller from the `tenant` the Admin API names. */
+  tenant_id?: string;
 }
 
 /**
@@ -70,6 +73,8 @@ export class ClientService {
       requirePkce: input.require_pkce ?? true,
       initiateLoginUri: input.initiate_login_uri,
       idTokenSignedResponseAlg: input.id_token_signed_response_alg ?? DEFAULT_ID_TOKEN_SIGNING_ALG,
+      ...(input.require_dpop ? { requireDpop: true } : {}),
+      ...(input.tenant_id ? { tenantId: input.tenant_id } : {}),
       createdAt: now,
       updatedAt: now,
     };
@@ -102,6 +107,8 @@ export class ClientService {
       requirePkce: patch.require_pkce,
       initiateLoginUri: patch.initiate_login_uri,
       idTokenSignedResponseAlg: patch.id_token_signed_response_alg,
+      requireDpop: patch.require_dpop,
+      tenantId: patch.tenant_id,
     };
     if (check) {
       const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
@@ -140,6 +147,8 @@ export class ClientService {
       // Custom metadata (declared in provider extraClientMetadata) read by our consent and PKCE policies.
       'urn:portcullis:first_party': client.firstParty,
       'urn:portcullis:require_pkce': client.requirePkce,
+      ...(client.tenantId ? { 'urn:portcullis:tenant_id': client.tenantId } : {}),
+      ...(client.requireDpop ? { dpop_bound_access_tokens: true } : {}),
     };
   }
 }
@@ -161,6 +170,8 @@ export function presentClient(client: ClientRecord) {
     require_pkce: client.requirePkce,
     ...(client.initiateLoginUri ? { initiate_login_uri: client.initiateLoginUri } : {}),
     id_token_signed_response_alg: idTokenAlg(client),
+    require_dpop: client.requireDpop ?? false,
+    ...(client.tenantId ? { tenant_id: client.tenantId } : {}),
     created_at: client.createdAt.toISOString(),
     updated_at: client.updatedAt.toISOString(),
   };

@@ -5,7 +5,9 @@
 import Provider, { errors, interactionPolicy, type Adapter, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import { issuerFor } from '../../config/index.js';
-import type { AccountRecord, AppKeysRecord, AppRecord, ClientRepository, OidcAdapterFactory } from '../storage/ports.js';
+import type {
+  AccountRecord, AppKeysRecord, AppRecord, ClientRepository, EphemeralStore, OidcAdapterFactory, ResourceRepository,
+} from '../storage/ports.js';
 import type { ClientService } from '../clients/client-service.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { TenantService } from '../tenants/tenant-service.js';
@@ -20,6 +22,9 @@ import { registerJwtBearerGrant, type PartnerGrantDeps } from './jwt-bearer-gran
 import { clientMetadataCache } from './client-cache.js';
 import { reuseClients } from './client-reuse.js';
 import { ACR_VALUES, acrStepUpCheck } from './acr-step-up.js';
+import { ResourceServers } from './resource-servers.js';
+import { JwtAccessTokens } from './jwt-access-tokens.js';
+import { resourceJwtCustomizer, resourceTokenClaims } from './resource-token-claims.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -28,6 +33,10 @@ export interface ProviderDeps {
   clients: ClientService;
   accounts: AccountService;
   tenants: TenantService;
+  /** API resources (RFC 8707), read once per provider build (`resource-servers.ts`). */
+  resources: Pick<ResourceRepository, 'list'>;
+  /** Short-lived state: the `jti`s of issued JWT access tokens (`jwt-access-tokens.ts`). */
+  ephemeral: EphemeralStore;
   /** Partners whose assertions the jwt-bearer grant accepts (RFC 7523). */
   partnerGrant?: PartnerGrantDeps;
   /** Called for errors the provider reports as server_error (logging). */
@@ -48,6 +57,8 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   const lookupClient = clientLookup(app, deps);
   const clientAdapter = clientLookupAdapter(lookupClient);
   const basePath = `/apps/${app.slug}`;
+  const resourceServers = new ResourceServers(app, await deps.resources.list(app.id), deps.tenants);
+  const jwtTokens = new JwtAccessTokens(app, deps.ephemeral, keys.jwks, (ctx, sub, token) => findAccount(app, deps, ctx, sub, token));
 
   const configuration: Configuration = {
     adapter: ((name: string) => (name === 'Client' ? clientAdapter : adapters(name))) as unknown as Configuration['adapter'],
@@ -72,8 +83,11 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
       },
     },
     loadExistingGrant: loadExistingGrantWithTenant(app, deps.tenants),
-    extraClientMetadata: { properties: ['urn:portcullis:first_party', 'urn:portcullis:require_pkce'] },
+    extraClientMetadata: { properties: ['urn:portcullis:first_party', 'urn:portcullis:require_pkce', 'urn:portcullis:tenant_id'] },
     findAccount: (ctx, sub, token) => findAccount(app, deps, ctx as KoaContextWithOIDC, sub, token),
+    // Access tokens for an API resource carry the grant's tenant and roles (resource-token-claims.ts).
+    extraTokenClaims: resourceTokenClaims(app, deps.tenants),
+    formats: { customizers: { jwt: resourceJwtCustomizer(jwtTokens) } },
     interactions: {
       url: (_ctx, interaction) => `${basePath}/interaction/${interaction.uid}`,
       policy: interactionPolicyFor(app, deps),
@@ -86,6 +100,11 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
       userinfo: { enabled: true },
       // OIDC Core §5.5: the `claims` parameter, e.g. an essential `acr` of urn:portcullis:acr:mfa for step-up.
       claimsParameter: { enabled: true },
+      // RFC 8707: tokens for the app's API resources (JWT per RFC 9068 by default).
+      resourceIndicators: resourceServers.config(),
+      // RFC 9449 sender-constrained tokens; advertised as dpop_signing_alg_values_supported. Refresh tokens of public
+      // clients that present a proof are bound to its key by the library (RFC 9449 §5, RFC 9700 §4.14.2).
+      dPoP: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => renderLogoutPage(app, ctx as KoaContextWithOIDC, form),
@@ -106,9 +125,10 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
       Session: (_ctx, session) => absoluteSessionTtl(session.loginTs, app.settings.session_ttl_seconds),
       Interaction: config.INTERACTION_TTL_SECONDS,
       AuthorizationCode: config.AUTH_CODE_TTL_SECONDS,
-      AccessToken: config.ACCESS_TOKEN_TTL_SECONDS,
+      // A resource's own lifetime (5 minutes by default) for its tokens: revocation reaches APIs that validate locally.
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ACCESS_TOKEN_TTL_SECONDS,
       IdToken: config.ID_TOKEN_TTL_SECONDS,
-      ClientCredentials: config.ACCESS_TOKEN_TTL_SECONDS,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ACCESS_TOKEN_TTL_SECONDS,
       RefreshToken: config.REFRESH_TOKEN_TTL_SECONDS,
       Grant: config.REFRESH_TOKEN_TTL_SECONDS,
     },
@@ -132,6 +152,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   provider.proxy = true;
   reuseClients(provider, lookupClient);
   provider.use(clientAuthRequired(provider.issuer));
+  provider.use(jwtTokens.middleware(provider) as never);
   registerJwtBearerGrant(provider, app, deps.partnerGrant, (ctx, sub, token) => findAccount(app, deps, ctx, sub, token));
   provider.on('server_error', (_ctx, err) => deps.onServerError(app, err));
   return provider;

@@ -85,6 +85,10 @@ export interface ClientRecord {
   initiateLoginUri?: string;
   /** JWS algorithm of the client's ID tokens; absent on clients stored before it existed (they keep RS256). */
   idTokenSignedResponseAlg?: 'ES256' | 'RS256';
+  /** Access tokens must be DPoP-bound (RFC 9449 §5.2 `dpop_bound_access_tokens`). Absent = false. */
+  requireDpop?: boolean;
+  /** The tenant the client itself belongs to: its `client_credentials` tokens for a resource carry it. */
+  tenantId?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -370,6 +374,53 @@ export interface FactorRepository {
   deleteByApp(appId: string): Promise<void>;
 }
 
+/** One scope of an API resource, as clients request it (`tickets:read`). */
+export interface ResourceScope {
+  value: string;
+  description?: string;
+}
+
+/**
+ * An API that consumes the app's access tokens (RFC 8707 resource indicators): its identifier is the tokens'
+ * `aud`. Read by the app's provider once per app version (see `provider/resource-servers.ts`).
+ */
+export interface ResourceRecord {
+  appId: string;
+  id: string;
+  /** Absolute URI, unique within the app: what clients send as `resource=` and what the API checks as `aud`. */
+  identifier: string;
+  name: string;
+  scopes: ResourceScope[];
+  accessTokenFormat: 'jwt' | 'opaque';
+  accessTokenTtlSeconds: number;
+  /** Client ids that may ask for tokens for this resource; absent = every client of the app. */
+  allowedClients?: string[];
+  /** Tenant role → the scopes it permits; absent = scopes are not limited by role. */
+  roleScopes?: Record<string, string[]>;
+  /** Tokens for this resource must be DPoP-bound (RFC 9449). */
+  requireDpop: boolean;
+  /** The app's default resource: tokens requested without `resource=` are for it (at most one per app). */
+  isDefault: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ResourceRepository {
+  /** Throws ConflictError when the app already has a resource with this id or identifier. */
+  create(resource: ResourceRecord): Promise<void>;
+  find(appId: string, id: string): Promise<ResourceRecord | undefined>;
+  findByIdentifier(appId: string, identifier: string): Promise<ResourceRecord | undefined>;
+  /** Oldest first. */
+  list(appId: string): Promise<ResourceRecord[]>;
+  /** Undefined values in the patch are ignored, except `allowedClients` and `roleScopes`, which they remove. */
+  update(appId: string, id: string, patch: Patch<ResourceRecord>): Promise<ResourceRecord | undefined>;
+  delete(appId: string, id: string): Promise<boolean>;
+  deleteByApp(appId: string): Promise<void>;
+}
+
+/** Optional resource fields an `update` removes when the patch names them with `undefined`. */
+export const REMOVABLE_RESOURCE_FIELDS = ['allowedClients', 'roleScopes'] as const;
+
 export type Patch<T> = Partial<Omit<T, 'appId' | 'id' | 'createdAt'>>;
 
 export interface AppRepository {
@@ -570,6 +621,7 @@ export interface Stores {
   webhooks: WebhookRepository;
   webhookDeliveries: WebhookDeliveryRepository;
   factors: FactorRepository;
+  resources: ResourceRepository;
   ephemeral: EphemeralStore;
   oidcAdapter: OidcAdapterFactory;
   /** Readiness of every backing service. */

@@ -20,6 +20,8 @@ export type ShortLivedKind =
   | 'totp-enrol' | 'totp-used' | 'mfa-tries'
   /** A WebAuthn challenge issued to one interaction (registration or assertion). */
   | 'webauthn-challenge'
+  /** A JWT access token's `jti` with its grant, until the token expires (introspection and revocation of JWTs). */
+  | 'jwt-at'
   /** Rate-limit counters: `rl:{bucket}`. */
   | `rl:${string}`;
 

@@ -12,6 +12,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'tenant.created', 'tenant.updated', 'tenant.deleted',
   'membership.added', 'membership.updated', 'membership.removed',
   'client.created', 'client.deleted',
+  'resource.created', 'resource.updated', 'resource.deleted',
   'mfa.enrolled', 'partner_link.used',
   'webhook.disabled',
 ] as const;

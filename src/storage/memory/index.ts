@@ -2,6 +2,7 @@ import type { Stores } from '../ports.js';
 import { MemoryEphemeralStore } from './ephemeral-store.js';
 import { MemoryOidcStore } from './oidc-adapter.js';
 import { MemoryFactorRepository } from './factor-repository.js';
+import { MemoryResourceRepository } from './resource-repository.js';
 import {
   MemoryAccountRepository, MemoryAppKeysRepository, MemoryAppRepository, MemoryAuditRepository, MemoryClientRepository,
   MemoryInvitationRepository, MemoryOutboxRepository, MemoryPartnerRepository, MemoryTenantRepository,
@@ -26,6 +27,7 @@ export function createMemoryRepositories() {
     webhooks: new MemoryWebhookRepository(),
     webhookDeliveries: new MemoryWebhookDeliveryRepository(),
     factors: new MemoryFactorRepository(),
+    resources: new MemoryResourceRepository(),
   };
 }
 

@@ -14,6 +14,7 @@ import {
 } from './repositories.js';
 import { MongoAdminKeyRepository, MongoWebhookDeliveryRepository, MongoWebhookRepository } from './event-repositories.js';
 import { MongoFactorRepository } from './factor-repository.js';
+import { MongoResourceRepository } from './resource-repository.js';
 
 export {
   createMongo, waitForMongo, isMongoConnected, pingMongo, redactMongoUri, mongoLocation, type CreateMongoOptions,
@@ -33,7 +34,7 @@ export interface CreateMongoStoresOptions {
 
 export interface MongoStores
   extends Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'partners' | 'outbox' | 'audit'
-    | 'adminKeys' | 'webhooks' | 'webhookDeliveries' | 'factors'> {
+    | 'adminKeys' | 'webhooks' | 'webhookDeliveries' | 'factors' | 'resources'> {
   /** Used only when no Redis is configured. */
   ephemeral: MongoEphemeralStore;
   /** Used only when no Redis is configured; `oidcAdapter` is its `adapterFactory`. */
@@ -68,6 +69,7 @@ export function createMongoStores(conn: Connection, options: CreateMongoStoresOp
     webhooks: new MongoWebhookRepository(models.webhooks),
     webhookDeliveries: new MongoWebhookDeliveryRepository(models.webhookDeliveries),
     factors: new MongoFactorRepository(models.factors),
+    resources: new MongoResourceRepository(models.resources),
     ephemeral: new MongoEphemeralStore(models.ephemeral),
     oidc,
     oidcAdapter: oidc.adapterFactory,

@@ -20,6 +20,7 @@ import type {
   OutboxMessage, PartnerRecord, TenantRecord, AdminKeyRecord, WebhookRecord, WebhookDelivery, FactorRecord,
 } from '../ports.js';
 import { factorModel } from './factor-repository.js';
+import { resourceModel, type ResourceDoc } from './resource-repository.js';
 
 const { Schema } = mongoose;
 const { Mixed } = Schema.Types;
@@ -68,6 +69,7 @@ export interface MongoModels {
   webhooks: Model<WebhookRecord>;
   webhookDeliveries: Model<WebhookDelivery>;
   factors: Model<FactorRecord>;
+  resources: Model<ResourceDoc>;
   oidc: Model<OidcRecordDoc>;
   ephemeral: Model<EphemeralRecordDoc>;
 }
@@ -126,6 +128,8 @@ function clientSchema() {
     requirePkce: Boolean,
     initiateLoginUri: String,
     idTokenSignedResponseAlg: String,
+    requireDpop: Boolean,
+    tenantId: String,
     createdAt: Date,
     updatedAt: Date,
   }, options('clients', DURABLE));
@@ -399,6 +403,7 @@ export function defineModels(conn: Connection): MongoModels {
     webhooks: modelOn<WebhookRecord>(conn, 'Webhook', webhookSchema),
     webhookDeliveries: modelOn<WebhookDelivery>(conn, 'WebhookDelivery', webhookDeliverySchema),
     factors: factorModel(conn),
+    resources: resourceModel(conn),
     oidc: modelOn<OidcRecordDoc>(conn, 'OidcRecord', oidcRecordSchema),
     ephemeral: modelOn<EphemeralRecordDoc>(conn, 'EphemeralRecord', ephemeralRecordSchema),
   };
