@@ -163,6 +163,9 @@ function createStandalone(target: RedisTarget, opts: CreateRedisOptions): Redis 
   return new Redis({ ...commonOptions(target, opts), host, port, db: target.db });
 }
 
+/** A write answered by a replica: the server we are connected to was demoted by a failover. */
+const isReadOnlyReply = (error: Error) => error.message.startsWith('READONLY');
+
 function createSentinel(target: RedisTarget, opts: CreateRedisOptions): Redis {
   return new Redis({
     ...commonOptions(target, opts),
@@ -170,6 +173,10 @@ function createSentinel(target: RedisTarget, opts: CreateRedisOptions): Redis {
     name: target.masterName,
     db: target.db,
     sentinelRetryStrategy: reconnectDelay,
+    // After a failover the former primary may come back as a replica while we are still connected to it: reconnect
+    // (asking the sentinels for the new primary) without re-sending the failed command (1, not 2). The request
+    // that got READONLY has answered 503 already (see ./errors.ts).
+    reconnectOnError: (error) => (isReadOnlyReply(error) ? 1 : false),
   });
 }
 
@@ -180,6 +187,13 @@ function createCluster(target: RedisTarget, opts: CreateRedisOptions): Cluster {
     redisOptions,
     enableOfflineQueue: false,
     clusterRetryStrategy: reconnectDelay,
+    // Reads go to primaries only: a single-use code or a counter read from a lagging replica could be stale.
+    scaleReads: 'master',
+    // A command whose node connection closed may already have run there (an INCR, a single-use consume): never
+    // re-send it to another node after a failover, as for a single server (`autoResendUnfulfilledCommands`). It
+    // fails at once (503) and the next request finds the new primary through MOVED. MOVED, ASK, TRYAGAIN and
+    // CLUSTERDOWN are still retried: those replies mean the command did not run.
+    retryDelayOnFailover: 0,
   };
   return new Cluster(target.hosts, options);
 }

@@ -4,6 +4,7 @@ import type { RedisClient } from './connection.js';
 import type { RedisStoreOptions } from './ephemeral-store.js';
 import { callRedis } from './errors.js';
 import { LuaScript } from './lua-script.js';
+import { oidcAppKey } from './keys.js';
 import { alreadyConsumed } from '../consume-conflict.js';
 
 /**
@@ -105,9 +106,9 @@ export class RedisOidcStore {
 
   readonly adapterFactory: OidcAdapterFactory = (appId) => (model) => new RedisOidcAdapter(this, this.appKey(appId), model);
 
-  /** `{prefix}{{appId}}`: the braces make the app id the cluster hash tag. */
+  /** `{prefix}{{appId}}`: the braces make the app id the cluster hash tag (see `./keys.ts`). */
   private appKey(appId: string): string {
-    return `${this.prefix}{${appId}}`;
+    return oidcAppKey(this.prefix, appId);
   }
 
   private call<T>(operation: () => Promise<T>): Promise<T> {
