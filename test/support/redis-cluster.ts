@@ -37,6 +37,8 @@ export interface RedisCluster {
   primaryOf(slot: number): Promise<number>;
   /** The hash slot of a key (`CLUSTER KEYSLOT`). */
   keySlot(key: string): Promise<number>;
+  /** Resolves once every live node reports `port` as the primary of `slot` (gossip reached the replicas too). */
+  waitForOwner(slot: number, port: number, timeoutMs?: number): Promise<void>;
   /** SIGKILL of one node: a crash, as a failing machine does. */
   kill(port: number): Promise<void>;
   /** Resolves once every live node reports `cluster_state:ok` and every slot has a live primary. */
@@ -75,8 +77,10 @@ export async function startRedisCluster(): Promise<RedisCluster> {
 
   const node = (port: number): Redis => {
     let client = connections.get(port);
-    if (!client) {
-      client = new Redis({ host: HOST, port, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    // A connection that ended is replaced (a sentinel kills client connections of the nodes it reconfigures).
+    if (!client || client.status === 'end') {
+      // disconnectTimeout: ioredis' 2 s socket-flush timer would otherwise keep the test process alive after close.
+      client = new Redis({ host: HOST, port, maxRetriesPerRequest: 0, retryStrategy: () => null, ...({ disconnectTimeout: 100 } as object) });
       client.on('error', () => undefined); // a killed node: the test asks other nodes
       connections.set(port, client);
     }
@@ -127,6 +131,15 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     },
     async keySlot(key) {
       return Number(await node(live()[0].port).call('CLUSTER', 'KEYSLOT', key));
+    },
+    async waitForOwner(slot, port, timeoutMs = 10_000) {
+      await until(async () => {
+        for (const n of live()) {
+          const range = (await slotRanges(node(n.port))).find(([start, end]) => slot >= start && slot <= end);
+          if (range?.[2] !== port) return false;
+        }
+        return true;
+      }, timeoutMs, `slot ${slot} served by ${port} in every node's view`);
     },
     async kill(port) {
       const target = nodes.find((n) => n.port === port);

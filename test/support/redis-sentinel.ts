@@ -73,8 +73,10 @@ export async function startRedisSentinel(): Promise<RedisSentinel> {
 
   const node = (port: number): Redis => {
     let client = connections.get(port);
-    if (!client) {
-      client = new Redis({ host: HOST, port, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    // A connection that ended is replaced (a sentinel kills client connections of the nodes it reconfigures).
+    if (!client || client.status === 'end') {
+      // disconnectTimeout: ioredis' 2 s socket-flush timer would otherwise keep the test process alive after close.
+      client = new Redis({ host: HOST, port, maxRetriesPerRequest: 0, retryStrategy: () => null, ...({ disconnectTimeout: 100 } as object) });
       client.on('error', () => undefined);
       connections.set(port, client);
     }
