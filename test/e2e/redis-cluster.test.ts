@@ -7,6 +7,8 @@
  *
  * The tests run in order on one cluster (resharding, then the failover, which kills a node for good).
  */
+import { randomUUID } from 'node:crypto';
+import { createRedis, RedisOidcStore, waitForRedis } from '../../src/storage/redis/index.js';
 import { Browser } from '../support/browser.js';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
 import {
@@ -26,7 +28,7 @@ beforeAll(async () => {
     setUpHaApp(server, 'cluster'),
     setUpHaApp(server, 'cluster-code', { login_methods: ['email_code'] }),
   ]);
-}, 30_000);
+}, 60_000);
 afterAll(async () => {
   await server?.close();
   await cluster?.close();
@@ -62,20 +64,30 @@ async function primaries(): Promise<number[]> {
  * slot to move (it takes a source's lowest slots), and this test needs the slot of the app under load.
  */
 async function reshard(slot: number, from: number, to: number): Promise<void> {
-  const id = (port: number) => cluster.nodes.find((n) => n.port === port)!.id;
-  const source = cluster.node(from);
-  const target = cluster.node(to);
-  await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', id(from));
-  await source.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', id(to));
+  const migration = await startMigration(slot, from, to);
   for (;;) {
-    const keys = (await source.call('CLUSTER', 'GETKEYSINSLOT', slot, 5)) as string[];
+    const keys = (await cluster.node(from).call('CLUSTER', 'GETKEYSINSLOT', slot, 5)) as string[];
     if (keys.length === 0) break;
-    await source.call('MIGRATE', '127.0.0.1', to, '', 0, 5000, 'KEYS', ...keys);
+    await migration.move(keys);
     await sleep(20);
   }
-  for (const port of [to, from, ...(await primaries()).filter((p) => p !== to && p !== from)]) {
-    await cluster.node(port).call('CLUSTER', 'SETSLOT', slot, 'NODE', id(to));
-  }
+  await migration.finish();
+}
+
+const nodeId = (port: number) => cluster.nodes.find((n) => n.port === port)!.id;
+
+/** The first step of {@link reshard}: the slot is MIGRATING on `from`, IMPORTING on `to`. */
+async function startMigration(slot: number, from: number, to: number) {
+  await cluster.node(to).call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', nodeId(from));
+  await cluster.node(from).call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', nodeId(to));
+  return {
+    move: (keys: string[]) => cluster.node(from).call('MIGRATE', '127.0.0.1', to, '', 0, 5000, 'KEYS', ...keys),
+    async finish() {
+      for (const port of [to, from, ...(await primaries()).filter((p) => p !== to && p !== from)]) {
+        await cluster.node(port).call('CLUSTER', 'SETSLOT', slot, 'NODE', nodeId(to));
+      }
+    },
+  };
 }
 
 describe('Portcullis on a Redis Cluster', () => {
@@ -101,6 +113,37 @@ describe('Portcullis on a Redis Cluster', () => {
     for (const [port, keys] of byNode) {
       const ttls = await Promise.all(keys.map((k) => cluster.node(port).pttl(k)));
       expect(keys.filter((_, i) => ttls[i] < 0)).toEqual([]);
+    }
+  });
+
+  it('finds records by uid and revokes grants while the keys of a slot are half migrated (ASK)', async () => {
+    const client = createRedis(cluster.url, { cluster: true, connectTimeoutMs: 2000 });
+    try {
+      await waitForRedis(client, 5000);
+      const appId = `app_${randomUUID()}`;
+      const store = new RedisOidcStore(client);
+      const sessions = store.adapterFactory(appId)('Session');
+      const tokens = store.adapterFactory(appId)('AccessToken');
+      await sessions.upsert('s1', { uid: 'u1', accountId: 'a' }, 60);
+      await tokens.upsert('t1', { grantId: 'g1' }, 60);
+      await tokens.upsert('t2', { grantId: 'g1' }, 60);
+      const slot = await cluster.keySlot(`{${appId}}`);
+      const from = await cluster.primaryOf(slot);
+      const to = (await primaries()).find((p) => p !== from)!;
+
+      const migration = await startMigration(slot, from, to);
+      // The records move first; their uid pointer and the grant index stay behind on the source for now.
+      await migration.move([`pc:{${appId}}:Session:s1`, `pc:{${appId}}:AccessToken:t1`]);
+      expect(await sessions.findByUid('u1')).toMatchObject({ uid: 'u1', accountId: 'a' });
+      await tokens.revokeByGrantId('g1');
+      expect(await tokens.find('t1')).toBeUndefined();
+      expect(await tokens.find('t2')).toBeUndefined();
+      const rest = (await cluster.node(from).call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
+      if (rest.length) await migration.move(rest);
+      await migration.finish();
+      await cluster.waitForOwner(slot, to);
+    } finally {
+      client.disconnect();
     }
   });
 

@@ -23,7 +23,7 @@ beforeAll(async () => {
     setUpHaApp(server, 'sentinel'),
     setUpHaApp(server, 'sentinel-code', { login_methods: ['email_code'] }),
   ]);
-}, 30_000);
+}, 60_000);
 afterAll(async () => {
   await server?.close();
   await sentinel?.close();

@@ -37,6 +37,8 @@ describe('parseRedisUrl', () => {
       kind: 'cluster', hosts: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }],
     });
     expect(() => parseRedisUrl('redis://n1:7000,n2:7001')).toThrow(/REDIS_CLUSTER/);
+    expect(() => parseRedisUrl('redis://n1:7000,n2:7001/2', true)).toThrow(/only database 0/);
+    expect(parseRedisUrl('redis://n1:7000/0', true).db).toBe(0);
   });
 
   it('rejects what is not a Redis URL', () => {

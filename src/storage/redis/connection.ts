@@ -125,6 +125,8 @@ export function parseRedisUrl(url: string, cluster = false): RedisTarget {
   } else {
     db = parseDb(segments[0]);
     if (hosts.length > 1 && !cluster) throw new Error('several Redis hosts need REDIS_CLUSTER=true or a redis-sentinel:// URL');
+    // Redis Cluster has database 0 only (SELECT is refused): say so at start instead of ignoring the number.
+    if (cluster && db !== 0) throw new Error('Redis Cluster has only database 0: remove the database from the URL');
   }
 
   const kind = sentinel ? 'sentinel' : cluster ? 'cluster' : 'standalone';
