@@ -68,8 +68,8 @@ async function slotRanges(client: Redis): Promise<Array<[number, number, number]
   return slots.map(([start, end, primary]) => [start, end, Number(primary[1])]);
 }
 
-/** Starts the cluster; see the module comment. */
-export async function startRedisCluster(): Promise<RedisCluster> {
+/** Starts the cluster; see the module comment. `nodeTimeoutMs` overrides {@link CLUSTER_NODE_TIMEOUT_MS}. */
+export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-redis-cluster-'));
   const processes = new Map<number, ChildProcess>();
   const connections = new Map<number, Redis>();
@@ -105,7 +105,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       processes.set(port, await spawnRedisProcess([
         '--port', String(port), '--bind', HOST, '--dir', nodeDir, '--save', '', '--appendonly', 'no',
         '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
-        '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS), '--cluster-require-full-coverage', 'no',
+        '--cluster-node-timeout', String(options.nodeTimeoutMs ?? CLUSTER_NODE_TIMEOUT_MS), '--cluster-require-full-coverage', 'no',
         '--daemonize', 'no', '--loglevel', 'notice',
       ], port, 'Ready to accept connections'));
     }));

@@ -62,8 +62,8 @@ async function distinctPorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** Starts the setup; see the module comment. */
-export async function startRedisSentinel(): Promise<RedisSentinel> {
+/** Starts the setup; see the module comment. `downAfterMs` overrides {@link DOWN_AFTER_MS}. */
+export async function startRedisSentinel(options: { downAfterMs?: number } = {}): Promise<RedisSentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-redis-sentinel-'));
   const processes = new Map<number, ChildProcess>();
   const connections = new Map<number, Redis>();
@@ -102,7 +102,7 @@ export async function startRedisSentinel(): Promise<RedisSentinel> {
     writeFileSync(file, [
       `port ${port}`, `bind ${HOST}`, `dir ${dir}`,
       `sentinel monitor ${MASTER_NAME} ${HOST} ${primary} 2`,
-      `sentinel down-after-milliseconds ${MASTER_NAME} ${DOWN_AFTER_MS}`,
+      `sentinel down-after-milliseconds ${MASTER_NAME} ${options.downAfterMs ?? DOWN_AFTER_MS}`,
       `sentinel failover-timeout ${MASTER_NAME} 10000`,
       `sentinel parallel-syncs ${MASTER_NAME} 1`,
       '',
