@@ -12,9 +12,9 @@ import { createRedis, RedisOidcStore, waitForRedis } from '../../src/storage/red
 import { Browser } from '../support/browser.js';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
 import {
-  failoverReport, haEnv, passwordSignIn, sessionStillWorks, setUpHaApp, signInScenarios, underLoad, type HaApp,
+  failoverReport, passwordSignIn, sessionStillWorks, setUpHaApp, signInScenarios, startHaPortcullis, underLoad, type HaApp,
 } from '../support/redis-ha.js';
-import { startServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 
 let cluster: RedisCluster;
 let server: TestServer;
@@ -23,11 +23,7 @@ let codeApp: HaApp;
 
 beforeAll(async () => {
   cluster = await startRedisCluster();
-  server = await startServer({ env: haEnv(cluster.url, true) });
-  [app, codeApp] = await Promise.all([
-    setUpHaApp(server, 'cluster'),
-    setUpHaApp(server, 'cluster-code', { login_methods: ['email_code'] }),
-  ]);
+  ({ server, app, codeApp } = await startHaPortcullis(cluster.url, true, 'cluster'));
 }, 60_000);
 afterAll(async () => {
   await server?.close();

@@ -7,9 +7,9 @@
 import { Browser } from '../support/browser.js';
 import { startRedisSentinel, type RedisSentinel } from '../support/redis-sentinel.js';
 import {
-  failoverReport, haEnv, passwordSignIn, sessionStillWorks, setUpHaApp, signInScenarios, underLoad, type HaApp,
+  failoverReport, passwordSignIn, sessionStillWorks, signInScenarios, startHaPortcullis, underLoad, type HaApp,
 } from '../support/redis-ha.js';
-import { startServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 
 let sentinel: RedisSentinel;
 let server: TestServer;
@@ -18,11 +18,7 @@ let codeApp: HaApp;
 
 beforeAll(async () => {
   sentinel = await startRedisSentinel();
-  server = await startServer({ env: haEnv(sentinel.url, false) });
-  [app, codeApp] = await Promise.all([
-    setUpHaApp(server, 'sentinel'),
-    setUpHaApp(server, 'sentinel-code', { login_methods: ['email_code'] }),
-  ]);
+  ({ server, app, codeApp } = await startHaPortcullis(sentinel.url, false, 'sentinel'));
 }, 60_000);
 afterAll(async () => {
   await server?.close();

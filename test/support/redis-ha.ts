@@ -6,7 +6,7 @@
 import { Browser, type Page } from './browser.js';
 import { codeIn, lastMessage, skipSendWait } from './outbox.js';
 import { oidc, open, REDIRECT_URI, setUpRp, signIn, type Rp } from './rp.js';
-import { createUniqueApp, type TestServer } from './server.js';
+import { createUniqueApp, startServer, type TestServer } from './server.js';
 
 export const EMAIL = 'ha@example.com';
 export const PASSWORD = 'highly available passphrase';
@@ -33,6 +33,16 @@ export async function setUpHaApp(server: TestServer, prefix: string, settings: R
   await server.admin.ok('POST', `/apps/${slug}/accounts`, { email: EMAIL, password: PASSWORD });
   const { id } = (await server.stores.apps.findBySlug(slug))!;
   return { slug, id, rp };
+}
+
+/** A Portcullis on `url` with two apps: one signing in by password ({@link EMAIL}), one by emailed code. */
+export async function startHaPortcullis(url: string, cluster: boolean, prefix: string): Promise<{ server: TestServer; app: HaApp; codeApp: HaApp }> {
+  const server = await startServer({ env: haEnv(url, cluster) });
+  const [app, codeApp] = await Promise.all([
+    setUpHaApp(server, prefix),
+    setUpHaApp(server, `${prefix}-code`, { login_methods: ['email_code'] }),
+  ]);
+  return { server, app, codeApp };
 }
 
 /** Signs in with the password and returns the tokens, retrying nothing: a failure throws. */

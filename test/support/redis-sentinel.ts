@@ -124,7 +124,7 @@ export async function startRedisSentinel(options: { downAfterMs?: number } = {})
         if (!String(await node(port).info('replication')).includes('master_link_status:up')) return false;
       }
       return true;
-    }, 15_000, 'sentinels and replicas discovered');
+    }, 30_000, 'sentinels and replicas discovered');
   } catch (error) {
     await close();
     throw error;
