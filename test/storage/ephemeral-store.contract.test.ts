@@ -1,11 +1,10 @@
 /**
  * Runs the EphemeralStore contract against every implementation: one short block per implementation.
- * Redis is a real redis-server (see `test/support/redis-server.ts`).
+ * Redis runs on real servers in every supported topology (see `test/support/redis-topologies.ts`).
  */
-import { randomUUID } from 'node:crypto';
 import { MemoryEphemeralStore } from '../../src/storage/memory/index.js';
-import { createRedis, RedisEphemeralStore, waitForRedis } from '../../src/storage/redis/index.js';
-import { startRedisServer } from '../support/redis-server.js';
+import { RedisEphemeralStore } from '../../src/storage/redis/index.js';
+import { connectTopology, REDIS_TOPOLOGIES } from '../support/redis-topologies.js';
 import { createMongoStores } from '../../src/storage/mongo/index.js';
 import { describeMongo } from '../support/mongo.js';
 import { ephemeralStoreContract } from './contracts/ephemeral-store.contract.js';
@@ -15,13 +14,13 @@ ephemeralStoreContract('memory', async () => {
   return { store, close: () => store.close() };
 });
 
-ephemeralStoreContract('redis', async () => {
-  const server = await startRedisServer();
-  const client = createRedis(server.url, { cluster: false, connectTimeoutMs: 2000 });
-  await waitForRedis(client, 5000);
-  const store = new RedisEphemeralStore(client, { prefix: `test:${randomUUID()}:` });
-  return { store, close: async () => { client.disconnect(); await server.close(); } };
-});
+for (const topology of REDIS_TOPOLOGIES) {
+  ephemeralStoreContract(topology.name, async () => {
+    const { client, prefix, close } = await connectTopology(topology);
+    const store = new RedisEphemeralStore(client, { prefix });
+    return { store, close };
+  });
+}
 
 // MongoDB: a real server (see `../support/mongo.ts`); the block's database is dropped afterwards.
 describeMongo('mongo', (mongo) => {

@@ -1,11 +1,10 @@
 /**
  * Runs oidc-provider's Adapter contract against every implementation: one short block per implementation.
- * Redis is a real redis-server (see `test/support/redis-server.ts`).
+ * Redis runs on real servers in every supported topology (see `test/support/redis-topologies.ts`).
  */
-import { randomUUID } from 'node:crypto';
 import { MemoryOidcStore } from '../../src/storage/memory/index.js';
-import { createRedis, RedisOidcStore, waitForRedis } from '../../src/storage/redis/index.js';
-import { startRedisServer } from '../support/redis-server.js';
+import { RedisOidcStore } from '../../src/storage/redis/index.js';
+import { connectTopology, REDIS_TOPOLOGIES } from '../support/redis-topologies.js';
 import { createMongoStores } from '../../src/storage/mongo/index.js';
 import { describeMongo } from '../support/mongo.js';
 import { oidcAdapterContract } from './contracts/oidc-adapter.contract.js';
@@ -15,13 +14,13 @@ oidcAdapterContract('memory', async () => {
   return { factory: store.adapterFactory, close: () => store.close() };
 });
 
-oidcAdapterContract('redis', async () => {
-  const server = await startRedisServer();
-  const client = createRedis(server.url, { cluster: false, connectTimeoutMs: 2000 });
-  await waitForRedis(client, 5000);
-  const store = new RedisOidcStore(client, { prefix: `test:${randomUUID()}:` });
-  return { factory: store.adapterFactory, close: async () => { client.disconnect(); await server.close(); } };
-});
+for (const topology of REDIS_TOPOLOGIES) {
+  oidcAdapterContract(topology.name, async () => {
+    const { client, prefix, close } = await connectTopology(topology);
+    const store = new RedisOidcStore(client, { prefix });
+    return { factory: store.adapterFactory, close };
+  });
+}
 
 // MongoDB: a real server (see `../support/mongo.ts`); the block's database is dropped afterwards.
 describeMongo('mongo', (mongo) => {

@@ -7,6 +7,7 @@ import { ServiceUnavailableError } from '../../src/errors.js';
 import {
   createRedis, parseRedisUrl, reconnectDelay, RedisEphemeralStore, RedisOidcStore, waitForRedis, type RedisClient,
 } from '../../src/storage/redis/index.js';
+import { ephemeralKey, oidcAppKey } from '../../src/storage/redis/keys.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,11 +37,24 @@ describe('parseRedisUrl', () => {
       kind: 'cluster', hosts: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }],
     });
     expect(() => parseRedisUrl('redis://n1:7000,n2:7001')).toThrow(/REDIS_CLUSTER/);
+    expect(() => parseRedisUrl('redis://n1:7000,n2:7001/2', true)).toThrow(/only database 0/);
+    expect(parseRedisUrl('redis://n1:7000/0', true).db).toBe(0);
   });
 
   it('rejects what is not a Redis URL', () => {
     expect(() => parseRedisUrl('http://localhost')).toThrow();
     expect(() => parseRedisUrl('redis://host:port')).toThrow();
+  });
+});
+
+describe('key names', () => {
+  const hashTag = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
+
+  it('tags every key of an app with its id, the same for ephemeral and OIDC keys, and leaves others untagged', () => {
+    expect(ephemeralKey('pc:', 'app:app_X1:rl:ip:1.2.3.4')).toBe('pc:app:{app_X1}:rl:ip:1.2.3.4');
+    expect(hashTag(ephemeralKey('pc:', 'app:app_X1:otp:abc'))).toBe(hashTag(oidcAppKey('pc:', 'app_X1')));
+    expect(hashTag(ephemeralKey('pc:', 'app:app_Y2:otp:abc'))).toBe('app_Y2');
+    expect(ephemeralKey('pc:', 'not-scoped')).toBe('pc:not-scoped');
   });
 });
 
@@ -150,16 +164,16 @@ describe('Redis stores against a real server', () => {
       expect([count, seen, missing]).toEqual([1, 1, undefined]);
       expect(after - before).toBe(2); // the three commands, then the second INFO
       // The window was set once, on creation, and the next hit does not extend it.
-      const ttl = await client.pttl(`${prefix}app:a:rl:ip`);
+      const ttl = await client.pttl(`${prefix}app:{a}:rl:ip`);
       expect(ttl).toBeGreaterThan(55_000);
       expect(await store.increment('app:a:rl:ip', 600)).toBe(2);
-      expect(await client.pttl(`${prefix}app:a:rl:ip`)).toBeLessThanOrEqual(ttl);
+      expect(await client.pttl(`${prefix}app:{a}:rl:ip`)).toBeLessThanOrEqual(ttl);
     });
 
-    it('prefixes ephemeral keys and stores JSON', async () => {
+    it('prefixes ephemeral keys, tags them with the app id (one cluster slot per app) and stores JSON', async () => {
       const store = new RedisEphemeralStore(client, { prefix });
       await store.set('app:a:code', { n: 1 }, 60);
-      expect(await client.get(`${prefix}app:a:code`)).toBe('{"n":1}');
+      expect(await client.get(`${prefix}app:{a}:code`)).toBe('{"n":1}');
     });
 
     it('defaults to the pc: prefix', async () => {

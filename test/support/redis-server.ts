@@ -30,7 +30,7 @@ export interface RedisServer {
 const SHARED_URL_ENV = 'PORTCULLIS_TEST_REDIS_URL';
 const READY_TIMEOUT_MS = 10_000;
 
-function redisServerBinary(): string {
+export function redisServerBinary(): string {
   const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   const path = found.stdout.trim();
   if (found.status !== 0 || !path) {
@@ -39,7 +39,7 @@ function redisServerBinary(): string {
   return path;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -52,14 +52,17 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Resolves when redis-server logs that it accepts connections; rejects if it exits or stays silent. */
-function waitUntilReady(child: ChildProcess, port: number): Promise<void> {
+/**
+ * Resolves when redis-server logs that it accepts connections (or `marker`: a sentinel logs its id instead);
+ * rejects if it exits or stays silent.
+ */
+export function waitUntilReady(child: ChildProcess, port: number, marker = 'Ready to accept connections'): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => fail(new Error(`redis-server on port ${port} not ready after ${READY_TIMEOUT_MS} ms:\n${output}`)), READY_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Ready to accept connections')) done();
+      if (output.includes(marker)) done();
     };
     const onExit = (code: number | null) => fail(new Error(`redis-server exited with ${code}:\n${output}`));
     const cleanup = () => {
@@ -74,7 +77,7 @@ function waitUntilReady(child: ChildProcess, port: number): Promise<void> {
   });
 }
 
-function stopProcess(child: ChildProcess | undefined): Promise<void> {
+export function stopProcess(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
@@ -145,4 +148,24 @@ export async function redisGlobalTeardown(): Promise<void> {
   await holder[GLOBAL_HANDLE]?.close();
   delete holder[GLOBAL_HANDLE];
   delete process.env[SHARED_URL_ENV];
+}
+
+/**
+ * Starts one more `redis-server` process with `args` (for the cluster and Sentinel helpers) and resolves once it is
+ * ready (see {@link waitUntilReady}); its output is drained so it never blocks on a full pipe.
+ */
+export async function spawnRedisProcess(args: string[], port: number, marker?: string): Promise<ChildProcess> {
+  const child = spawn(redisServerBinary(), args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  await waitUntilReady(child, port, marker);
+  child.stdout?.resume();
+  return child;
+}
+
+/** SIGKILL (a crash: nothing is saved, no goodbye to replicas), resolved once the process is gone. */
+export function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 }

@@ -125,6 +125,8 @@ export function parseRedisUrl(url: string, cluster = false): RedisTarget {
   } else {
     db = parseDb(segments[0]);
     if (hosts.length > 1 && !cluster) throw new Error('several Redis hosts need REDIS_CLUSTER=true or a redis-sentinel:// URL');
+    // Redis Cluster has database 0 only (SELECT is refused): say so at start instead of ignoring the number.
+    if (cluster && db !== 0) throw new Error('Redis Cluster has only database 0: remove the database from the URL');
   }
 
   const kind = sentinel ? 'sentinel' : cluster ? 'cluster' : 'standalone';
@@ -166,6 +168,9 @@ function createStandalone(target: RedisTarget, opts: CreateRedisOptions): Redis 
   return new Redis({ ...commonOptions(target, opts), host, port, db: target.db });
 }
 
+/** A write answered by a replica: the server we are connected to was demoted by a failover. */
+const isReadOnlyReply = (error: Error) => error.message.startsWith('READONLY');
+
 function createSentinel(target: RedisTarget, opts: CreateRedisOptions): Redis {
   return new Redis({
     ...commonOptions(target, opts),
@@ -173,6 +178,10 @@ function createSentinel(target: RedisTarget, opts: CreateRedisOptions): Redis {
     name: target.masterName,
     db: target.db,
     sentinelRetryStrategy: reconnectDelay,
+    // After a failover the former primary may come back as a replica while we are still connected to it: reconnect
+    // (asking the sentinels for the new primary) without re-sending the failed command (1, not 2). The request
+    // that got READONLY has answered 503 already (see ./errors.ts).
+    reconnectOnError: (error) => (isReadOnlyReply(error) ? 1 : false),
   });
 }
 
@@ -183,6 +192,13 @@ function createCluster(target: RedisTarget, opts: CreateRedisOptions): Cluster {
     redisOptions,
     enableOfflineQueue: false,
     clusterRetryStrategy: reconnectDelay,
+    // Reads go to primaries only: a single-use code or a counter read from a lagging replica could be stale.
+    scaleReads: 'master',
+    // A command whose node connection closed may already have run there (an INCR, a single-use consume): never
+    // re-send it to another node after a failover, as for a single server (`autoResendUnfulfilledCommands`). It
+    // fails at once (503) and the next request finds the new primary through MOVED. MOVED, ASK, TRYAGAIN and
+    // CLUSTERDOWN are still retried: those replies mean the command did not run.
+    retryDelayOnFailover: 0,
   };
   return new Cluster(target.hosts, options);
 }

@@ -2,6 +2,7 @@ import type { EphemeralStore } from '../ports.js';
 import type { RedisClient } from './connection.js';
 import { callRedis } from './errors.js';
 import { LuaScript } from './lua-script.js';
+import { ephemeralKey } from './keys.js';
 
 export interface RedisStoreOptions {
   /** Prepended to every key, so several deployments can share one Redis. Default `pc:`. */
@@ -42,8 +43,9 @@ export class RedisEphemeralStore implements EphemeralStore {
     this.prefix = options.prefix ?? 'pc:';
   }
 
+  /** Names per `./keys.ts`: one app's keys share a cluster hash slot, different apps spread over the nodes. */
   private key(key: string): string {
-    return `${this.prefix}${key}`;
+    return ephemeralKey(this.prefix, key);
   }
 
   private call<T>(operation: () => Promise<T>): Promise<T> {

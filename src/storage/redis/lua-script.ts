@@ -5,8 +5,9 @@ import type { RedisClient } from './connection.js';
  * A server-side script run by its SHA-1 (`EVALSHA`), so the body crosses the network only the first time each
  * server sees it (and again after a restart flushed the script cache). See https://redis.io/docs/latest/commands/evalsha/.
  *
- * Scripts only touch keys of one app, all carrying the same `{appId}` hash tag, so they are valid on Redis
- * Cluster too (every key lives in one slot).
+ * Scripts only touch keys of one app, all carrying the same `{appId}` hash tag (see `./keys.ts`), so they are valid
+ * on Redis Cluster too (every key lives in one slot). Declare every key in KEYS where possible: during a resharding
+ * a cluster node refuses a script that reaches an undeclared key already moved away (see `oidc-adapter.ts`).
  */
 export class LuaScript {
   private readonly sha: string;

@@ -4,6 +4,7 @@ import type { RedisClient } from './connection.js';
 import type { RedisStoreOptions } from './ephemeral-store.js';
 import { callRedis } from './errors.js';
 import { LuaScript } from './lua-script.js';
+import { oidcAppKey } from './keys.js';
 import { alreadyConsumed } from '../consume-conflict.js';
 
 /**
@@ -79,6 +80,16 @@ return #members`,
   1,
 );
 
+/**
+ * FIND_BY_INDEX and REVOKE_GRANT reach keys they cannot declare (the id behind a pointer, a grant's members). Those
+ * keys share the app's slot, which a cluster accepts, except while that slot is being migrated to another node and
+ * the key has already moved: the node then refuses the script with this error instead of redirecting it. Every
+ * declared key is routed by the client (MOVED/ASK), so only these two scripts need a per-key fallback.
+ */
+function isUndeclaredKeyElsewhere(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('Script attempted to access a non local key');
+}
+
 type Stored = [payload: string | null, consumed: string | null];
 
 function decode(stored: Stored | null): AdapterPayload | undefined {
@@ -105,9 +116,9 @@ export class RedisOidcStore {
 
   readonly adapterFactory: OidcAdapterFactory = (appId) => (model) => new RedisOidcAdapter(this, this.appKey(appId), model);
 
-  /** `{prefix}{{appId}}`: the braces make the app id the cluster hash tag. */
+  /** `{prefix}{{appId}}`: the braces make the app id the cluster hash tag (see `./keys.ts`). */
   private appKey(appId: string): string {
-    return `${this.prefix}{${appId}}`;
+    return oidcAppKey(this.prefix, appId);
   }
 
   private call<T>(operation: () => Promise<T>): Promise<T> {
@@ -143,7 +154,14 @@ export class RedisOidcStore {
   }
 
   async findByIndex(indexKey: string, recordPrefix: string): Promise<AdapterPayload | undefined> {
-    return decode((await this.script(FIND_BY_INDEX, [indexKey], [recordPrefix])) as Stored | null);
+    try {
+      return decode((await this.script(FIND_BY_INDEX, [indexKey], [recordPrefix])) as Stored | null);
+    } catch (error) {
+      if (!isUndeclaredKeyElsewhere(error)) throw error;
+      // The app's slot is being resharded: two commands, each routed (ASK) to the node that holds its key now.
+      const id = await this.call(() => this.client.get(indexKey));
+      return id === null ? undefined : this.find(`${recordPrefix}${id}`);
+    }
   }
 
   /** True when this call claimed the record; false when it was missing or already consumed. */
@@ -156,7 +174,16 @@ export class RedisOidcStore {
   }
 
   async revokeByGrantId(grantKey: string): Promise<void> {
-    await this.script(REVOKE_GRANT, [grantKey], []);
+    try {
+      await this.script(REVOKE_GRANT, [grantKey], []);
+    } catch (error) {
+      if (!isUndeclaredKeyElsewhere(error)) throw error;
+      // Resharding (see findByIndex): each DEL goes where its key is now. Not one atomic step like the script, but
+      // every DEL is idempotent and the index goes last, so a retry after a failure still finds every member.
+      const members = await this.call(() => this.client.smembers(grantKey));
+      await Promise.all(members.map((member) => this.call(() => this.client.del(member))));
+      await this.call(() => this.client.del(grantKey));
+    }
   }
 }
 
