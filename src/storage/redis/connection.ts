@@ -187,9 +187,12 @@ function createSentinel(target: RedisTarget, opts: CreateRedisOptions): Redis {
 
 function createCluster(target: RedisTarget, opts: CreateRedisOptions): Cluster {
   // Cluster manages per-node reconnection itself; it rejects retryStrategy/enableOfflineQueue inside redisOptions.
-  const { retryStrategy: _r, enableOfflineQueue: _e, ...redisOptions } = commonOptions(target, opts);
+  const { retryStrategy: _r, enableOfflineQueue: _e, enableAutoPipelining: _p, ...redisOptions } = commonOptions(target, opts);
   const options: ClusterOptions = {
     redisOptions,
+    // Auto-pipelining groups commands per node; while a slot migrates, a pipeline whose keys are ASK-redirected
+    // answered 503 in the resharding test. A cluster sends commands one by one.
+    enableAutoPipelining: false,
     enableOfflineQueue: false,
     clusterRetryStrategy: reconnectDelay,
     // Reads go to primaries only: a single-use code or a counter read from a lagging replica could be stale.
