@@ -25,10 +25,7 @@ beforeAll(async () => {
   m2m = await first.admin.ok('POST', '/apps/cached/clients', { name: 'm2m', redirect_uris: ['https://rp.example.test/cb'], grant_types: ['client_credentials'] });
 });
 afterAll(async () => {
-  // The second server shares the first one's stores: close its HTTP side only.
-  second.server.closeAllConnections();
-  await new Promise((resolve) => second.server.close(resolve));
-  await second.portcullis.services.messenger.close();
+  await second.close(); // shares the first one's stores, which the first closes
   await first.close();
   await redis.close();
 });

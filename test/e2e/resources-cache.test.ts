@@ -28,9 +28,7 @@ beforeAll(async () => {
   await first.admin.ok('POST', '/apps/stock/resources', { identifier: API, name: 'Inventory', scopes: [{ value: 'stock:read' }, { value: 'stock:write' }] });
 });
 afterAll(async () => {
-  second.server.closeAllConnections();
-  await new Promise((resolve) => second.server.close(resolve));
-  await second.portcullis.services.messenger.close();
+  await second.close(); // shares the first one's stores, which the first closes
   await first.close();
   await redis.close();
 });

@@ -19,6 +19,7 @@ export interface TestServer {
   portcullis: Portcullis;
   server: Server;
   admin: AdminClient;
+  /** Stops the HTTP server, the webhook worker and the messenger; closes the stores only when it opened them. */
   close(): Promise<void>;
 }
 
@@ -35,6 +36,8 @@ export async function startServer(options: { env?: Record<string, string>; store
   const log = createLogger(config.LOG_LEVEL);
   // The same store selection as src/main.ts: embedded by default, Redis/Mongo when the env names them.
   const stores = options.stores ?? (await openStores(config, log));
+  // A server given another server's stores (two processes sharing Redis/Mongo, in one test) leaves them to their owner.
+  const ownsStores = !options.stores;
   const portcullis = buildApp({ config, stores, log, adminKey: ADMIN_KEY });
   server.on('request', portcullis.koa.callback());
   return {
@@ -49,7 +52,7 @@ export async function startServer(options: { env?: Record<string, string>; store
       await new Promise((resolve) => server.close(resolve));
       await portcullis.services.webhookWorker.stop();
       await portcullis.services.messenger.close();
-      await stores.close();
+      if (ownsStores) await stores.close();
     },
   };
 }

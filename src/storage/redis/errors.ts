@@ -41,15 +41,3 @@ export async function callRedis<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * `MULTI … EXEC` resolves even when a queued command failed: ioredis reports each result as `[error, value]`.
- * This surfaces the first failure as a rejection and returns the plain values.
- */
-export function execResults(results: Array<[Error | null, unknown]> | null): unknown[] {
-  // exec() yields null only when a WATCHed key changed; we never WATCH, so treat it as a lost connection.
-  if (!results) throw new ServiceUnavailableError('redis', new Error('transaction aborted'));
-  return results.map(([error, value]) => {
-    if (error) throw toStorageError(error);
-    return value;
-  });
-}
