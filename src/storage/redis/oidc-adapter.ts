@@ -25,16 +25,18 @@ const FIELD_CONSUMED = 'consumed';
 
 /**
  * Saves a record in one script instead of a MULTI of 3-8 commands (one reply to parse instead of one per command,
- * no pipeline object per token): replace the record (DEL + HSET, so a stale `consumed` never survives a re-save),
+ * no pipeline object per token): replace the record (HDEL of `consumed` + HSET, so a stale `consumed` never survives
+ * a re-save; not DEL + HSET: in a Redis Cluster slot being migrated, a key the script itself deleted counts as
+ * "non local" and the HSET after it is refused),
  * set its TTL, write the uid/userCode pointers with the same TTL, add it to its grant's index. Always 4 keys (all
  * of the app's hash tag); an unused slot repeats the record key and its flag in ARGV is '0'.
  * ARGV: payload JSON, ttl seconds (0 = none), record id, has uid, has userCode, has grant.
  */
 const UPSERT = new LuaScript(
   `local ttl = tonumber(ARGV[2])
-redis.call('DEL', KEYS[1])
+redis.call('HDEL', KEYS[1], '${FIELD_CONSUMED}')
 redis.call('HSET', KEYS[1], '${FIELD_PAYLOAD}', ARGV[1])
-if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) else redis.call('PERSIST', KEYS[1]) end
 for i = 2, 3 do
   if ARGV[i + 2] == '1' then
     if ttl > 0 then redis.call('SET', KEYS[i], ARGV[3], 'EX', ttl) else redis.call('SET', KEYS[i], ARGV[3]) end
