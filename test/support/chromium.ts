@@ -150,6 +150,9 @@ export async function arrive(tab: BrowserPage, prefix: string, timeout = 20_000)
     const blocking = tab.problems.filter((p) => p.kind === 'csp' || p.kind === 'requestfailed' || p.kind === 'pageerror');
     if (blocking.length || Date.now() > deadline) {
       await settle(tab.page);
+      // A navigation blocked by CSP is reported twice: the aborted request at once, the violation a little later.
+      // Give the violation a moment, so the failure names the directive rather than only the aborted request.
+      if (!tab.problems.some((p) => p.kind === 'csp')) await new Promise((resolve) => setTimeout(resolve, 500));
       const policy = tab.policies.get(tab.page.url());
       throw new Error(
         `the browser did not reach ${prefix}; it is still at ${short(tab.page.url())}` +
