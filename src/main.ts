@@ -63,9 +63,12 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    server.close();
+    // Requests in flight finish (each within the request deadline) before the stores they use are closed.
+    const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();
     metricsServer?.close();
+    await closed;
+    await portcullis.services.hasher.drain();
     await portcullis.services.webhookWorker.stop().catch((err) => log.error({ err }, 'webhook worker stop failed'));
     await portcullis.services.messenger.close().catch((err) => log.error({ err }, 'messaging drain failed'));
     await stores.close().catch((err) => log.error({ err }, 'error while closing stores'));

@@ -9,14 +9,34 @@ export const ARGON2_PARAMS = { type: argon2.argon2id, memoryCost: 19_456, timeCo
 export class PasswordHasher {
   /** Verified when the account does not exist, so the response takes as long either way (no enumeration by timing). */
   private dummyHash: Promise<string>;
+  /** argon2 work started and not yet finished (see {@link drain}). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly params: typeof ARGON2_PARAMS = ARGON2_PARAMS) {
-    this.dummyHash = argon2.hash('portcullis-dummy-password', this.params);
+    this.dummyHash = this.track(argon2.hash('portcullis-dummy-password', this.params));
   }
 
   async hash(password: string): Promise<string> {
     // NFKC so the same password typed on different keyboards/OSes matches (NIST 800-63B §5.1.1.2).
-    return argon2.hash(password.normalize('NFKC'), this.params);
+    return this.track(argon2.hash(password.normalize('NFKC'), this.params));
+  }
+
+  /**
+   * Resolves once every hash and verification started so far has finished. Shutdown waits for it: a process cannot
+   * exit while libuv's thread pool still holds argon2 work (the pool's threads are joined at exit, after the queue
+   * runs), so requests abandoned by their clients would otherwise stretch the exit by seconds with nothing logged.
+   */
+  async drain(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    work.then(
+      () => this.inFlight.delete(work),
+      () => this.inFlight.delete(work),
+    );
+    return work;
   }
 
   /** Checks `password` against `hash`; with no hash it burns the same time against a dummy and returns false. */
@@ -24,7 +44,7 @@ export class PasswordHasher {
     const target = hash ?? (await this.dummyHash);
     let ok = false;
     try {
-      ok = await argon2.verify(target, password.normalize('NFKC'));
+      ok = await this.track(argon2.verify(target, password.normalize('NFKC')));
     } catch {
       ok = false;
     }

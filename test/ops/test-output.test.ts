@@ -1,7 +1,7 @@
 /**
  * Issue 7 item 19: `npm test` output says each thing once and leaves nothing running. Checked by timing how long a
- * process lingers after disconnecting from an unreachable Redis (the open handle behind "A worker process has
- * failed to exit gracefully"), and by running Jest the way `npm test` does (two workers) on files that skip
+ * process lingers after disconnecting from an unreachable Redis and after a shutdown with password hashing in flight
+ * (the two causes found behind "A worker process has failed to exit gracefully"), and by running Jest the way `npm test` does (two workers) on files that skip
  * MongoDB suites.
  */
 import { execFile } from 'node:child_process';
@@ -27,6 +27,27 @@ it('leaves nothing that keeps a process alive after disconnecting from an unreac
   const { stdout } = await run(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), ['--eval', script], { cwd: projectRoot, timeout: 20_000 });
   expect(Number(stdout)).toBeLessThan(500);
 }, 30_000);
+
+it('exits at once after a shutdown that waited for the password hashing in flight', async () => {
+  // A process cannot exit while libuv's thread pool holds argon2 work: it joins the pool's threads after the queue
+  // runs. Sign-in requests cut off by a closing server left such work behind, and the worker lingered past 500 ms.
+  const password = pathToFileURL(path.join(projectRoot, 'src', 'accounts', 'password.ts')).href;
+  const script = `(async () => {
+    const { PasswordHasher } = await import(${JSON.stringify(password)});
+    const hasher = new PasswordHasher();
+    const settled = [];
+    for (let i = 0; i < 64; i++) hasher.verify(undefined, 'guess ' + i).then((ok) => settled.push(ok));
+    await hasher.drain();
+    await new Promise((resolve) => setImmediate(resolve)); // the callers' own continuations
+    process.stdout.write(JSON.stringify({ settled: settled.length, drainedAt: Date.now() }));
+    process.exit(0);
+  })();`;
+  const { stdout } = await run(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), ['--eval', script], { cwd: projectRoot, timeout: 60_000 });
+  const exitedAt = Date.now();
+  const { settled, drainedAt } = JSON.parse(stdout);
+  expect(settled).toBe(64);
+  expect(exitedAt - drainedAt).toBeLessThan(500);
+}, 90_000);
 
 it('prints the MongoDB skip line once per run and no ts-jest deprecation', async () => {
   const files = ['test/e2e/mongo-redis.test.ts', 'test/storage/oidc-adapter.contract.test.ts', 'test/storage/repositories.contract.test.ts', 'test/storage/redis.test.ts'];

@@ -50,6 +50,8 @@ export async function startServer(options: { env?: Record<string, string>; store
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      // argon2 work of requests cut off above still runs on the thread pool; the test process could not exit before it.
+      await portcullis.services.hasher.drain();
       await portcullis.services.webhookWorker.stop();
       await portcullis.services.messenger.close();
       if (ownsStores) await stores.close();
