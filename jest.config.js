@@ -12,4 +12,8 @@ export default {
   globalSetup: '<rootDir>/test/support/mongo-availability.ts',
   testTimeout: 30000,
   maxWorkers: 2,
+  // A worker's heap grows ~30 MB per test file (each file gets its own module registry), and a process frees its
+  // heap when it exits: a 1 GB worker took longer than Jest's 500 ms grace to exit at the end of the run ("A worker
+  // process has failed to exit gracefully", with no handle left open). Workers above this are replaced between files.
+  workerIdleMemoryLimit: '384MB',
 };
