@@ -89,6 +89,8 @@ export class AppService {
       this.stores.webhooks.deleteByApp(app.id),
       this.stores.webhookDeliveries.deleteByApp(app.id),
       this.stores.factors.deleteByApp(app.id),
+      this.stores.connections.deleteByApp(app.id),
+      this.stores.identityLinks.deleteByApp(app.id),
       this.stores.resources.deleteByApp(app.id),
     ]);
     this.onChange(app);
