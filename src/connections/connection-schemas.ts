@@ -21,7 +21,12 @@ export const ENTRA_TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
  * Entra ID's `{tenantid}` template is not an issuer to discover: the microsoft preset discovers `organizations`.
  */
 export const issuerSchema = z.url().max(2000).refine((value) => {
-  const url = new URL(value);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
   if (url.hash || url.search || url.username) return false;
   if (url.protocol === 'https:') return true;
   return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
