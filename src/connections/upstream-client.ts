@@ -1,7 +1,8 @@
 /**
  * The relying-party side of a connection, with openid-client: discovery (cached), the authorization request
  * (code + PKCE S256 + state + nonce, OIDC Core §3.1.2.1, RFC 7636) and the code exchange, whose ID token
- * openid-client validates (signature from the upstream's JWKS, `iss`, `aud`, `exp`, `nonce`, OIDC Core §3.1.3.7).
+ * openid-client validates (`iss`, `aud`, `exp`, `nonce`, OIDC Core §3.1.3.7; and its signature against the
+ * upstream's JWKS, which openid-client checks only when asked: `enableNonRepudiationChecks`).
  * Entra ID's `{tenantid}` issuer is checked against the token's `tid` (entra-issuer.ts).
  */
 import * as client from 'openid-client';
@@ -85,6 +86,10 @@ export class UpstreamClients {
     } catch (err) {
       throw asProblem(err, 'discovery');
     }
+    // OIDC Core §3.1.3.7 lets a client skip the ID token's signature when it came over TLS from the token endpoint;
+    // openid-client then does not check it. Portcullis always checks it against the upstream's JWKS: the connection
+    // may be http on loopback, and a verified signature is what the audit trail can stand on.
+    client.enableNonRepudiationChecks(config);
     for (const [k, v] of this.cache) if (v.until <= Date.now() || k.startsWith(`${c.appId}\u0000${c.slug}\u0000`)) this.cache.delete(k);
     this.cache.set(key, { config, until: Date.now() + (this.options.cacheSeconds ?? 600) * 1000 });
     return config;
