@@ -2,7 +2,7 @@
  * Upstream identity providers (`src/sign-in/methods/upstream.ts`): "Continue with …" (a form on the sign-in page),
  * the shared callback `/connections/{connection}/callback` registered at the upstream, and the interaction's own
  * callback it forwards to (the interaction cookie is scoped to the interaction's path, so only there does this
- * browser prove it started the sign-in). Home realm discovery is a step of the password route (`login.ts`).
+ * browser prove it started the sign-in; the shared callback is a page that moves on to it by itself). Home realm discovery is a step of the password route (`login.ts`).
  */
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
@@ -12,7 +12,7 @@ import { renderPage } from '../src/http/render-page.js';
 import type { ProviderPool } from '../src/provider/provider-pool.js';
 import type { Attempt } from '../src/sign-in/attempt.js';
 import { finishUpstream, homeRealm, interactionOfState, startUpstream, upstreamErrorPage, type UpstreamDeps } from '../src/sign-in/methods/upstream.js';
-import { attemptCsrf, respond, run, seeOther, type loadAttempt } from './attempt-web.js';
+import { attemptCsrf, respond, run, type loadAttempt } from './attempt-web.js';
 import { ATTEMPT } from './paths.js';
 
 /** Only the parameters an authorization response carries (RFC 6749 §4.1.2, RFC 9207 `iss`), as single bounded strings. */
@@ -41,7 +41,11 @@ export function upstreamRoutes(router: Router, attempt: ReturnType<typeof loadAt
       if (shown.kind !== 'page') return;
       return renderPage(ctx, shown.view, { app: pooled?.app, ...shown.locals }, { status: shown.status });
     }
-    seeOther(ctx, `/apps/${pooled.app.slug}/interaction/${uid}/connections/${connectionParam(ctx)}/callback?${new URLSearchParams(params)}`);
+    // A page, not a redirect: the upstream's answer usually ends a chain of redirects that began with a form posted on
+    // the upstream's own sign-in page, and browsers apply that page's CSP form-action to every redirect of the chain,
+    // which would block the last one, to the relying party. This page starts a new navigation (tested in Chromium).
+    const next = `/apps/${pooled.app.slug}/interaction/${uid}/connections/${connectionParam(ctx)}/callback?${new URLSearchParams(params)}`;
+    renderPage(ctx, 'upstream-continue', { app: pooled.app, title: '', next });
   });
 }
 

@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Browser, type Page } from '../support/browser.js';
+import { Browser, decode, type Page } from '../support/browser.js';
 import { open, REDIRECT_URI, setUpRp, signIn, type Rp } from '../support/rp.js';
 import { createUniqueApp, startServer, type TestServer } from '../support/server.js';
 
@@ -36,10 +36,19 @@ function continueWith(browser: Browser, page: Page, slug: string, stopAt?: strin
   return browser.submit(page, {}, { action: `/connections/${slug}`, stopAt });
 }
 
+/**
+ * The downstream callback answers with a page that moves on by itself (`<meta http-equiv="refresh">`, which a real
+ * browser follows; see interactions/upstream.ts): followed here as a browser does.
+ */
+async function onward(browser: Browser, page: Page, stopAt = REDIRECT_URI): Promise<Page> {
+  const next = /<meta http-equiv="refresh" content="0; url=([^"]+)">/.exec(page.html)?.[1];
+  return next ? browser.follow(decode(next), stopAt) : page;
+}
+
 /** Signs in at the upstream's HTML form; follows everything back to the relying party (or stops at `stopAt`). */
-function signInUpstream(browser: Browser, page: Page, email: string, stopAt = REDIRECT_URI): Promise<Page> {
+async function signInUpstream(browser: Browser, page: Page, email: string, stopAt = REDIRECT_URI): Promise<Page> {
   expect(page.url.startsWith(`${upstreamIssuer()}/interaction/`)).toBe(true);
-  return browser.submit(page, { identifier: email, password: PASSWORD }, { action: '/login', stopAt });
+  return onward(browser, await browser.submit(page, { identifier: email, password: PASSWORD }, { action: '/login', stopAt }), stopAt);
 }
 
 /** The whole sign-in through connection `slug`; the tokens of the downstream relying party. */
@@ -252,10 +261,21 @@ describe('a callback that does not belong to this sign-in', () => {
     expect((await audit('upstream.failed'))[0].detail.reason).toBe('unknown_state');
   });
 
+  it('the callback page moves on by itself to this sign-in\'s own callback, and sends no referrer', async () => {
+    const browser = new Browser(server.url);
+    const url = await callbackUrl(browser);
+    const res = await browser.request(url);
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(html).toContain('Signing you in');
+    expect(decode(/<meta http-equiv="refresh" content="0; url=([^"]+)">/.exec(html)![1])).toMatch(new RegExp(`^/apps/${down}/interaction/[^/]+/connections/corp/callback\\?code=`));
+  });
+
   it('a replayed callback gives the same page, also in the browser that completed it', async () => {
     const browser = new Browser(server.url);
     const url = await callbackUrl(browser);
-    const done = await browser.follow(url, REDIRECT_URI);
+    const done = await onward(browser, await browser.follow(url, REDIRECT_URI));
     expect(done.url.startsWith(REDIRECT_URI)).toBe(true);
     const again = await browser.follow(url, REDIRECT_URI);
     expect(again.status).toBe(400);
@@ -270,7 +290,7 @@ describe('a callback that does not belong to this sign-in', () => {
     const url = await callbackUrl(attacker);
     const victim = new Browser(server.url);
     await open(victim, await rp.begin()); // the victim has a sign-in of their own in progress
-    const page = await victim.follow(url, REDIRECT_URI);
+    const page = await onward(victim, await victim.follow(url, REDIRECT_URI));
     expect(page.status).toBe(400);
     expect(page.url).not.toContain(REDIRECT_URI);
     await expectSignedOut(victim);
@@ -280,7 +300,7 @@ describe('a callback that does not belong to this sign-in', () => {
     const browser = new Browser(server.url);
     const page = await open(browser, await rp.begin());
     const upstreamPage = await continueWith(browser, page, 'corp');
-    const shown = await browser.submit(upstreamPage, {}, { action: '/abort', stopAt: REDIRECT_URI });
+    const shown = await onward(browser, await browser.submit(upstreamPage, {}, { action: '/abort', stopAt: REDIRECT_URI }));
     expect(shown.status).toBe(400);
     expect(shown.html).toContain('Sign-in cancelled');
     const back = /href="([^"]*\/interaction\/[^"]+)"/.exec(shown.html)![1];
