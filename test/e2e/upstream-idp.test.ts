@@ -7,7 +7,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Browser, decode, type Page } from '../support/browser.js';
-import { open, REDIRECT_URI, setUpRp, signIn, type Rp } from '../support/rp.js';
+import { choose, open, REDIRECT_URI, setUpRp, signIn, type Rp } from '../support/rp.js';
 import { createUniqueApp, startServer, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'velvet-harbor-lantern-1893';
@@ -238,6 +238,47 @@ describe('signing in through the upstream', () => {
     const strip = (html: string) => html.replace(/\/interaction\/[^/"]+/g, '');
     expect(strip(pages[0].html)).toBe(strip(pages[1].html));
     expect((await audit('upstream.failed')).slice(0, 2).map((e) => e.detail.reason)).toEqual(['provisioning_off', 'provisioning_off']);
+  });
+});
+
+describe('several accounts, stored tokens', () => {
+  it('with accounts_per_email: many, a verified email offers every account with it and the person chooses', async () => {
+    const many = await createUniqueApp(server, 'many');
+    await server.admin.ok('PATCH', `/apps/${many}`, { settings: { accounts_per_email: 'many' } });
+    const manyRp = await setUpRp(server, many);
+    const redirect = `${server.url}/apps/${many}/connections/corp/callback`;
+    await server.admin.ok('PATCH', `/apps/${up}/clients/${upstreamClient.client_id}`, { redirect_uris: [...['corp', 'closed', 'contoso-idp'].map(callbackOf), redirect] });
+    await server.admin.ok('POST', `/apps/${many}/connections`, {
+      slug: 'corp', issuer: upstreamIssuer(), client_id: upstreamClient.client_id, client_secret: upstreamClient.client_secret, link_by_verified_email: true,
+    });
+    const ids: string[] = [];
+    for (const name of ['Bob at Acme', 'Bob at Globex']) ids.push((await server.admin.ok('POST', `/apps/${many}/accounts`, { email: 'bob@corp.example', name })).id);
+    const browser = new Browser(server.url);
+    const flow = await manyRp.begin();
+    const page = await open(browser, flow);
+    const chooser = await signInUpstream(browser, await continueWith(browser, page, 'corp'), 'bob@corp.example');
+    expect(chooser.html).toContain('Choose an account');
+    const back = await choose(browser, chooser, 'Bob at Globex');
+    expect((await manyRp.finish(flow, back.url)).claims()!.sub).toBe(ids[1]);
+  });
+
+  it('store_tokens keeps the upstream tokens on the link, encrypted; without it nothing is kept', async () => {
+    const appId = (await server.portcullis.services.apps.require(down)).id;
+    const nora = (await server.admin.ok('GET', `/apps/${down}/accounts?email=nora@corp.example`))[0];
+    const plain = await server.stores.identityLinks.listByAccount(appId, (await server.admin.ok('GET', `/apps/${down}/accounts?email=bob@corp.example`))[0].id);
+    expect(plain[0].tokensCiphertext).toBeUndefined();
+    await server.admin.ok('PATCH', `/apps/${down}/connections/corp`, { store_tokens: true });
+    try {
+      await federatedSignIn('nora@corp.example');
+      const [link] = await server.stores.identityLinks.listByAccount(appId, nora.id);
+      expect(link.tokensCiphertext).toMatch(/^v1\./);
+      const tokens = server.portcullis.services.identityLinks.tokensOf(link)!;
+      expect(tokens).toMatchObject({ access_token: expect.any(String), id_token: expect.any(String), expires_at: expect.any(Number) });
+      expect(link.tokensCiphertext).not.toContain(String(tokens.access_token));
+      expect(JSON.stringify(await server.admin.ok('GET', `/apps/${down}/accounts/${nora.id}/identities`))).not.toContain(String(tokens.access_token));
+    } finally {
+      await server.admin.ok('PATCH', `/apps/${down}/connections/corp`, { store_tokens: false });
+    }
   });
 });
 
