@@ -2,9 +2,9 @@
  * Microsoft Entra ID's multi-tenant issuer template, `https://login.microsoftonline.com/{tenantid}/v2.0`: an ID token
  * is accepted only when its `iss` is the template filled with its own `tid`. The relying-party side runs for real
  * (openid-client discovery, code exchange, ID token validation); the Entra host is answered in-process, with
- * tokens signed here with jose.
+ * tokens signed here with jose. The same in-process Entra checks private_key_jwt client assertions (RFC 7523).
  */
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { SecretBox } from '../../src/crypto/secret-box.js';
 import { ConnectionService } from '../../src/connections/connection-service.js';
@@ -28,6 +28,8 @@ let kid: string;
 let publicJwk: Record<string, unknown>;
 /** The ID token the token endpoint answers next. */
 let nextIdToken: string;
+/** With private_key_jwt: the public key the token endpoint checks the client assertion with (RFC 7523 §3). */
+let clientPublicKey: Awaited<ReturnType<typeof generateKeyPair>>['publicKey'] | undefined;
 
 /** Entra's discovery, keys and token endpoint, as fetch answers them. */
 const entraFetch = (async (input: string | URL | Request, init?: RequestInit) => {
@@ -43,7 +45,13 @@ const entraFetch = (async (input: string | URL | Request, init?: RequestInit) =>
   if (url.href === `${ENTRA}/organizations/discovery/v2.0/keys`) return json({ keys: [publicJwk] });
   if (url.href === `${ENTRA}/organizations/oauth2/v2.0/token`) {
     const body = new URLSearchParams(String(init?.body ?? ''));
-    if (body.get('code') !== 'the-code' || body.get('redirect_uri') !== REDIRECT) return new Response('{"error":"invalid_grant"}', { status: 400, headers: { 'content-type': 'application/json' } });
+    const refuse = (error: string, status = 400) => new Response(JSON.stringify({ error }), { status, headers: { 'content-type': 'application/json' } });
+    if (clientPublicKey) {
+      if (body.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return refuse('invalid_client', 401);
+      const verified = await jwtVerify(body.get('client_assertion') ?? '', clientPublicKey, { issuer: CLIENT_ID, subject: CLIENT_ID }).catch(() => undefined);
+      if (!verified?.payload.jti || !verified.payload.aud) return refuse('invalid_client', 401);
+    }
+    if (body.get('code') !== 'the-code' || body.get('redirect_uri') !== REDIRECT) return refuse('invalid_grant');
     return json({ access_token: 'at', token_type: 'Bearer', expires_in: 3600, id_token: nextIdToken });
   }
   return new Response('not found', { status: 404 });
@@ -62,7 +70,14 @@ async function connection(extra: Record<string, unknown> = {}): Promise<Connecti
 
 function clients(): UpstreamClients {
   const box = new SecretBox(Buffer.alloc(32, 7));
-  return new UpstreamClients({ fetch: entraFetch, secretsOf: (c) => ({ clientSecret: box.open(c.secretCiphertext!, `${c.appId}:connection:${c.slug}:secret`) }) });
+  const ad = (c: ConnectionRecord, what: string) => `${c.appId}:connection:${c.slug}:${what}`;
+  return new UpstreamClients({
+    fetch: entraFetch,
+    secretsOf: (c) => ({
+      clientSecret: c.secretCiphertext ? box.open(c.secretCiphertext, ad(c, 'secret')) : undefined,
+      privateKey: c.privateKeyCiphertext ? JSON.parse(box.open(c.privateKeyCiphertext, ad(c, 'key'))) : undefined,
+    }),
+  });
 }
 
 const checks = { state: 'the-state', nonce: 'the-nonce', codeVerifier: 'v'.repeat(43) };
@@ -115,6 +130,22 @@ describe('the Entra ID issuer template', () => {
       .setProtectedHeader({ alg: 'RS256', kid }).sign(other.privateKey);
     await expect(clients().exchange(await connection(), callback, checks)).rejects.toBeInstanceOf(UpstreamProblem);
     expect((await refusal({ iss: `${ENTRA}/${CONTOSO}/v2.0`, tid: CONTOSO, aud: 'another-app' })).kind).toBe('invalid');
+  });
+
+  it('authenticates with private_key_jwt: the token endpoint gets a client assertion signed with the private key', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const privateJwk = { ...(await exportJWK(pair.privateKey)), kid: 'portal-key-1' } as JWK;
+    clientPublicKey = pair.publicKey;
+    try {
+      nextIdToken = await idToken({ iss: `${ENTRA}/${CONTOSO}/v2.0`, tid: CONTOSO });
+      const { claims } = await clients().exchange(await connection({ client_secret: undefined, private_key_jwk: privateJwk }), callback, checks);
+      expect(claims.tid).toBe(CONTOSO);
+      // Another key is refused by the token endpoint: the exchange fails.
+      clientPublicKey = (await generateKeyPair('ES256')).publicKey;
+      await expect(clients().exchange(await connection({ client_secret: undefined, private_key_jwk: privateJwk }), callback, checks)).rejects.toMatchObject({ kind: 'invalid' });
+    } finally {
+      clientPublicKey = undefined;
+    }
   });
 
   it('the rule itself: iss must be the template with the token\'s own tid, a directory id', () => {
