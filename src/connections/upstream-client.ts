@@ -55,7 +55,13 @@ export class UpstreamClients {
   }
 
   private async authOf(c: ConnectionRecord): Promise<client.ClientAuth> {
-    const secrets = this.options.secretsOf(c);
+    let secrets: ConnectionSecrets;
+    try {
+      secrets = this.options.secretsOf(c);
+    } catch {
+      // Sealed under another SECRETS_KEY (a process started without the shared key): unavailable, not a crash.
+      throw new UpstreamProblem('unreachable', 'credentials_unreadable');
+    }
     switch (c.tokenEndpointAuthMethod) {
       case 'client_secret_basic': return client.ClientSecretBasic(secrets.clientSecret ?? '');
       case 'client_secret_post': return client.ClientSecretPost(secrets.clientSecret ?? '');
@@ -80,9 +86,10 @@ export class UpstreamClients {
       ...(isLoopbackHttp(server) ? { execute: [client.allowInsecureRequests] } : {}),
       ...(this.options.fetch ? { [client.customFetch]: this.options.fetch } : {}),
     };
+    const auth = await this.authOf(c);
     let config: client.Configuration;
     try {
-      config = await client.discovery(server, c.clientId, undefined, await this.authOf(c), options);
+      config = await client.discovery(server, c.clientId, undefined, auth, options);
     } catch (err) {
       throw asProblem(err, 'discovery');
     }

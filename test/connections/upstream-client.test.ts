@@ -148,6 +148,12 @@ describe('the Entra ID issuer template', () => {
     }
   });
 
+  it('a secret sealed under another SECRETS_KEY makes the connection unavailable (a 503 page), not a crash', async () => {
+    const wrongKey = new SecretBox(Buffer.alloc(32, 8));
+    const stray = new UpstreamClients({ fetch: entraFetch, secretsOf: (c) => ({ clientSecret: wrongKey.open(c.secretCiphertext!, `${c.appId}:connection:${c.slug}:secret`) }) });
+    await expect(stray.exchange(await connection(), callback, checks)).rejects.toMatchObject({ kind: 'unreachable', reason: 'credentials_unreadable' });
+  });
+
   it('the rule itself: iss must be the template with the token\'s own tid, a directory id', () => {
     expect(entraIssuerProblem(TEMPLATE, { iss: `${ENTRA}/${CONTOSO}/v2.0`, tid: CONTOSO })).toBeUndefined();
     expect(entraIssuerProblem(TEMPLATE, { iss: `${ENTRA}/${CONTOSO}/v2.0`, tid: FABRIKAM })).toBe('issuer_mismatch');
