@@ -155,7 +155,7 @@ export class UpstreamAccounts {
    * neither applies, null when the mapped claim names no tenant of the app (nothing is changed then).
    */
   private async tenantFor(app: AppRecord, connection: ConnectionRecord, claims: Record<string, unknown>): Promise<TenantRecord | undefined | null> {
-    const owner = (await this.deps.tenants.list(app)).find((t) => t.connection === connection.slug);
+    const [owner] = await this.deps.tenants.findByConnection(app, connection.slug);
     if (owner) return owner;
     const rule = connection.claimMapping.tenant;
     if (!rule) return undefined;

@@ -564,6 +564,8 @@ export interface TenantRepository {
   findByExternalId(appId: string, externalId: string): Promise<TenantRecord | undefined>;
   /** The tenant that lists this (lower-case) email domain; a domain listed by two tenants is a ConflictError on write. */
   findByDomain(appId: string, domain: string): Promise<TenantRecord | undefined>;
+  /** The tenants whose own IdP is this connection (oldest first). */
+  findByConnection(appId: string, connection: string): Promise<TenantRecord[]>;
   findManyByIds(appId: string, ids: string[]): Promise<TenantRecord[]>;
   list(appId: string): Promise<TenantRecord[]>;
   update(appId: string, id: string, patch: Patch<TenantRecord>): Promise<TenantRecord | undefined>;

@@ -60,6 +60,11 @@ export class TenantService {
     }
   }
 
+  /** The tenants whose own IdP is this connection. */
+  findByConnection(app: AppRecord, connection: string): Promise<TenantRecord[]> {
+    return this.tenants.findByConnection(app.id, connection);
+  }
+
   /** The tenant whose email domains include this one (home realm discovery). */
   findByDomain(app: AppRecord, domain: string): Promise<TenantRecord | undefined> {
     return this.tenants.findByDomain(app.id, domain.toLowerCase());

@@ -65,11 +65,13 @@ export function upstreamErrorPage(kind: UpstreamPageKind, displayName: string | 
 export async function withConnectionButtons(outcome: Outcome | Promise<Outcome>, attempt: Attempt, deps: Pick<UpstreamDeps, 'connections' | 'upstreamClients' | 'tenants'>): Promise<Outcome> {
   const shown = await outcome;
   if (shown.kind !== 'page' || shown.view !== 'login') return shown;
-  const [enabled, tenants] = await Promise.all([deps.connections.enabled(attempt.app), deps.tenants.list(attempt.app)]);
-  const realms = tenants.filter((t) => t.connection && t.domains?.length);
-  // Buttons for the app-wide connections; a connection that a tenant owns is reached through its domains.
-  const owned = new Set(realms.map((t) => t.connection));
+  const enabled = await deps.connections.enabled(attempt.app);
+  // Buttons for the app-wide connections; a connection that a tenant owns is reached through its domains (a few
+  // indexed lookups, one per enabled connection, rather than reading every tenant of the app).
+  const owners = await Promise.all(enabled.map((c) => deps.tenants.findByConnection(attempt.app, c.slug)));
+  const owned = new Set(enabled.filter((_, i) => owners[i].length > 0).map((c) => c.slug));
   const buttons = enabled.filter((c) => !owned.has(c.slug)).map((c) => ({ slug: c.slug, displayName: c.displayName }));
+  const realms = owners.flat().filter((t) => t.domains?.length);
   const targets = enabled.flatMap((c) => [new URL(c.issuer.replace('{tenantid}', 'common')).origin, deps.upstreamClients.cachedAuthorizationOrigin(c)])
     .filter((o): o is string => Boolean(o));
   return {

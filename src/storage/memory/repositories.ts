@@ -213,6 +213,9 @@ export class MemoryTenantRepository implements TenantRepository {
   async findByDomain(appId: string, domain: string) {
     return this.tenants.filter((t) => t.appId === appId && (t.domains ?? []).includes(domain))[0];
   }
+  async findByConnection(appId: string, connection: string) {
+    return this.tenants.filter((t) => t.appId === appId && t.connection === connection).sort(byCreation);
+  }
   /** Email domains are unique per app (home realm discovery must name one tenant). */
   private assertDomainsFree(appId: string, id: string, domains: string[] | undefined) {
     if (!domains?.length) return;

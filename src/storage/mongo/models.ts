@@ -192,6 +192,7 @@ function tenantSchema() {
   }, options('tenants', DURABLE));
   // A multikey unique index: no two tenants of an app list the same email domain (home realm discovery).
   schema.index({ appId: 1, domains: 1 }, { unique: true, partialFilterExpression: { domains: { $type: 'string' } } });
+  schema.index({ appId: 1, connection: 1 }, { partialFilterExpression: { connection: { $type: 'string' } } });
   schema.index({ appId: 1, id: 1 }, { unique: true });
   schema.index({ appId: 1, slug: 1 }, { unique: true });
   schema.index({ appId: 1, externalId: 1 }, { unique: true, partialFilterExpression: { externalId: { $gt: '' } } });

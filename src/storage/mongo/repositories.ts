@@ -269,6 +269,9 @@ export class MongoTenantRepository implements TenantRepository {
   async findByExternalId(appId: string, externalId: string) {
     return this.tenants.findOne({ appId: text(appId), externalId: text(externalId) });
   }
+  async findByConnection(appId: string, connection: string) {
+    return this.tenants.findAll({ appId: text(appId), connection: text(connection) });
+  }
   async findByDomain(appId: string, domain: string) {
     return this.tenants.findOne({ appId: text(appId), domains: text(domain) });
   }

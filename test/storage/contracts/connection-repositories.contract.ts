@@ -111,5 +111,16 @@ export function tenantDomainContract(make: () => TenantRepository | Promise<Tena
       expect((await repo.update('app-1', 'ten-1', { domains: ['contoso.com'] }))?.domains).toEqual(['contoso.com']);
       expect(await repo.findByDomain('app-1', 'contoso.co.uk')).toBeUndefined();
     });
+
+    it('finds the tenants that own a connection, within the app', async () => {
+      await repo.create(tenant({ connection: 'entra' }));
+      await repo.create(tenant({ id: 'ten-2', slug: 'b', connection: 'okta', createdAt: at(1) }));
+      await repo.create(tenant({ id: 'ten-3', slug: 'c', connection: 'entra', createdAt: at(2) }));
+      await repo.create(tenant({ appId: 'app-2', connection: 'entra' }));
+      expect((await repo.findByConnection('app-1', 'entra')).map((t) => t.id)).toEqual(['ten-1', 'ten-3']);
+      await repo.update('app-1', 'ten-1', { connection: '' });
+      expect((await repo.findByConnection('app-1', 'entra')).map((t) => t.id)).toEqual(['ten-3']);
+      expect(await repo.findByConnection('app-3', 'entra')).toEqual([]);
+    });
   });
 }
