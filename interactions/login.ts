@@ -24,5 +24,5 @@ export function loginRoutes(router: Router, attempt: ReturnType<typeof loadAttem
     const handedOff = token ? await continueHandoff(a, deps, token) : undefined;
     return handedOff ?? (await requestedRealm(a, deps)) ?? withConnectionButtons(withPasskeyAutofill(signInPage(a, a.flash), a, deps), a, deps);
   }));
-  router.post(`${ATTEMPT}/login`, attempt, form(passwordForm), attemptCsrf, homeRealmStep(deps), run((a, input: FormInput<typeof passwordForm>) => signInWithPassword(a, deps, input), invalidPasswordForm));
+  router.post(`${ATTEMPT}/login`, attempt, form(passwordForm), attemptCsrf, homeRealmStep(deps, 'password'), run((a, input: FormInput<typeof passwordForm>) => signInWithPassword(a, deps, input), invalidPasswordForm));
 }

@@ -50,14 +50,15 @@ export function upstreamRoutes(router: Router, attempt: ReturnType<typeof loadAt
 }
 
 /**
- * A step of the password route: an identifier in a domain whose tenant has its own IdP goes there (with or without
- * a password typed), before any password is checked.
+ * A step of the routes of the sign-in page's buttons: an identifier in a domain whose tenant has its own IdP goes
+ * there (with or without a password typed), before any password is checked or any code or link sent. `password`:
+ * the "Sign in" route (a tenant with `allow_password` keeps a typed password); otherwise a code or link was asked for.
  */
-export function homeRealmStep(deps: UpstreamDeps) {
+export function homeRealmStep(deps: UpstreamDeps, route: 'password' | 'code_or_link') {
   return async function discoverHomeRealm(ctx: Context, next: Next) {
     const { attempt } = ctx.state.attempt as { attempt: Attempt };
     const { raw } = formOf<Record<string, string>>(ctx);
-    const outcome = await homeRealm(attempt, deps, raw.identifier?.slice(0, 320), raw.password);
+    const outcome = await homeRealm(attempt, deps, raw.identifier?.slice(0, 320), route === 'code_or_link' || Boolean(raw.password));
     if (outcome) return respond(ctx, outcome);
     await next();
   };

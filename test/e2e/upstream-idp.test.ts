@@ -381,6 +381,17 @@ describe('home realm discovery', () => {
     expect((await audit('sign_in.failed')).filter((e) => e.detail.method === 'password')).toEqual([]);
   });
 
+  it('"Email me a code" with such an email also goes to the IdP: no code is sent', async () => {
+    const browser = new Browser(server.url);
+    const page = await open(browser, await rp.begin());
+    const before = (await server.admin.ok('GET', `/apps/${down}/outbox`)).length;
+    const upstreamPage = await browser.submit(page, { identifier: 'carol@contoso.example' }, {
+      action: '/login', formaction: /formaction="([^"]*\/code\/send)"/.exec(page.html)![1], button: { name: 'channel', value: 'email' },
+    });
+    expect(upstreamPage.url.startsWith(`${upstreamIssuer()}/interaction/`)).toBe(true);
+    expect((await server.admin.ok('GET', `/apps/${down}/outbox`)).length).toBe(before);
+  });
+
   it('tenant= on the authorization request goes straight to the tenant\'s IdP', async () => {
     const browser = new Browser(server.url);
     const flow = await rp.begin({ tenant: 'contoso' });

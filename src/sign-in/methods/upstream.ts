@@ -167,13 +167,15 @@ async function realmConnection(attempt: Attempt, deps: UpstreamDeps, tenant: Ten
 
 /**
  * Home realm discovery: an identifier in a domain a tenant owns goes to that tenant's IdP instead of any password
- * check (the same answer whether or not an account exists). Undefined when the identifier is not in such a domain.
+ * check, code or link (the same answer whether or not an account exists). `otherWay`: the person typed a password
+ * or asked for a code or link, which a tenant with `allow_password` lets them use. Undefined when the identifier is
+ * not in such a domain.
  */
-export async function homeRealm(attempt: Attempt, deps: UpstreamDeps, identifier: string | undefined, password: string | undefined): Promise<Outcome | undefined> {
+export async function homeRealm(attempt: Attempt, deps: UpstreamDeps, identifier: string | undefined, otherWay: boolean): Promise<Outcome | undefined> {
   const domain = identifier ? domainOf(identifier) : undefined;
   if (!domain) return undefined;
   const tenant = await deps.tenants.findByDomain(attempt.app, domain);
-  const connection = await realmConnection(attempt, deps, tenant, Boolean(password));
+  const connection = await realmConnection(attempt, deps, tenant, otherWay);
   return connection ? redirectToUpstream(attempt, deps, connection, identifier!.trim()) : undefined;
 }
 
