@@ -67,6 +67,8 @@ export class UpstreamAccounts {
     const found = await this.byLink(app, identity);
     if (found) {
       if (found.status === 'deactivated') return { kind: 'no_account', reason: 'account_deactivated' };
+      // The upstream vouches for the person: an invitation not yet accepted is accepted by signing in (as partner links do).
+      if (found.status === 'invited') await accounts.update(app, found.id, { status: 'active' });
       await this.afterSignIn(app, connection, found.id, identity, signIn, tenant, claims);
       return { kind: 'accounts', accountIds: [found.id], tenantId: tenant?.id, how: 'link' };
     }
