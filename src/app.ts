@@ -110,7 +110,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   const hasher = new PasswordHasher();
   const box = new SecretBox(secretKey);
   const clients = new ClientService(stores.clients, box);
-  const accounts = new AccountService(stores.accounts, stores.tenants, hasher);
+  const accounts = new AccountService(stores.accounts, stores.tenants, hasher, (app, id) => stores.identityLinks.deleteByAccount(app.id, id));
   const tenants = new TenantService(stores.tenants, stores.accounts, async (app, slug) => (await stores.connections.find(app.id, slug)) !== undefined);
   const audit = new AuditLog(stores.audit, log, { retentionDays: config.AUDIT_RETENTION_DAYS });
   const messenger = createMessenger(config, stores.outbox, log.child({ component: 'messaging' }));

@@ -89,6 +89,7 @@ beforeAll(async () => {
   await upstreamAccount('unverified', 'ada@corp.example', { email_verified: false });
   await upstreamAccount('verified', 'bob@corp.example');
   await upstreamAccount('closed', 'cy@corp.example');
+  await upstreamAccount('deleted', 'dee@corp.example');
   const carol = await upstreamAccount('carol', 'carol@contoso.example');
   await server.admin.ok('PUT', `/apps/${up}/tenants/${upTenant.id}/members/${carol.id}`, { roles: ['company_admin'] });
   const common = { preset: 'generic', issuer: upstreamIssuer(), client_id: upstreamClient.client_id, client_secret: upstreamClient.client_secret };
@@ -219,6 +220,17 @@ describe('signing in through the upstream', () => {
     expect((await server.admin.call('DELETE', `/apps/${down}/accounts/${firstSub}/identities/${identity.id}`)).status).toBe(204);
     expect(await server.admin.ok('GET', `/apps/${down}/accounts/${firstSub}/identities`)).toEqual([]);
     expect((await server.admin.call('DELETE', `/apps/${down}/accounts/${firstSub}/identities/${identity.id}`)).status).toBe(404);
+  });
+
+  it('deleting an account deletes its linked identities: the next sign-in is a new person', async () => {
+    const appId = (await server.portcullis.services.apps.require(down)).id;
+    const gone = (await federatedSignIn('dee@corp.example')).tokens.claims()!.sub;
+    expect(await server.stores.identityLinks.listByAccount(appId, gone)).toHaveLength(1);
+    expect((await server.admin.call('DELETE', `/apps/${down}/accounts/${gone}`)).status).toBe(204);
+    expect(await server.stores.identityLinks.listByAccount(appId, gone)).toEqual([]);
+    const again = (await federatedSignIn('dee@corp.example')).tokens.claims()!;
+    expect(again.sub).not.toBe(gone);
+    expect(again.email).toBe('dee@corp.example');
   });
 
   it('with provisioning off shows the no-account page, the same whether or not the email has an account, and no session', async () => {
