@@ -10,13 +10,15 @@ import type { ProviderPool } from '../src/provider/provider-pool.js';
 import { attachAttempt, attemptCsrf, run, type loadAttempt } from './attempt-web.js';
 import { linkCsrf, loadVisit, runVisit } from './link-page-web.js';
 import { ATTEMPT } from './paths.js';
+import { homeRealmStep } from './upstream.js';
+import type { UpstreamDeps } from '../src/sign-in/methods/upstream.js';
 import { z } from 'zod';
 
 const CSRF_PURPOSE = 'link';
 
-export function magicLinkRoutes(router: Router, attempt: ReturnType<typeof loadAttempt>, pool: ProviderPool, deps: SignInDeps): void {
+export function magicLinkRoutes(router: Router, attempt: ReturnType<typeof loadAttempt>, pool: ProviderPool, deps: SignInDeps & UpstreamDeps): void {
   const visit = loadVisit(pool);
-  router.post(`${ATTEMPT}/link/send`, attempt, form(sendLinkForm), attemptCsrf, run((a, input: FormInput<typeof sendLinkForm>) => sendLink(a, deps, input), invalidSendLinkForm));
+  router.post(`${ATTEMPT}/link/send`, attempt, form(sendLinkForm), attemptCsrf, homeRealmStep(deps, 'code_or_link'), run((a, input: FormInput<typeof sendLinkForm>) => sendLink(a, deps, input), invalidSendLinkForm));
   router.get(`${ATTEMPT}/link`, attempt, run((a) => linkSentPage(a, deps)));
 
   // The interaction cookie is scoped to the interaction's path, so the emailed link sends the browser there (303)

@@ -22,8 +22,10 @@ import { chooseRoutes } from './choose.js';
 import { partnerLinkRoutes } from './partner-link.js';
 import type { PartnerLinkDeps } from '../src/sign-in/methods/partner-link.js';
 import { secondFactorRoutes } from './second-factor.js';
+import { upstreamRoutes } from './upstream.js';
+import type { UpstreamDeps } from '../src/sign-in/methods/upstream.js';
 
-export interface AppPagesDeps extends SignInDeps, Omit<PartnerLinkDeps, keyof SignInDeps> {
+export interface AppPagesDeps extends SignInDeps, Omit<PartnerLinkDeps, keyof SignInDeps>, Omit<UpstreamDeps, keyof SignInDeps> {
   pool: ProviderPool;
   invitations: InvitationService;
 }
@@ -40,6 +42,7 @@ export function appPagesRouter(deps: AppPagesDeps): Router {
   secondFactorRoutes(router, attempt, deps);
   invitationRoutes(router, deps.pool, deps);
   partnerLinkRoutes(router, deps.pool, deps);
+  upstreamRoutes(router, attempt, deps.pool, deps);
   router.get('/signed-in', loadVisit(deps.pool), runVisit(() => page('signed-in', { title: 'You are all set', validMinutes: deps.lifetimes.handoff / 60 })));
   return router;
 }

@@ -53,6 +53,11 @@ import { WebAuthnService } from './mfa/webauthn-service.js';
 import { registerFactorRoutes } from './mfa/factor-routes.js';
 import { ResourceService } from './resources/resource-service.js';
 import { registerResourceRoutes } from './admin/resource-routes.js';
+import { ConnectionService } from './connections/connection-service.js';
+import { IdentityLinkService } from './connections/identity-links.js';
+import { UpstreamClients } from './connections/upstream-client.js';
+import { UpstreamAccounts } from './connections/upstream-accounts.js';
+import { registerConnectionRoutes } from './connections/connection-routes.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -80,6 +85,11 @@ export interface Services {
   metrics: Metrics;
   factors: FactorService;
   resources: ResourceService;
+  /** Upstream identity providers, their relying-party side, and the identities linked to accounts. */
+  connections: ConnectionService;
+  upstreamClients: UpstreamClients;
+  upstreamAccounts: UpstreamAccounts;
+  identityLinks: IdentityLinkService;
 }
 
 export interface BuildOptions {
@@ -100,8 +110,8 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   const hasher = new PasswordHasher();
   const box = new SecretBox(secretKey);
   const clients = new ClientService(stores.clients, box);
-  const accounts = new AccountService(stores.accounts, stores.tenants, hasher);
-  const tenants = new TenantService(stores.tenants, stores.accounts);
+  const accounts = new AccountService(stores.accounts, stores.tenants, hasher, (app, id) => stores.identityLinks.deleteByAccount(app.id, id));
+  const tenants = new TenantService(stores.tenants, stores.accounts, async (app, slug) => (await stores.connections.find(app.id, slug)) !== undefined);
   const audit = new AuditLog(stores.audit, log, { retentionDays: config.AUDIT_RETENTION_DAYS });
   const messenger = createMessenger(config, stores.outbox, log.child({ component: 'messaging' }));
   const pool = new ProviderPool({
@@ -159,8 +169,15 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   });
   const webauthn = new WebAuthnService(stores.factors, stores.ephemeral, audit, config.publicUrl);
   const factors = new FactorService(stores.factors, new SecretBox(secretKey), stores.ephemeral, audit, webauthn);
+  const connections = new ConnectionService(stores.connections, box);
+  const identityLinks = new IdentityLinkService(stores.identityLinks, box);
+  const upstreamClients = new UpstreamClients({ secretsOf: (c) => connections.secretsOf(c) });
+  const upstreamAccounts = new UpstreamAccounts({ accounts, tenants, identityLinks });
   return {
-    services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker, metrics, factors, resources },
+    services: {
+      apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker,
+      metrics, factors, resources, connections, upstreamClients, upstreamAccounts, identityLinks,
+    },
     pool,
   };
 }
@@ -224,6 +241,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
       registerWebhookRoutes(registry, helpers, services.webhooks);
       registerFactorRoutes(registry, helpers, { factors: services.factors, accounts: services.accounts });
       registerResourceRoutes(registry, helpers, { resources: services.resources, audit: services.audit });
+      registerConnectionRoutes(registry, helpers, { connections: services.connections, identityLinks: services.identityLinks, accounts: services.accounts, audit: services.audit });
     },
   });
   const site = chain([health.routes(), ...metrics, admin.routes(), admin.allowedMethods()]);
@@ -237,7 +255,10 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   const mailbox = stores.embedded && config.DEV_MAILBOX !== 'false'
     ? devMailboxRouter({ apps: stores.apps, outbox: stores.outbox, anyone: config.DEV_MAILBOX === 'true' }) : undefined;
   // The pages Portcullis serves below /apps/{slug}; everything else there is the app's provider.
-  const pages = appPagesRouter({ ...signIn, pool, invitations: services.invitations, partners: services.partners, partnerRedemption: services.partnerRedemption });
+  const pages = appPagesRouter({
+    ...signIn, pool, invitations: services.invitations, partners: services.partners, partnerRedemption: services.partnerRedemption,
+    connections: services.connections, upstreamClients: services.upstreamClients, upstreamAccounts: services.upstreamAccounts,
+  });
   const pageRouters = [...(mailbox ? [mailbox] : []), pages];
   const appRequests = chain([storesUp, appSide(pageRouters, chain(pageRouters.map((r) => r.routes())), providerMount(pool, stores.available))]);
   // One prefix test sends a request to the app side or the site side, instead of matching every router in turn.

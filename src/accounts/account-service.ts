@@ -38,6 +38,8 @@ export class AccountService {
     private readonly accounts: AccountRepository,
     private readonly tenants: TenantRepository,
     private readonly hasher: PasswordHasher,
+    /** What else goes with a deleted account (its linked upstream identities and their stored tokens). */
+    private readonly onDeleted: (app: AppRecord, id: string) => Promise<void> = async () => undefined,
   ) {}
 
   /**
@@ -145,6 +147,7 @@ export class AccountService {
   async delete(app: AppRecord, id: string): Promise<void> {
     if (!(await this.accounts.delete(app.id, id))) throw new NotFoundError(`No account "${id}" in app "${app.slug}".`);
     await this.tenants.removeMembershipsOfAccount(app.id, id);
+    await this.onDeleted(app, id);
   }
 
   /**

@@ -9,7 +9,7 @@ import type { AdminKeyRecord, AdminKeyRepository } from '../storage/ports.js';
 import type { AdminPrincipal } from './admin-principal.js';
 
 /** Resources of the Admin API; each has a `:read` and a `:write` scope. `admin` grants everything. */
-export const KEY_RESOURCES = ['apps', 'clients', 'accounts', 'tenants', 'invitations', 'audit', 'webhooks', 'messaging', 'resources'] as const;
+export const KEY_RESOURCES = ['apps', 'clients', 'accounts', 'tenants', 'invitations', 'audit', 'webhooks', 'messaging', 'resources', 'connections'] as const;
 export const KEY_SCOPES = ['admin', ...KEY_RESOURCES.flatMap((r) => [`${r}:read`, `${r}:write`])] as [string, ...string[]];
 
 /** `last_used_at` is written at most this often per key, so a busy key does not cost a write per request. */

@@ -90,7 +90,9 @@ export const listAccountsQuery = z.object({
 const externalId = z.string().regex(/^[A-Za-z0-9_.:@-]{1,200}$/, 'must be 1-200 letters, digits or _ . : @ -');
 /** `mfa: required`: members signing in to this tenant need a second factor even when the app does not ask. */
 const tenantMfa = z.enum(['inherit', 'required']);
-export const createTenantSchema = z.object({ slug: slugSchema, name, external_id: externalId.optional(), mfa: tenantMfa.optional() }).strict();
+/** Home realm discovery: the tenant's own IdP (a connection's slug; null removes it) and its email domains, unique per app. */
+const homeRealm = { connection: slugSchema.nullable().optional(), domains: z.array(z.string().toLowerCase().regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a domain name such as contoso.com')).max(50).optional(), allow_password: z.boolean().optional() };
+export const createTenantSchema = z.object({ slug: slugSchema, name, external_id: externalId.optional(), mfa: tenantMfa.optional(), ...homeRealm }).strict();
 export const updateTenantSchema = createTenantSchema.partial().strict();
 export const membershipSchema = z.object({ roles: z.array(role).max(50) }).strict();
 

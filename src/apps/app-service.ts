@@ -5,7 +5,7 @@ import type { AppRecord, Stores } from '../storage/ports.js';
 import { generateAppKeys } from './app-keys.js';
 import { appSettingsSchema, resolveSettings, type SettingsDefaults } from './settings.js';
 
-type Deps = Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'partners' | 'outbox' | 'audit' | 'webhooks' | 'webhookDeliveries' | 'factors' | 'resources'>;
+type Deps = Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'partners' | 'outbox' | 'audit' | 'webhooks' | 'webhookDeliveries' | 'factors' | 'resources' | 'connections' | 'identityLinks'>;
 type SettingsPatch = Partial<z.output<typeof appSettingsSchema>>;
 
 /** Apps: the isolation boundary. Creating one generates its keys; deleting one removes everything it owns. */
@@ -89,6 +89,8 @@ export class AppService {
       this.stores.webhooks.deleteByApp(app.id),
       this.stores.webhookDeliveries.deleteByApp(app.id),
       this.stores.factors.deleteByApp(app.id),
+      this.stores.connections.deleteByApp(app.id),
+      this.stores.identityLinks.deleteByApp(app.id),
       this.stores.resources.deleteByApp(app.id),
     ]);
     this.onChange(app);

@@ -74,6 +74,8 @@ export interface AttemptState {
   link?: { identifier: string };
   /** A second-factor code was emailed in this attempt (the second-factor page then shows its field). */
   factorEmail?: boolean;
+  /** A sign-in at an upstream identity provider in progress (`methods/upstream.ts`): its one-time checks. */
+  upstream?: { connection: string; state: string; nonce: string; codeVerifier: string };
   flash?: Flash;
 }
 

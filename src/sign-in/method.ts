@@ -9,7 +9,7 @@ import type { LoginMethod } from '../apps/settings.js';
 
 export interface SignInMethod {
   /** Stable id; for methods the app switches on and off, the value in its `login_methods` setting. */
-  readonly id: LoginMethod | 'registration' | 'invitation' | 'password_reset' | 'partner_link';
+  readonly id: LoginMethod | 'registration' | 'invitation' | 'password_reset' | 'partner_link' | 'upstream';
   /** What the identifier step must give the method. */
   readonly identifier: 'email' | 'phone' | 'email_or_phone' | 'none';
   /** RFC 8176 values a proof by this method adds to the ID token's `amr`. */

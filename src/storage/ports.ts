@@ -143,6 +143,11 @@ export interface TenantRecord {
   externalId?: string;
   /** `required`: members signing in to this tenant need a second factor even when the app does not ask. */
   mfa?: 'inherit' | 'required';
+  /** Home realm discovery: the connection (slug) this organisation signs in with, and its email domains (unique per app). */
+  connection?: string;
+  domains?: string[];
+  /** With a connection: the password (and other methods) still work for its domains. Absent = false. */
+  allowPassword?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -421,6 +426,90 @@ export interface ResourceRepository {
 /** Optional resource fields an `update` removes when the patch names them with `undefined`. */
 export const REMOVABLE_RESOURCE_FIELDS = ['allowedClients', 'roleScopes'] as const;
 
+/**
+ * An upstream identity provider of an app ("Sign in with …", a customer organisation's own IdP): an OpenID Connect
+ * provider the app is a relying party of (`src/connections/`).
+ */
+export interface ConnectionRecord {
+  appId: string;
+  /** Unique per app; part of the callback path. */
+  slug: string;
+  type: 'oidc';
+  preset: 'google' | 'microsoft' | 'generic';
+  displayName: string;
+  /** The upstream's issuer (discovery); Entra ID's multi-tenant issuers are validated against the token's `tid`. */
+  issuer: string;
+  clientId: string;
+  /** AES-256-GCM ciphertext of the client secret (client_secret_basic/post); never returned. */
+  secretCiphertext?: string;
+  /** AES-256-GCM ciphertext of the private JWK (private_key_jwt, RFC 7523 §2.2); never returned. */
+  privateKeyCiphertext?: string;
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+  scopes: string[];
+  claimMapping: ConnectionClaimMapping;
+  /** Entra ID: the directory (tenant) ids accepted; absent = any. */
+  allowedTenantIds?: string[];
+  provisioning: 'create' | 'off';
+  linkByVerifiedEmail: boolean;
+  storeTokens: boolean;
+  enabled: boolean;
+  /** Order of the buttons (then creation order). */
+  position?: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ConnectionClaimMapping {
+  subject: string;
+  email: string;
+  emailVerified: string;
+  name: string;
+  phone?: string;
+  tenant?: { claim: string; match: 'slug' | 'id' | 'external_id' };
+  role?: { claim: string; map: Record<string, string>; default?: string };
+}
+
+export interface ConnectionRepository {
+  /** Throws ConflictError when the app already has a connection with this slug. */
+  create(connection: ConnectionRecord): Promise<void>;
+  find(appId: string, slug: string): Promise<ConnectionRecord | undefined>;
+  /** By `position` (absent last), then oldest first. */
+  list(appId: string): Promise<ConnectionRecord[]>;
+  /** Undefined values are ignored, except `secretCiphertext`, `privateKeyCiphertext`, `allowedTenantIds`, `position`, which they remove. */
+  update(appId: string, slug: string, patch: Patch<ConnectionRecord>): Promise<ConnectionRecord | undefined>;
+  delete(appId: string, slug: string): Promise<boolean>;
+  deleteByApp(appId: string): Promise<void>;
+}
+
+export const REMOVABLE_CONNECTION_FIELDS = ['secretCiphertext', 'privateKeyCiphertext', 'allowedTenantIds', 'position'] as const;
+
+/** An upstream identity linked to an account: `(connection, issuer, subject)` is unique within the app. */
+export interface IdentityLinkRecord {
+  appId: string;
+  id: string;
+  accountId: string;
+  connection: string;
+  issuer: string;
+  subject: string;
+  /** AES-256-GCM ciphertext of the upstream tokens, only when the connection has `store_tokens`. */
+  tokensCiphertext?: string;
+  createdAt: Date;
+}
+
+export interface IdentityLinkRepository {
+  /** Throws ConflictError when this upstream identity is already linked (to any account of the app). */
+  create(link: IdentityLinkRecord): Promise<void>;
+  findByIdentity(appId: string, connection: string, issuer: string, subject: string): Promise<IdentityLinkRecord | undefined>;
+  /** Oldest first. */
+  listByAccount(appId: string, accountId: string): Promise<IdentityLinkRecord[]>;
+  setTokens(appId: string, id: string, tokensCiphertext: string): Promise<void>;
+  /** Removes the link only when it belongs to this account. */
+  delete(appId: string, accountId: string, id: string): Promise<boolean>;
+  deleteByAccount(appId: string, accountId: string): Promise<void>;
+  deleteByConnection(appId: string, connection: string): Promise<void>;
+  deleteByApp(appId: string): Promise<void>;
+}
+
 export type Patch<T> = Partial<Omit<T, 'appId' | 'id' | 'createdAt'>>;
 
 export interface AppRepository {
@@ -473,6 +562,10 @@ export interface TenantRepository {
   findById(appId: string, id: string): Promise<TenantRecord | undefined>;
   findBySlug(appId: string, slug: string): Promise<TenantRecord | undefined>;
   findByExternalId(appId: string, externalId: string): Promise<TenantRecord | undefined>;
+  /** The tenant that lists this (lower-case) email domain; a domain listed by two tenants is a ConflictError on write. */
+  findByDomain(appId: string, domain: string): Promise<TenantRecord | undefined>;
+  /** The tenants whose own IdP is this connection (oldest first). */
+  findByConnection(appId: string, connection: string): Promise<TenantRecord[]>;
   findManyByIds(appId: string, ids: string[]): Promise<TenantRecord[]>;
   list(appId: string): Promise<TenantRecord[]>;
   update(appId: string, id: string, patch: Patch<TenantRecord>): Promise<TenantRecord | undefined>;
@@ -622,6 +715,8 @@ export interface Stores {
   webhookDeliveries: WebhookDeliveryRepository;
   factors: FactorRepository;
   resources: ResourceRepository;
+  connections: ConnectionRepository;
+  identityLinks: IdentityLinkRepository;
   ephemeral: EphemeralStore;
   oidcAdapter: OidcAdapterFactory;
   /** Readiness of every backing service. */

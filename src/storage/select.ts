@@ -103,9 +103,9 @@ async function openMongo(config: Config, log: Logger, timing: StoreCommandTiming
     throw err;
   }
   const stores = createMongoStores(conn, { ownsConnection: true });
-  const { ephemeral, oidcAdapter, apps, appKeys, clients, accounts, tenants, invitations, partners, outbox, audit, adminKeys, webhooks, webhookDeliveries, factors, resources } = stores;
+  const { ephemeral, oidcAdapter, apps, appKeys, clients, accounts, tenants, invitations, partners, outbox, audit, adminKeys, webhooks, webhookDeliveries, factors, resources, connections, identityLinks } = stores;
   return {
-    durable: { apps, appKeys, clients, accounts, tenants, invitations, partners, outbox, audit, adminKeys, webhooks, webhookDeliveries, factors, resources, oidcAdapter },
+    durable: { apps, appKeys, clients, accounts, tenants, invitations, partners, outbox, audit, adminKeys, webhooks, webhookDeliveries, factors, resources, connections, identityLinks, oidcAdapter },
     shortLived: { ephemeral, oidcAdapter },
     check: { name: 'mongodb', up: () => stores.available(), ping: () => conn.db!.command({ ping: 1 }) },
     close: () => stores.close(),

@@ -16,6 +16,8 @@ export type ShortLivedKind =
   | 'invitation-flash' | 'invitation-accept'
   /** A partner token's `jti`, kept until the token expires (RFC 7519 §4.1.7 replay prevention). */
   | 'partner-jti'
+  /** The `state` of an authorization request sent to an upstream identity provider → its interaction. */
+  | 'upstream-state'
   /** Second factors: a TOTP secret awaiting its first code; a TOTP step already used; wrong codes per account. */
   | 'totp-enrol' | 'totp-used' | 'mfa-tries'
   /** A WebAuthn challenge issued to one interaction (registration or assertion). */

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors.js';
+import { InvalidRequestError, NotFoundError } from '../errors.js';
 import { prefixedId } from '../crypto/random.js';
 import type { AccountRepository, AppRecord, MembershipRecord, TenantRecord, TenantRepository } from '../storage/ports.js';
 
@@ -9,13 +9,20 @@ export interface TenantMembership {
 
 /** Tenants (customer organisations) of an app and the roles accounts hold in them. */
 export class TenantService {
-  constructor(private readonly tenants: TenantRepository, private readonly accounts: AccountRepository) {}
+  constructor(
+    private readonly tenants: TenantRepository,
+    private readonly accounts: AccountRepository,
+    /** Whether the app has this upstream connection (a tenant's own IdP must exist). */
+    private readonly connectionExists: (app: AppRecord, slug: string) => Promise<boolean> = async () => false,
+  ) {}
 
-  async create(app: AppRecord, input: { slug: string; name: string; external_id?: string; mfa?: 'inherit' | 'required' }): Promise<TenantRecord> {
+  async create(app: AppRecord, input: { slug: string; name: string; external_id?: string; mfa?: 'inherit' | 'required' } & HomeRealmPatch): Promise<TenantRecord> {
+    await this.checkConnection(app, input.connection);
     const now = new Date();
+    const realm = Object.fromEntries(Object.entries(homeRealmOf(input)).filter(([, v]) => v !== undefined && v !== ''));
     const tenant: TenantRecord = {
       appId: app.id, id: prefixedId('ten'), slug: input.slug, name: input.name,
-      ...(input.external_id ? { externalId: input.external_id } : {}), ...(input.mfa ? { mfa: input.mfa } : {}), createdAt: now, updatedAt: now,
+      ...(input.external_id ? { externalId: input.external_id } : {}), ...(input.mfa ? { mfa: input.mfa } : {}), ...realm, createdAt: now, updatedAt: now,
     };
     await this.tenants.create(tenant);
     return tenant;
@@ -41,9 +48,26 @@ export class TenantService {
     return this.tenants.list(app.id);
   }
 
-  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; external_id?: string; mfa?: 'inherit' | 'required' }): Promise<TenantRecord> {
+  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; external_id?: string; mfa?: 'inherit' | 'required' } & HomeRealmPatch): Promise<TenantRecord> {
     const tenant = await this.require(app, idOrSlug);
-    return (await this.tenants.update(app.id, tenant.id, { slug: patch.slug, name: patch.name, externalId: patch.external_id, mfa: patch.mfa }))!;
+    await this.checkConnection(app, patch.connection);
+    return (await this.tenants.update(app.id, tenant.id, { slug: patch.slug, name: patch.name, externalId: patch.external_id, mfa: patch.mfa, ...homeRealmOf(patch) }))!;
+  }
+
+  private async checkConnection(app: AppRecord, connection: string | null | undefined): Promise<void> {
+    if (connection && !(await this.connectionExists(app, connection))) {
+      throw new InvalidRequestError('No such connection in this app.', [{ path: 'connection', message: `no connection "${connection}"` }]);
+    }
+  }
+
+  /** The tenants whose own IdP is this connection. */
+  findByConnection(app: AppRecord, connection: string): Promise<TenantRecord[]> {
+    return this.tenants.findByConnection(app.id, connection);
+  }
+
+  /** The tenant whose email domains include this one (home realm discovery). */
+  findByDomain(app: AppRecord, domain: string): Promise<TenantRecord | undefined> {
+    return this.tenants.findByDomain(app.id, domain.toLowerCase());
   }
 
   async delete(app: AppRecord, idOrSlug: string): Promise<void> {
@@ -85,8 +109,24 @@ export class TenantService {
   }
 }
 
+/** Home realm discovery fields of a tenant PATCH: `connection: null` (stored as '') removes the tenant's IdP. */
+export interface HomeRealmPatch {
+  connection?: string | null;
+  domains?: string[];
+  allow_password?: boolean;
+}
+
+function homeRealmOf(patch: HomeRealmPatch): Pick<TenantRecord, 'connection' | 'domains' | 'allowPassword'> {
+  return {
+    connection: patch.connection === null ? '' : patch.connection,
+    domains: patch.domains ? [...new Set(patch.domains.map((d) => d.toLowerCase()))] : undefined,
+    allowPassword: patch.allow_password,
+  };
+}
+
 export function presentTenant(tenant: TenantRecord) {
-  return { id: tenant.id, slug: tenant.slug, name: tenant.name, external_id: tenant.externalId ?? null, mfa: tenant.mfa ?? 'inherit', created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
+  return { id: tenant.id, slug: tenant.slug, name: tenant.name, external_id: tenant.externalId ?? null, mfa: tenant.mfa ?? 'inherit',
+    connection: tenant.connection || null, domains: tenant.domains ?? [], allow_password: tenant.allowPassword ?? false, created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
 }
 
 export function presentMembership(m: MembershipRecord) {

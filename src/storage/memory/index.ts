@@ -3,6 +3,7 @@ import { MemoryEphemeralStore } from './ephemeral-store.js';
 import { MemoryOidcStore } from './oidc-adapter.js';
 import { MemoryFactorRepository } from './factor-repository.js';
 import { MemoryResourceRepository } from './resource-repository.js';
+import { MemoryConnectionRepository, MemoryIdentityLinkRepository } from './connection-repositories.js';
 import {
   MemoryAccountRepository, MemoryAppKeysRepository, MemoryAppRepository, MemoryAuditRepository, MemoryClientRepository,
   MemoryInvitationRepository, MemoryOutboxRepository, MemoryPartnerRepository, MemoryTenantRepository,
@@ -28,6 +29,8 @@ export function createMemoryRepositories() {
     webhookDeliveries: new MemoryWebhookDeliveryRepository(),
     factors: new MemoryFactorRepository(),
     resources: new MemoryResourceRepository(),
+    connections: new MemoryConnectionRepository(),
+    identityLinks: new MemoryIdentityLinkRepository(),
   };
 }
 

@@ -205,8 +205,24 @@ export class MemoryTenantRepository implements TenantRepository {
   ]);
   private readonly members = new Collection<MembershipRecord>((m) => `${m.appId}:${m.tenantId}:${m.accountId}`);
 
-  async create(tenant: TenantRecord) { this.tenants.insert(tenant); }
+  async create(tenant: TenantRecord) {
+    this.assertDomainsFree(tenant.appId, tenant.id, tenant.domains);
+    this.tenants.insert(tenant);
+  }
   async findById(appId: string, id: string) { return this.tenants.get(`${appId}:${id}`); }
+  async findByDomain(appId: string, domain: string) {
+    return this.tenants.filter((t) => t.appId === appId && (t.domains ?? []).includes(domain))[0];
+  }
+  async findByConnection(appId: string, connection: string) {
+    return this.tenants.filter((t) => t.appId === appId && t.connection === connection).sort(byCreation);
+  }
+  /** Email domains are unique per app (home realm discovery must name one tenant). */
+  private assertDomainsFree(appId: string, id: string, domains: string[] | undefined) {
+    if (!domains?.length) return;
+    if (this.tenants.filter((t) => t.appId === appId && t.id !== id && (t.domains ?? []).some((d) => domains.includes(d))).length > 0) {
+      throw new ConflictError('Another tenant of this app already has this domain.');
+    }
+  }
   async findBySlug(appId: string, slug: string) { return this.tenants.getByUnique('slug', `${appId}:${slug}`); }
   async findByExternalId(appId: string, externalId: string) {
     return this.tenants.filter((t) => t.appId === appId && t.externalId !== undefined && t.externalId === externalId)[0];
@@ -217,6 +233,7 @@ export class MemoryTenantRepository implements TenantRepository {
   }
   async list(appId: string) { return this.tenants.filter((t) => t.appId === appId).sort(byCreation); }
   async update(appId: string, id: string, patch: Patch<TenantRecord>) {
+    this.assertDomainsFree(appId, id, patch.domains);
     return this.tenants.update(`${appId}:${id}`, applyPatch<TenantRecord>(patch));
   }
   async delete(appId: string, id: string) {

@@ -15,6 +15,7 @@ import {
 import { MongoAdminKeyRepository, MongoWebhookDeliveryRepository, MongoWebhookRepository } from './event-repositories.js';
 import { MongoFactorRepository } from './factor-repository.js';
 import { MongoResourceRepository } from './resource-repository.js';
+import { MongoConnectionRepository, MongoIdentityLinkRepository } from './connection-repositories.js';
 
 export {
   createMongo, waitForMongo, isMongoConnected, pingMongo, redactMongoUri, mongoLocation, type CreateMongoOptions,
@@ -34,7 +35,7 @@ export interface CreateMongoStoresOptions {
 
 export interface MongoStores
   extends Pick<Stores, 'apps' | 'appKeys' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'partners' | 'outbox' | 'audit'
-    | 'adminKeys' | 'webhooks' | 'webhookDeliveries' | 'factors' | 'resources'> {
+    | 'adminKeys' | 'webhooks' | 'webhookDeliveries' | 'factors' | 'resources' | 'connections' | 'identityLinks'> {
   /** Used only when no Redis is configured. */
   ephemeral: MongoEphemeralStore;
   /** Used only when no Redis is configured; `oidcAdapter` is its `adapterFactory`. */
@@ -70,6 +71,8 @@ export function createMongoStores(conn: Connection, options: CreateMongoStoresOp
     webhookDeliveries: new MongoWebhookDeliveryRepository(models.webhookDeliveries),
     factors: new MongoFactorRepository(models.factors),
     resources: new MongoResourceRepository(models.resources),
+    connections: new MongoConnectionRepository(models.connections),
+    identityLinks: new MongoIdentityLinkRepository(models.identityLinks),
     ephemeral: new MongoEphemeralStore(models.ephemeral),
     oidc,
     oidcAdapter: oidc.adapterFactory,

@@ -18,9 +18,11 @@ import type { Connection, Model, Schema as AnySchema, SchemaOptions } from 'mong
 import type {
   AccountRecord, AppKeysRecord, AppRecord, AuditEvent, ClientRecord, InvitationRecord, MembershipRecord,
   OutboxMessage, PartnerRecord, TenantRecord, AdminKeyRecord, WebhookRecord, WebhookDelivery, FactorRecord,
+  ConnectionRecord, IdentityLinkRecord,
 } from '../ports.js';
 import { factorModel } from './factor-repository.js';
 import { resourceModel, type ResourceDoc } from './resource-repository.js';
+import { connectionModel, identityLinkModel } from './connection-repositories.js';
 
 const { Schema } = mongoose;
 const { Mixed } = Schema.Types;
@@ -70,6 +72,8 @@ export interface MongoModels {
   webhookDeliveries: Model<WebhookDelivery>;
   factors: Model<FactorRecord>;
   resources: Model<ResourceDoc>;
+  connections: Model<ConnectionRecord>;
+  identityLinks: Model<IdentityLinkRecord>;
   oidc: Model<OidcRecordDoc>;
   ephemeral: Model<EphemeralRecordDoc>;
 }
@@ -180,9 +184,15 @@ function tenantSchema() {
     name: String,
     externalId: String,
     mfa: String,
+    connection: String,
+    domains: { type: [String], default: undefined },
+    allowPassword: Boolean,
     createdAt: Date,
     updatedAt: Date,
   }, options('tenants', DURABLE));
+  // A multikey unique index: no two tenants of an app list the same email domain (home realm discovery).
+  schema.index({ appId: 1, domains: 1 }, { unique: true, partialFilterExpression: { domains: { $type: 'string' } } });
+  schema.index({ appId: 1, connection: 1 }, { partialFilterExpression: { connection: { $type: 'string' } } });
   schema.index({ appId: 1, id: 1 }, { unique: true });
   schema.index({ appId: 1, slug: 1 }, { unique: true });
   schema.index({ appId: 1, externalId: 1 }, { unique: true, partialFilterExpression: { externalId: { $gt: '' } } });
@@ -404,6 +414,8 @@ export function defineModels(conn: Connection): MongoModels {
     webhookDeliveries: modelOn<WebhookDelivery>(conn, 'WebhookDelivery', webhookDeliverySchema),
     factors: factorModel(conn),
     resources: resourceModel(conn),
+    connections: connectionModel(conn),
+    identityLinks: identityLinkModel(conn),
     oidc: modelOn<OidcRecordDoc>(conn, 'OidcRecord', oidcRecordSchema),
     ephemeral: modelOn<EphemeralRecordDoc>(conn, 'EphemeralRecord', ephemeralRecordSchema),
   };

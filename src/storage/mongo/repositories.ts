@@ -269,6 +269,12 @@ export class MongoTenantRepository implements TenantRepository {
   async findByExternalId(appId: string, externalId: string) {
     return this.tenants.findOne({ appId: text(appId), externalId: text(externalId) });
   }
+  async findByConnection(appId: string, connection: string) {
+    return this.tenants.findAll({ appId: text(appId), connection: text(connection) });
+  }
+  async findByDomain(appId: string, domain: string) {
+    return this.tenants.findOne({ appId: text(appId), domains: text(domain) });
+  }
   async findManyByIds(appId: string, ids: string[]) {
     if (ids.length === 0) return [];
     return this.tenants.findAll({ appId: text(appId), id: trusted({ $in: ids.map(text) }) });
