@@ -18,6 +18,8 @@ import { DEVICE_COOKIE_PREFIX } from '../src/mfa/remembered-device.js';
 import { acrsOfClaimsRequest } from '../src/mfa/policy.js';
 import type { Attempt, AttemptState, GrantRequest, Outcome } from '../src/sign-in/attempt.js';
 import type { SignInMethod } from '../src/sign-in/method.js';
+import { catalogue } from '../src/i18n/catalogue.js';
+import { chooseLanguage } from '../src/i18n/choose-language.js';
 
 export class InteractionExpiredError extends PortcullisError {
   constructor() {
@@ -58,6 +60,15 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
   const state: AttemptState = { ...((interaction.result as AttemptState | undefined) ?? {}) };
   const params = interaction.params as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  // The attempt's language (OIDC Core §3.1.2.1 ui_locales): its pages and the messages it sends use it.
+  const language = chooseLanguage(catalogue().languages, {
+    chosen: ctx.state.chosenLanguage as string | undefined,
+    uiLocales: str(params.ui_locales),
+    acceptLanguage: ctx.get('accept-language'),
+    appDefault: app.settings.locale,
+    forceAppDefault: app.settings.force_locale,
+  });
+  ctx.state.language = language;
   const attempt: Attempt = {
     app,
     uid: interaction.uid,
@@ -76,6 +87,7 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
       ctx.cookies.set(name, value, { httpOnly: true, sameSite: 'lax', path: `/apps/${app.slug}`, maxAge: maxAgeSeconds * 1000, secure: ctx.secure, overwrite: true });
     },
     ip: ctx.state.ip as string | undefined,
+    language,
     issuer: provider.issuer,
     secret: secretOf(pooled),
     state,

@@ -14,7 +14,7 @@ const consentForm = z.object({ decision: z.string().max(20).optional() });
 
 export function chooseRoutes(router: Router, attempt: ReturnType<typeof loadAttempt>, deps: SequenceDeps): void {
   router.post(`${ATTEMPT}/select`, attempt, form(choiceForm), attemptCsrf,
-    run((a, input: FormInput<typeof choiceForm>) => choose(a, deps, input.choice), () => again({ error: 'Choose one of the options below.' })));
+    run((a, input: FormInput<typeof choiceForm>) => choose(a, deps, input.choice), () => again({ error: 'sign-in:error.choose_option' })));
   router.post(`${ATTEMPT}/consent`, attempt, form(consentForm), attemptCsrf, run((a, input: FormInput<typeof consentForm> | undefined) => answerConsent(a, deps, input?.decision === 'allow')));
   router.post(`${ATTEMPT}/abort`, attempt, form(z.object({})), attemptCsrf, run(() => cancel()));
 }

@@ -40,6 +40,6 @@ export function appPagesRouter(deps: AppPagesDeps): Router {
   secondFactorRoutes(router, attempt, deps);
   invitationRoutes(router, deps.pool, deps);
   partnerLinkRoutes(router, deps.pool, deps);
-  router.get('/signed-in', loadVisit(deps.pool), runVisit(() => page('signed-in', { title: 'You are all set', validMinutes: deps.lifetimes.handoff / 60 })));
+  router.get('/signed-in', loadVisit(deps.pool), runVisit(() => page('signed-in', { title: 'sign-in:signed_in.title', validMinutes: deps.lifetimes.handoff / 60 })));
   return router;
 }

@@ -22,6 +22,7 @@ import { RateLimiter } from './limits/rate-limiter.js';
 import { errorHandler } from './http/error-handler.js';
 import { securityHeaders } from './http/security-headers.js';
 import { requestDeadline } from './http/request-deadline.js';
+import { languageSwitch } from './i18n/language-switch.js';
 import { clientIp } from './http/client-ip.js';
 import { projectRoot } from './http/views.js';
 import { ServiceUnavailableError } from './errors.js';
@@ -184,6 +185,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   koa.use(securityHeaders(config.publicUrl));
   koa.use(errorHandler(log, (dependency) => services.metrics.observeStoreError(dependency)));
   koa.use(requestDeadline(config.REQUEST_TIMEOUT_MS, log));
+  koa.use(languageSwitch());
 
   const health = new Router();
   health.get('/healthz', (ctx) => {

@@ -19,6 +19,8 @@ export const appSettingsSchema = z.object({
   }).strict().optional(),
   invitation_landing_uri: z.url({ protocol: /^https?$/ }).max(2000).optional(),
   locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'must be a language tag such as en or en-GB').default('en'),
+  /** Pin pages and messages to `locale` (no ui_locales, Accept-Language or language switcher). */
+  force_locale: z.boolean().optional(),
   /**
    * RP-initiated logout (OIDC RP-Initiated Logout 1.0 §2): `always` asks "Sign out of …?"; `skip_with_id_token_hint`
    * signs out without asking when the request's id_token_hint belongs to the current session (one-click sign-out).

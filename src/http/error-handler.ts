@@ -37,7 +37,7 @@ export function errorHandler(log: Logger, onUnavailable: (dependency: string) =>
         return;
       }
       renderPage(ctx, 'error', {
-        title: status === 503 ? 'Temporarily unavailable' : status === 404 ? 'Not found' : 'Something went wrong',
+        title: status === 503 ? 'common:error.title.unavailable' : status === 404 ? 'common:error.title.not_found' : 'common:error.title.generic',
         error: body.error,
         description: body.error_description,
       }, { status, retryAfter });

@@ -4,6 +4,7 @@
  * builds it from a request, and the core answers with an {@link Outcome} that the web layer turns into a response.
  */
 import type { AppRecord } from '../storage/ports.js';
+import type { Text } from '../i18n/text.js';
 
 /** The relying party the person is signing in to. */
 export interface ClientSummary {
@@ -58,8 +59,9 @@ export interface Progress {
 
 /** One-shot message for the next page (post/redirect/get). */
 export interface Flash {
-  error?: string;
-  notice?: string;
+  /** Catalogue texts (`i18n/text.ts`): the next page shows them in its language. */
+  error?: Text;
+  notice?: Text;
   identifier?: string;
   /** The name typed on the registration form. */
   name?: string;
@@ -108,6 +110,11 @@ export interface Attempt {
   /** Sets a remembered-device cookie on the response (httpOnly, the app's path). */
   rememberDevice?(name: string, value: string, maxAgeSeconds: number): void;
   readonly ip?: string;
+  /**
+   * The language of this attempt's pages (switcher, `ui_locales`, Accept-Language, app default: `i18n/choose-language.ts`):
+   * messages to a person whose account has no `locale` go out in it.
+   */
+  readonly language?: string;
   /** The app's issuer (from PUBLIC_URL): links in messages are built from it, never from a request's Host. */
   readonly issuer: string;
   /** The app's current signing secret for HMACs bound to this attempt (codes, CSRF). */

@@ -9,6 +9,7 @@
  */
 import { again, go, page, selectionRequested, type Attempt, type Outcome, type Progress, type Proof } from './attempt.js';
 import type { SequenceDeps } from './deps.js';
+import { text, type Text } from '../i18n/text.js';
 import { chooseTenant } from '../tenants/tenant-choice.js';
 import { acrOf } from '../mfa/policy.js';
 import { secondFactorAsk, type FactorAsk } from './second-factor-stage.js';
@@ -45,7 +46,7 @@ const accountStage: Stage = {
       const tenants = memberships.map((m) => m.tenant.name).join(', ');
       return { value: id, label: account?.name || account?.email || id, detail: tenants || account?.email || '' };
     }));
-    return chooser('Choose an account', 'account', options, (p, choice) => { p.accountId = choice; });
+    return chooser('sign-in:select.account', 'account', options, (p, choice) => { p.accountId = choice; });
   },
 };
 
@@ -68,7 +69,7 @@ const tenantStage: Stage = {
     }
     const options = memberships.filter((m) => decision.tenantIds.includes(m.tenant.id))
       .map((m) => ({ value: m.tenant.id, label: m.tenant.name, detail: m.roles.join(', ') }));
-    return chooser('Choose an organisation', 'tenant', options, (p, choice) => { p.tenantId = choice; });
+    return chooser('sign-in:select.tenant', 'tenant', options, (p, choice) => { p.tenantId = choice; });
   },
 };
 
@@ -77,7 +78,7 @@ const consentStage: Stage = {
   async resolve(attempt, _deps, progress) {
     // OIDC Core §3.1.2.4: consent for clients the app does not own; first-party clients skip it.
     if (attempt.client.firstParty || progress.consented) return undefined;
-    return { view: 'consent', locals: { title: `Allow ${attempt.client.name}?`, scopes: attempt.request.scope.split(' ').filter(Boolean) } };
+    return { view: 'consent', locals: { title: text('sign-in:consent.title', { client: attempt.client.name }), scopes: attempt.request.scope.split(' ').filter(Boolean) } };
   },
 };
 
@@ -87,7 +88,7 @@ const consentStage: Stage = {
  */
 const STAGES: readonly Stage[] = [accountStage, secondFactorStage, tenantStage, secondFactorStage, consentStage];
 
-function chooser(heading: string, kind: 'account' | 'tenant', options: Option[], apply: (p: Progress, choice: string) => void): Ask {
+function chooser(heading: Text, kind: 'account' | 'tenant', options: Option[], apply: (p: Progress, choice: string) => void): Ask {
   return { view: 'select', locals: { title: heading, heading, kind, options }, options, apply };
 }
 
@@ -123,7 +124,7 @@ export async function choose(attempt: Attempt, deps: SequenceDeps, choice: strin
   const progress = attempt.state.progress;
   if (!progress) return go('');
   const ask = await firstAsk(attempt, deps, progress);
-  if (!ask || ask.view !== 'select' || !ask.options.some((o) => o.value === choice)) return again({ error: 'Choose one of the options below.' });
+  if (!ask || ask.view !== 'select' || !ask.options.some((o) => o.value === choice)) return again({ error: 'sign-in:error.choose_option' });
   ask.apply(progress, choice);
   return advance(attempt, deps, progress, 'redirect');
 }

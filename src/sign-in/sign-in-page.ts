@@ -1,9 +1,10 @@
 /** The identify stage: the sign-in page, offering the app's methods for the identifier the person types. */
 import { page, type Attempt, type Flash, type Outcome } from './attempt.js';
+import { text } from '../i18n/text.js';
 
 export function signInPage(attempt: Attempt, flash: Flash | undefined, status?: number): Outcome {
   return page('login', {
-    title: `Sign in to ${attempt.app.name}`,
+    title: text('sign-in:login.title', { app: attempt.app.name }),
     identifier: flash?.identifier ?? attempt.request.loginHint ?? '',
     methods: attempt.app.settings.login_methods,
     registrationOpen: attempt.app.settings.registration === 'open',

@@ -27,6 +27,8 @@ export interface AppSettings {
   invitation_landing_uri?: string;
   /** Locale for pages and messages. */
   locale: string;
+  /** Pages always in `locale`: no `ui_locales`, Accept-Language or switcher (absent = false). */
+  force_locale?: boolean;
   /**
    * RP-initiated logout: `always` shows "Sign out of …?"; `skip_with_id_token_hint` signs out at once when the
    * request carries an id_token_hint of the current session. Absent on apps stored before it existed (= always).
