@@ -19,6 +19,7 @@ import { acrsOfClaimsRequest } from '../src/mfa/policy.js';
 import type { Attempt, AttemptState, GrantRequest, Outcome } from '../src/sign-in/attempt.js';
 import type { SignInMethod } from '../src/sign-in/method.js';
 import { catalogue } from '../src/i18n/catalogue.js';
+import type { TenantService } from '../src/tenants/tenant-service.js';
 import { chooseLanguage } from '../src/i18n/choose-language.js';
 
 export class InteractionExpiredError extends PortcullisError {
@@ -132,11 +133,22 @@ const attemptOf = (ctx: Context) => ctx.state.attempt as AttemptContext;
  * Step 1 of every attempt route: the app, its provider and this browser's interaction for the uid in the path.
  * On a GET, the one-shot message the previous POST left is taken (post/redirect/get).
  */
-export function loadAttempt(pool: ProviderPool) {
+export function loadAttempt(pool: ProviderPool, tenants?: Pick<TenantService, 'find'>) {
   return async function attemptFromRequest(ctx: Context, next: Next) {
     if (!(await attachAttempt(ctx, pool))) throw new InteractionExpiredError();
+    if (tenants) await findBrandTenant(ctx, tenants);
     await next();
   };
+}
+
+/**
+ * The tenant whose brand the attempt's pages wear: the chosen organisation, else the request's `tenant=` (an
+ * unknown one never gets here: the provider refuses the authorization request first).
+ */
+async function findBrandTenant(ctx: Context, tenants: Pick<TenantService, 'find'>): Promise<void> {
+  const { attempt } = attemptOf(ctx);
+  const wanted = attempt.state.progress?.tenantId ?? attempt.request.tenant;
+  if (wanted) ctx.state.brandTenant = await tenants.find(attempt.app, wanted);
 }
 
 /** Loads the attempt of the uid in the path into `ctx.state`; false when this browser has no such interaction. */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { AppSettings } from '../storage/ports.js';
+import { InvalidRequestError } from '../errors.js';
+import { brandingContrastProblems, brandingSchema, mergeBranding } from '../branding/branding-schema.js';
 
 export const loginMethodSchema = z.enum(['password', 'email_code', 'sms_code', 'magic_link']);
 export type LoginMethod = z.infer<typeof loginMethodSchema>;
@@ -37,6 +39,8 @@ export const appSettingsSchema = z.object({
   mfa_remember_days: z.number().int().min(0).max(90).optional(),
   /** Who runs this app: told by email when something needs an operator (a webhook endpoint disabled). null clears. */
   admin_contact: z.email().max(254).nullable().optional(),
+  /** Name, logo, colours and footer links of the pages and messages (src/branding/); a PATCH merges, null clears a field. */
+  branding: brandingSchema.optional(),
 }).strict();
 
 export type AppSettingsInput = z.input<typeof appSettingsSchema>;
@@ -64,10 +68,17 @@ export function resolveSettings(
     mfa_methods: ['totp'],
     passkey_sign_in: false,
   };
-  return {
+  const branding = mergeBranding(base.branding, input.branding);
+  // WCAG AA on the merged colours: a PATCH of one colour is checked against the others already stored.
+  const contrast = input.branding ? brandingContrastProblems(branding) : [];
+  if (contrast.length) throw new InvalidRequestError(`The brand colours are too hard to read: ${contrast.map((p) => p.message).join('; ')}.`, contrast);
+  const resolved = {
     ...base,
     ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
     session_ttl_seconds: input.session_ttl_seconds ?? base.session_ttl_seconds,
     messaging: { ...base.messaging, ...input.messaging, mode: input.messaging?.mode ?? base.messaging.mode },
+    branding,
   } as AppSettings;
+  if (!branding) delete resolved.branding;
+  return resolved;
 }

@@ -5,6 +5,7 @@ import { catalogue } from '../i18n/catalogue.js';
 import { chooseLanguage } from '../i18n/choose-language.js';
 import { htmlTranslator, translate } from '../i18n/text.js';
 import { switcherLinks, type LanguageLink } from '../i18n/language-switch.js';
+import { resolveBrand, type Brand } from '../branding/brand.js';
 
 export interface PageOptions {
   status?: number;
@@ -24,11 +25,21 @@ const TEXT_LOCALS = ['title', 'heading', 'error', 'notice', 'description'] as co
  * targets), no caching, and the view inside the layout. Every local a view may test for has a defined value.
  */
 export function renderPage(ctx: Pick<Context, 'set' | 'status' | 'type' | 'body' | 'state' | 'get'>, view: string, locals: Record<string, unknown>, options: PageOptions = {}): void {
-  setPageCsp(ctx as Context, options.formTargets ?? [], options.scripts ?? []);
+  const brand = pageBrand(ctx, locals.app);
+  setPageCsp(ctx as Context, options.formTargets ?? [], options.scripts ?? [], { styles: brand?.cssHash ? [brand.cssHash] : [], images: brand?.imageOrigins });
   if (options.retryAfter !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(options.retryAfter))));
   ctx.status = options.status ?? 200;
   ctx.type = 'html';
-  ctx.body = renderView(view, pageLocals(ctx, locals));
+  ctx.body = renderView(view, { ...pageLocals(ctx, locals), brand });
+}
+
+/**
+ * The brand of the page's app, with the override of the tenant the route found (`ctx.state.brandTenant`: the
+ * request's `tenant=` or the chosen organisation). Pages without an app have none (the stylesheet's defaults).
+ */
+function pageBrand(ctx: Pick<Context, 'state'>, app: unknown): Brand | undefined {
+  if (!app || typeof app !== 'object' || typeof (app as { slug?: unknown }).slug !== 'string') return undefined;
+  return resolveBrand(app as Parameters<typeof resolveBrand>[0], ctx.state?.brandTenant as Parameters<typeof resolveBrand>[1]);
 }
 
 /** The view's locals: defaults, the route's locals with their texts translated, and the language locals. */
@@ -36,7 +47,7 @@ export function pageLocals(ctx: Pick<Context, 'state' | 'get'>, locals: Record<s
   const language = languageLocals(ctx, locals.app, locals.basePath);
   const translated = { ...locals };
   for (const name of TEXT_LOCALS) if (name in translated) translated[name] = translate(language.t, translated[name]);
-  return { app: undefined, client: undefined, csrf: undefined, error: undefined, notice: undefined, ...translated, ...language };
+  return { app: undefined, client: undefined, csrf: undefined, error: undefined, notice: undefined, brand: undefined, ...translated, ...language };
 }
 
 type Translator = ReturnType<ReturnType<typeof catalogue>['translator']>;

@@ -16,6 +16,7 @@ import type { TFunction } from 'i18next';
 import { catalogue } from '../i18n/catalogue.js';
 import { chooseLanguage } from '../i18n/choose-language.js';
 import { htmlTranslator } from '../i18n/text.js';
+import { DEFAULT_COLOURS, type Branding } from '../branding/branding-schema.js';
 
 export type MessageChannel = 'email' | 'sms';
 
@@ -129,7 +130,7 @@ export class MessageRenderer {
   constructor(private readonly lifetimes: Lifetimes = DEFAULT_LIFETIMES) {}
 
   render(
-    app: { name: string },
+    app: { name: string; settings?: { branding?: Branding } },
     message: { kind: MessageKind; channel: MessageChannel; to?: string; locals: Record<string, unknown>; locale?: string },
   ): RenderedMessage {
     const { kind, channel } = message;
@@ -142,7 +143,10 @@ export class MessageRenderer {
       ...Object.fromEntries((spec.optional ?? []).map((name) => [name, undefined])),
       ...message.locals,
       to: message.to,
-      appName: app.name,
+      // The brand's name and colour (src/branding/): emails look like the pages the person signs in on.
+      appName: app.settings?.branding?.display_name ?? app.name,
+      brandColour: app.settings?.branding?.primary_color ?? DEFAULT_COLOURS.primary,
+      support: app.settings?.branding?.support_url ?? (app.settings?.branding?.support_email ? `mailto:${app.settings.branding.support_email}` : undefined),
       validMinutes,
       validFor: validMinutes === undefined ? undefined : describeValidity(validMinutes, t),
       lang,

@@ -7,6 +7,7 @@
  * - Uniqueness violations throw `ConflictError`; an unreachable backend throws `ServiceUnavailableError`.
  * - Records returned are copies: mutating them never changes what is stored.
  */
+import type { Branding, TenantBranding } from '../branding/branding-schema.js';
 import type { Adapter } from 'oidc-provider';
 
 export type AccountStatus = 'active' | 'invited' | 'deactivated';
@@ -29,6 +30,8 @@ export interface AppSettings {
   locale: string;
   /** Pages always in `locale`: no `ui_locales`, Accept-Language or switcher (absent = false). */
   force_locale?: boolean;
+  /** Name, logo, colours and footer links of pages and messages (src/branding/). */
+  branding?: Branding;
   /**
    * RP-initiated logout: `always` shows "Sign out of …?"; `skip_with_id_token_hint` signs out at once when the
    * request carries an id_token_hint of the current session. Absent on apps stored before it existed (= always).
@@ -145,6 +148,8 @@ export interface TenantRecord {
   externalId?: string;
   /** `required`: members signing in to this tenant need a second factor even when the app does not ask. */
   mfa?: 'inherit' | 'required';
+  /** The tenant's own name, logo and primary colour on pages once it is known (src/branding/). */
+  branding?: TenantBranding;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,4 +1,5 @@
-import { NotFoundError } from '../errors.js';
+import { InvalidRequestError, NotFoundError } from '../errors.js';
+import { brandingContrastProblems, mergeBranding, type TenantBranding } from '../branding/branding-schema.js';
 import { prefixedId } from '../crypto/random.js';
 import type { AccountRepository, AppRecord, MembershipRecord, TenantRecord, TenantRepository } from '../storage/ports.js';
 
@@ -11,11 +12,12 @@ export interface TenantMembership {
 export class TenantService {
   constructor(private readonly tenants: TenantRepository, private readonly accounts: AccountRepository) {}
 
-  async create(app: AppRecord, input: { slug: string; name: string; external_id?: string; mfa?: 'inherit' | 'required' }): Promise<TenantRecord> {
+  async create(app: AppRecord, input: { slug: string; name: string; external_id?: string; mfa?: 'inherit' | 'required'; branding?: BrandingPatch }): Promise<TenantRecord> {
     const now = new Date();
+    const branding = checkedBranding(undefined, input.branding);
     const tenant: TenantRecord = {
       appId: app.id, id: prefixedId('ten'), slug: input.slug, name: input.name,
-      ...(input.external_id ? { externalId: input.external_id } : {}), ...(input.mfa ? { mfa: input.mfa } : {}), createdAt: now, updatedAt: now,
+      ...(input.external_id ? { externalId: input.external_id } : {}), ...(input.mfa ? { mfa: input.mfa } : {}), ...(branding ? { branding } : {}), createdAt: now, updatedAt: now,
     };
     await this.tenants.create(tenant);
     return tenant;
@@ -41,9 +43,11 @@ export class TenantService {
     return this.tenants.list(app.id);
   }
 
-  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; external_id?: string; mfa?: 'inherit' | 'required' }): Promise<TenantRecord> {
+  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; external_id?: string; mfa?: 'inherit' | 'required'; branding?: BrandingPatch }): Promise<TenantRecord> {
     const tenant = await this.require(app, idOrSlug);
-    return (await this.tenants.update(app.id, tenant.id, { slug: patch.slug, name: patch.name, externalId: patch.external_id, mfa: patch.mfa }))!;
+    // An empty object, not undefined, when every field was cleared: a patch skips undefined values.
+    const branding = patch.branding ? { branding: checkedBranding(tenant.branding, patch.branding) ?? {} } : {};
+    return (await this.tenants.update(app.id, tenant.id, { slug: patch.slug, name: patch.name, externalId: patch.external_id, mfa: patch.mfa, ...branding }))!;
   }
 
   async delete(app: AppRecord, idOrSlug: string): Promise<void> {
@@ -85,8 +89,19 @@ export class TenantService {
   }
 }
 
+/** A tenant's branding PATCH: `null` clears a field. */
+type BrandingPatch = { [K in keyof TenantBranding]?: TenantBranding[K] | null };
+
+/** The merged branding, refused (400) when its primary colour is too hard to read (WCAG AA, see branding-schema.ts). */
+function checkedBranding(current: TenantBranding | undefined, patch: BrandingPatch | undefined): TenantBranding | undefined {
+  const merged = mergeBranding<TenantBranding>(current, patch);
+  const problems = patch ? brandingContrastProblems(merged, 'branding') : [];
+  if (problems.length) throw new InvalidRequestError(`The brand colour is too hard to read: ${problems.map((p) => p.message).join('; ')}.`, problems);
+  return merged;
+}
+
 export function presentTenant(tenant: TenantRecord) {
-  return { id: tenant.id, slug: tenant.slug, name: tenant.name, external_id: tenant.externalId ?? null, mfa: tenant.mfa ?? 'inherit', created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
+  return { id: tenant.id, slug: tenant.slug, name: tenant.name, external_id: tenant.externalId ?? null, mfa: tenant.mfa ?? 'inherit', branding: tenant.branding ?? {}, created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
 }
 
 export function presentMembership(m: MembershipRecord) {

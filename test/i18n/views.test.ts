@@ -92,20 +92,21 @@ describe('views hold no literal text', () => {
   });
 });
 
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) return name === 'locales' ? [] : sourceFiles(p);
+    return name.endsWith('.ts') ? [p] : [];
+  });
+}
+
 describe('catalogue keys named by views and code exist in English', () => {
   const english = readCatalogueFiles(path.join(projectRoot, 'src', 'i18n', 'locales'))[DEFAULT_LANGUAGE];
   const known = new Set(Object.entries(english).flatMap(([ns, entries]) => keyPaths(entries).map((k) => `${ns}:${k}`)));
   const namespaces = Object.keys(english);
   const sources = [
     ...templates(VIEWS),
-    ...['src', 'interactions'].flatMap(function walk(dir: string): string[] {
-      const full = path.isAbsolute(dir) ? dir : path.join(projectRoot, dir);
-      return readdirSync(full).flatMap((name) => {
-        const p = path.join(full, name);
-        if (statSync(p).isDirectory()) return name === 'locales' ? [] : walk(p);
-        return name.endsWith('.ts') ? [p] : [];
-      });
-    }),
+    ...['src', 'interactions'].flatMap((dir) => sourceFiles(path.join(projectRoot, dir))),
   ];
 
   it('has no unknown key', () => {

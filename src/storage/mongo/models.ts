@@ -180,6 +180,7 @@ function tenantSchema() {
     name: String,
     externalId: String,
     mfa: String,
+    branding: { type: Mixed },
     createdAt: Date,
     updatedAt: Date,
   }, options('tenants', DURABLE));

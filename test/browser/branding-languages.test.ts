@@ -1,5 +1,7 @@
 /**
- * Languages in a real browser: the relying party's `ui_locales` (OIDC Core §3.1.2.1) puts the sign-in pages and the
+ * Branding and languages in a real browser. Branding: a tenant's brand (name, logo, colour) applies when the
+ * request names the tenant (`tenant=`), through the page's CSP (the colours are an inline style allowed by its hash,
+ * the uploaded logo comes from our own address), and a colour that fails WCAG AA is refused with a 400. Languages: the relying party's `ui_locales` (OIDC Core §3.1.2.1) puts the sign-in pages and the
  * code email in French; the language switcher on the page (plain links, no script, under the pages' strict CSP)
  * changes the language for the rest of the visit. Screenshots of the sign-in page at desktop and phone width are
  * saved when BROWSER_SCREENSHOTS names a directory.
@@ -103,5 +105,45 @@ describe('languages in a real browser', () => {
     expect(await tab.page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await screenshot(tab.page, 'sign-in-phone');
     await expectNoProblems(tab);
+  }, SLOW);
+});
+
+describe('branding in a real browser', () => {
+  const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63986522f41f00042c01e018ade2040000000049454e44ae426082', 'hex');
+
+  it('a contrast-failing colour is refused with a 400 that says why', async () => {
+    const refused = await server.admin.call('PATCH', `/apps/${SLUG}`, { settings: { branding: { primary_color: '#ffd400' } } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error_description).toMatch(/too hard to read: .*primary_color: contrast 1\.\d\d:1 .* below the 4\.5:1 that WCAG 2\.2 AA asks for text/);
+  });
+
+  it('tenant= puts the tenant\'s name, logo and colour on the sign-in page; without it the app\'s brand shows', async () => {
+    await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { branding: { display_name: 'Northwind', primary_color: '#1e3a8a', terms_url: 'https://northwind.test/terms' } } });
+    await server.admin.ok('PATCH', `/apps/${SLUG}/tenants/acme`, {
+      branding: { display_name: 'Acme Client Hub', primary_color: '#9a3412', logo_url: `data:image/png;base64,${PNG.toString('base64')}` },
+    });
+    await tab.page.goto(`${rp.url}/login?tenant=acme`);
+    await arrive(tab, interactionPrefix());
+    const logo = tab.page.getByRole('img', { name: 'Acme Client Hub' });
+    expect(await logo.count()).toBe(1);
+    // The image loaded (from /apps/{slug}/branding/logo, allowed by img-src 'self'): it has a width.
+    expect(await logo.evaluate((img: any) => img.complete && img.naturalWidth)).toBe(1);
+    const accent = async () => tab.page.getByRole('button', { name: 'Sign in', exact: true }).evaluate((b: any) => (globalThis as any).getComputedStyle(b).backgroundColor);
+    expect(await accent()).toBe('rgb(154, 52, 18)');
+    expect(await tab.page.getByRole('link', { name: 'Terms' }).getAttribute('href')).toBe('https://northwind.test/terms');
+    await screenshot(tab.page, 'sign-in-tenant-brand');
+    await expectNoProblems(tab);
+
+    const other = await openPage(chromium);
+    try {
+      await other.page.goto(`${rp.url}/login`);
+      await arrive(other, interactionPrefix());
+      expect(await other.page.getByRole('img', { name: 'Acme Client Hub' }).count()).toBe(0);
+      expect(await other.page.getByRole('button', { name: 'Sign in', exact: true }).evaluate((b: any) => (globalThis as any).getComputedStyle(b).backgroundColor)).toBe('rgb(30, 58, 138)');
+      expect(await other.page.title()).toBe('Sign in to Northwind Client Portal · Northwind');
+      await expectNoProblems(other);
+    } finally {
+      await other.close();
+    }
   }, SLOW);
 });
