@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { appSettingsSchema } from '../apps/settings.js';
-import { tenantBrandingSchema } from '../branding/branding-schema.js';
+import { roleNamesSchema, tenantBrandingSchema } from '../branding/branding-schema.js';
 import { newPasswordSchema } from '../accounts/password-policy.js';
 import { cleanText, emailSchema as email, phoneSchema } from '../accounts/contact-schemas.js';
 import { ID_TOKEN_SIGNING_ALGS } from '../clients/client-service.js';
@@ -91,7 +91,7 @@ export const listAccountsQuery = z.object({
 const externalId = z.string().regex(/^[A-Za-z0-9_.:@-]{1,200}$/, 'must be 1-200 letters, digits or _ . : @ -');
 /** `mfa: required`: members signing in to this tenant need a second factor even when the app does not ask. */
 const tenantMfa = z.enum(['inherit', 'required']);
-export const createTenantSchema = z.object({ slug: slugSchema, name, external_id: externalId.optional(), mfa: tenantMfa.optional(), branding: tenantBrandingSchema.optional() }).strict();
+export const createTenantSchema = z.object({ slug: slugSchema, name, external_id: externalId.optional(), mfa: tenantMfa.optional(), branding: tenantBrandingSchema.optional(), role_names: roleNamesSchema.optional() }).strict();
 export const updateTenantSchema = createTenantSchema.partial().strict();
 export const membershipSchema = z.object({ roles: z.array(role).max(50) }).strict();
 

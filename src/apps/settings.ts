@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppSettings } from '../storage/ports.js';
 import { InvalidRequestError } from '../errors.js';
-import { brandingContrastProblems, brandingSchema, mergeBranding } from '../branding/branding-schema.js';
+import { brandingContrastProblems, brandingSchema, mergeBranding, roleNamesSchema } from '../branding/branding-schema.js';
 
 export const loginMethodSchema = z.enum(['password', 'email_code', 'sms_code', 'magic_link']);
 export type LoginMethod = z.infer<typeof loginMethodSchema>;
@@ -41,6 +41,8 @@ export const appSettingsSchema = z.object({
   admin_contact: z.email().max(254).nullable().optional(),
   /** Name, logo, colours and footer links of the pages and messages (src/branding/); a PATCH merges, null clears a field. */
   branding: brandingSchema.optional(),
+  /** Display names of roles on the tenant chooser and the consent page (a tenant's own `role_names` win). */
+  role_names: roleNamesSchema.optional(),
 }).strict();
 
 export type AppSettingsInput = z.input<typeof appSettingsSchema>;

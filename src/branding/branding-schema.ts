@@ -36,6 +36,18 @@ export const brandingSchema = z.object({
   hide_powered_by: z.boolean().nullable().optional(),
 }).strict();
 
+/**
+ * Display names of roles (`{"company_admin": "Administrator"}`), for the tenant chooser and the consent page: an app
+ * names its roles once, a tenant may rename them for its people. Keys are role slugs as memberships hold them.
+ */
+export const roleNamesSchema = z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'roles are 1-64 letters, digits, _ . : -'), displayName)
+  .refine((names) => Object.keys(names).length <= 100, 'at most 100 role names');
+
+/** The names people see for `roles`: the tenant's name for a role, else the app's, else the role itself. */
+export function roleDisplayNames(roles: readonly string[], appNames?: Record<string, string>, tenantNames?: Record<string, string>): string[] {
+  return roles.map((role) => tenantNames?.[role] ?? appNames?.[role] ?? role);
+}
+
 /** What a tenant may override. */
 export const tenantBrandingSchema = brandingSchema.pick({ display_name: true, logo_url: true, primary_color: true }).strict();
 

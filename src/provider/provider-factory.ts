@@ -2,6 +2,7 @@
  * Builds one oidc-provider instance for one app. Every setting that differs from the library's default is here,
  * with the reason; `interactions/` implements the pages the provider sends people to.
  */
+import { errorPage } from '../http/error-page.js';
 import { catalogue } from '../i18n/catalogue.js';
 import { chooseLanguage } from '../i18n/choose-language.js';
 import Provider, { errors, interactionPolicy, type Adapter, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -141,12 +142,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
     renderError: async (ctx, out, error) => {
       if ((error as { statusCode?: number }).statusCode === 503) ctx.status = 503;
       else if (error instanceof errors.OIDCProviderError === false) deps.onServerError(app, error);
-      renderProviderPage(ctx, 'error', {
-        app,
-        title: ctx.status === 503 ? 'common:error.title.unavailable' : 'common:error.title.generic',
-        error: out.error,
-        description: out.error_description,
-      }, ctx.status);
+      renderProviderPage(ctx, 'error', { app, ...errorPage(ctx, ctx.status, out.error, out.error_description) }, ctx.status);
     },
   };
 

@@ -71,11 +71,13 @@ export interface Flash {
 export interface AttemptState {
   progress?: Progress;
   /** Where a one-time code was asked to be sent (the code page shows it). */
-  otp?: { identifier: string; channel: 'email' | 'sms' };
+  otp?: { identifier: string; channel: 'email' | 'sms'; /** When it was sent (ms): the page says when a new one may be asked for. */ sentAt?: number };
   /** Where a sign-in link was asked to be sent (the "check your email" page shows it). */
-  link?: { identifier: string };
+  link?: { identifier: string; sentAt?: number };
   /** A second-factor code was emailed in this attempt (the second-factor page then shows its field). */
   factorEmail?: boolean;
+  /** "Not you?" was pressed: the session's account is not resumed; someone signs in afresh. */
+  anotherAccount?: boolean;
   flash?: Flash;
 }
 
@@ -172,6 +174,12 @@ export type Outcome =
 export const page = (view: string, locals: Record<string, unknown>, status?: number): Outcome => ({ kind: 'page', view, locals, status });
 export const again = (flash: Flash, at?: string): Outcome => ({ kind: 'again', flash, at });
 export const go = (at: string): Outcome => ({ kind: 'go', at });
+
+/** Seconds until another code or link may be sent (the per-identifier wait that started at `sentAt`); 0 when it may now. */
+export function secondsUntilResend(sentAt: number | undefined, resendAfter: number, now = Date.now()): number {
+  if (sentAt === undefined) return 0;
+  return Math.max(0, Math.ceil(resendAfter - (now - sentAt) / 1000));
+}
 
 /** True when the authorization request asked for the chooser (`prompt=select_account`, OIDC Core §3.1.2.1). */
 export function selectionRequested(request: RequestedSignIn): boolean {

@@ -10,6 +10,7 @@
 import { again, go, page, selectionRequested, type Attempt, type Outcome, type Progress, type Proof } from './attempt.js';
 import type { SequenceDeps } from './deps.js';
 import { text, type Text } from '../i18n/text.js';
+import { roleDisplayNames } from '../branding/branding-schema.js';
 import { chooseTenant } from '../tenants/tenant-choice.js';
 import { acrOf } from '../mfa/policy.js';
 import { secondFactorAsk, type FactorAsk } from './second-factor-stage.js';
@@ -68,17 +69,25 @@ const tenantStage: Stage = {
       return undefined;
     }
     const options = memberships.filter((m) => decision.tenantIds.includes(m.tenant.id))
-      .map((m) => ({ value: m.tenant.id, label: m.tenant.name, detail: m.roles.join(', ') }));
+      .map((m) => ({ value: m.tenant.id, label: m.tenant.name, detail: roleDisplayNames(m.roles, attempt.app.settings.role_names, m.tenant.roleNames).join(', ') }));
     return chooser('sign-in:select.tenant', 'tenant', options, (p, choice) => { p.tenantId = choice; });
   },
 };
 
 const consentStage: Stage = {
   name: 'consent',
-  async resolve(attempt, _deps, progress) {
+  async resolve(attempt, deps, progress) {
     // OIDC Core §3.1.2.4: consent for clients the app does not own; first-party clients skip it.
     if (attempt.client.firstParty || progress.consented) return undefined;
-    return { view: 'consent', locals: { title: text('sign-in:consent.title', { client: attempt.client.name }), scopes: attempt.request.scope.split(' ').filter(Boolean) } };
+    // The tenant and roles the tokens will carry are released too: the person sees them before agreeing.
+    const membership = progress.tenantId ? await deps.tenants.membership(attempt.app, progress.tenantId, progress.accountId!) : undefined;
+    return {
+      view: 'consent',
+      locals: {
+        title: text('sign-in:consent.title', { client: attempt.client.name }), scopes: attempt.request.scope.split(' ').filter(Boolean),
+        tenant: membership?.tenant.name, roles: membership ? roleDisplayNames(membership.roles, attempt.app.settings.role_names, membership.tenant.roleNames).join(', ') : undefined,
+      },
+    };
   },
 };
 
@@ -137,6 +146,15 @@ export async function answerConsent(attempt: Attempt, deps: SequenceDeps, allowe
   return advance(attempt, deps, { ...progress, consented: true }, 'redirect');
 }
 
+/**
+ * "Not you?" on a chooser: forget who was proved in this attempt and show the sign-in page, so another account signs
+ * in (the provider then replaces the browser's session with it).
+ */
+export async function notMe(attempt: Attempt): Promise<Outcome> {
+  await attempt.save({ progress: undefined, anotherAccount: true, flash: undefined });
+  return go('');
+}
+
 /** "Cancel" on any page: the client receives access_denied (RFC 6749 §4.1.2.1). */
 export function cancel(): Outcome {
   return { kind: 'finish', result: { error: 'access_denied', error_description: 'The person cancelled the sign-in.' } };
@@ -148,6 +166,8 @@ export function cancel(): Outcome {
  */
 export function resume(attempt: Attempt, deps: SequenceDeps): Promise<Outcome> | undefined {
   if (attempt.state.progress) return advance(attempt, deps, attempt.state.progress, 'render');
+  // "Not you?": the session's account is not offered again; the sign-in page shows.
+  if (attempt.state.anotherAccount) return undefined;
   if (attempt.promptName !== 'login' && attempt.sessionAccountId) {
     return advance(attempt, deps, { accountIds: [attempt.sessionAccountId], amr: [...(attempt.sessionAmr ?? [])], fresh: false }, 'render');
   }

@@ -32,6 +32,8 @@ export interface AppSettings {
   force_locale?: boolean;
   /** Name, logo, colours and footer links of pages and messages (src/branding/). */
   branding?: Branding;
+  /** Display names of roles (`role slug → name`). */
+  role_names?: Record<string, string>;
   /**
    * RP-initiated logout: `always` shows "Sign out of …?"; `skip_with_id_token_hint` signs out at once when the
    * request carries an id_token_hint of the current session. Absent on apps stored before it existed (= always).
@@ -150,6 +152,8 @@ export interface TenantRecord {
   mfa?: 'inherit' | 'required';
   /** The tenant's own name, logo and primary colour on pages once it is known (src/branding/). */
   branding?: TenantBranding;
+  /** Display names of roles for this tenant's people (`role slug → name`), over the app's `role_names`. */
+  roleNames?: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
 }

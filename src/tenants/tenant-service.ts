@@ -12,12 +12,12 @@ export interface TenantMembership {
 export class TenantService {
   constructor(private readonly tenants: TenantRepository, private readonly accounts: AccountRepository) {}
 
-  async create(app: AppRecord, input: { slug: string; name: string; external_id?: string; mfa?: 'inherit' | 'required'; branding?: BrandingPatch }): Promise<TenantRecord> {
+  async create(app: AppRecord, input: { slug: string; name: string; external_id?: string; mfa?: 'inherit' | 'required'; branding?: BrandingPatch; role_names?: Record<string, string> }): Promise<TenantRecord> {
     const now = new Date();
     const branding = checkedBranding(undefined, input.branding);
     const tenant: TenantRecord = {
       appId: app.id, id: prefixedId('ten'), slug: input.slug, name: input.name,
-      ...(input.external_id ? { externalId: input.external_id } : {}), ...(input.mfa ? { mfa: input.mfa } : {}), ...(branding ? { branding } : {}), createdAt: now, updatedAt: now,
+      ...(input.external_id ? { externalId: input.external_id } : {}), ...(input.mfa ? { mfa: input.mfa } : {}), ...(branding ? { branding } : {}), ...(input.role_names ? { roleNames: input.role_names } : {}), createdAt: now, updatedAt: now,
     };
     await this.tenants.create(tenant);
     return tenant;
@@ -43,11 +43,11 @@ export class TenantService {
     return this.tenants.list(app.id);
   }
 
-  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; external_id?: string; mfa?: 'inherit' | 'required'; branding?: BrandingPatch }): Promise<TenantRecord> {
+  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; external_id?: string; mfa?: 'inherit' | 'required'; branding?: BrandingPatch; role_names?: Record<string, string> }): Promise<TenantRecord> {
     const tenant = await this.require(app, idOrSlug);
     // An empty object, not undefined, when every field was cleared: a patch skips undefined values.
     const branding = patch.branding ? { branding: checkedBranding(tenant.branding, patch.branding) ?? {} } : {};
-    return (await this.tenants.update(app.id, tenant.id, { slug: patch.slug, name: patch.name, externalId: patch.external_id, mfa: patch.mfa, ...branding }))!;
+    return (await this.tenants.update(app.id, tenant.id, { slug: patch.slug, name: patch.name, externalId: patch.external_id, mfa: patch.mfa, roleNames: patch.role_names, ...branding }))!;
   }
 
   async delete(app: AppRecord, idOrSlug: string): Promise<void> {
@@ -101,7 +101,7 @@ function checkedBranding(current: TenantBranding | undefined, patch: BrandingPat
 }
 
 export function presentTenant(tenant: TenantRecord) {
-  return { id: tenant.id, slug: tenant.slug, name: tenant.name, external_id: tenant.externalId ?? null, mfa: tenant.mfa ?? 'inherit', branding: tenant.branding ?? {}, created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
+  return { id: tenant.id, slug: tenant.slug, name: tenant.name, external_id: tenant.externalId ?? null, mfa: tenant.mfa ?? 'inherit', branding: tenant.branding ?? {}, role_names: tenant.roleNames ?? {}, created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
 }
 
 export function presentMembership(m: MembershipRecord) {

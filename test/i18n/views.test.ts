@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../src/http/views.js';
 import { readCatalogueFiles, DEFAULT_LANGUAGE } from '../../src/i18n/catalogue.js';
+import { FRIENDLY_ERRORS } from '../../src/http/error-page.js';
 
 const VIEWS = path.join(projectRoot, 'views');
 
@@ -120,5 +121,9 @@ describe('catalogue keys named by views and code exist in English', () => {
       }
     }
     expect(unknown).toEqual([]);
+  });
+
+  it('has a friendly text for every error code the error pages name', () => {
+    expect([...FRIENDLY_ERRORS].filter((code) => !known.has(`common:error.codes.${code}`))).toEqual([]);
   });
 });

@@ -16,7 +16,7 @@ import { mayReceiveSignInMessages } from '../../accounts/account-service.js';
 import { randomId, sha256 } from '../../crypto/random.js';
 import { PortcullisError } from '../../errors.js';
 import { shortLivedKey } from '../../storage/short-lived-keys.js';
-import { again, go, page, type AppVisit, type Attempt, type Outcome } from '../attempt.js';
+import { again, go, page, secondsUntilResend, type AppVisit, type Attempt, type Outcome } from '../attempt.js';
 import type { SignInDeps } from '../deps.js';
 import type { SignInMethod } from '../method.js';
 import { afterProof } from '../sequence.js';
@@ -84,7 +84,7 @@ export async function sendLink(attempt: Attempt, deps: Deps, input: z.output<typ
   }
   await Promise.all([
     deps.audit.record(attempt.app, 'sign_in.link_requested', { ip: attempt.ip }),
-    attempt.save({ link: { identifier }, flash: undefined }),
+    attempt.save({ link: { identifier, sentAt: Date.now() }, flash: undefined }),
   ]);
   return go('/link');
 }
@@ -93,7 +93,7 @@ export async function sendLink(attempt: Attempt, deps: Deps, input: z.output<typ
 export function linkSentPage(attempt: Attempt, deps: Pick<Deps, 'lifetimes'>): Outcome {
   const link = attempt.state.link;
   if (!link) return go('');
-  return page('link-sent', { title: 'sign-in:title.check_email', identifier: link.identifier, validMinutes: deps.lifetimes.magicLink / 60, resendAfter: deps.lifetimes.resendAfter });
+  return page('link-sent', { title: 'sign-in:title.check_email', identifier: link.identifier, validMinutes: deps.lifetimes.magicLink / 60, resendIn: secondsUntilResend(link.sentAt, deps.lifetimes.resendAfter) });
 }
 
 /** The link's record when it can still sign someone in (opening does not use it up). */

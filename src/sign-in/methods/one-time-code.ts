@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { mayReceiveSignInMessages } from '../../accounts/account-service.js';
 import type { AccountRecord, AppRecord } from '../../storage/ports.js';
-import { again, go, page, type Attempt, type Outcome } from '../attempt.js';
+import { again, go, page, secondsUntilResend, type Attempt, type Outcome } from '../attempt.js';
 import type { SignInDeps } from '../deps.js';
 import type { SignInMethod } from '../method.js';
 import { afterProof } from '../sequence.js';
@@ -61,7 +61,7 @@ export async function sendCode(attempt: Attempt, deps: Deps, input: z.output<typ
   // once both are stored.
   const [code] = await Promise.all([
     issueCode(attempt, deps.ephemeral, 'otp', stored, deps.lifetimes.signInCode),
-    attempt.save({ otp: { identifier, channel }, flash: undefined }),
+    attempt.save({ otp: { identifier, channel, sentAt: Date.now() }, flash: undefined }),
   ]);
   if (accounts.length > 0) {
     // Not awaited: the answer must not take longer for a known identifier. send() never rejects.
@@ -74,7 +74,7 @@ export async function sendCode(attempt: Attempt, deps: Deps, input: z.output<typ
 export function codePage(attempt: Attempt, deps: Pick<Deps, 'lifetimes'>): Outcome {
   const otp = attempt.state.otp;
   if (!otp) return go('');
-  return page('code', { title: 'sign-in:code.title', otp, resendAfter: deps.lifetimes.resendAfter });
+  return page('code', { title: 'sign-in:code.title', otp, resendIn: secondsUntilResend(otp.sentAt, deps.lifetimes.resendAfter) });
 }
 
 export async function verifyCode(attempt: Attempt, deps: Deps, input: { code: string }): Promise<Outcome> {

@@ -181,6 +181,7 @@ function tenantSchema() {
     externalId: String,
     mfa: String,
     branding: { type: Mixed },
+    roleNames: { type: Mixed },
     createdAt: Date,
     updatedAt: Date,
   }, options('tenants', DURABLE));
