@@ -30,7 +30,7 @@ export interface AppPagesDeps extends SignInDeps, Omit<PartnerLinkDeps, keyof Si
 
 export function appPagesRouter(deps: AppPagesDeps): Router {
   const router = new Router({ prefix: '/apps/:slug' });
-  const attempt = loadAttempt(deps.pool, deps.tenants);
+  const attempt = loadAttempt(deps.pool, { tenants: deps.tenants, accounts: deps.accounts });
   loginRoutes(router, attempt, deps);
   oneTimeCodeRoutes(router, attempt, deps);
   magicLinkRoutes(router, attempt, deps.pool, deps);

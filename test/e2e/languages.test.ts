@@ -17,6 +17,11 @@ beforeAll(async () => {
   await server.admin.ok('POST', '/apps', { slug: 'multi', name: 'Multi' });
   await server.admin.ok('POST', '/apps', { slug: 'pinned', name: 'Pinned', settings: { locale: 'de', force_locale: true } });
   open_ = await setUpRp(server, 'multi');
+  const lucia = await server.admin.ok('POST', '/apps/multi/accounts', { email: 'lucia@example.com', password: 'password-lucia', locale: 'es' });
+  for (const slug of ['norte', 'sur']) {
+    await server.admin.ok('POST', '/apps/multi/tenants', { slug, name: slug });
+    await server.admin.ok('PUT', `/apps/multi/tenants/${slug}/members/${lucia.id}`, { roles: ['user'] });
+  }
   pinned = await setUpRp(server, 'pinned');
 }, 60_000);
 afterAll(async () => {
@@ -58,5 +63,16 @@ describe('language choice', () => {
     const unknown = await browser.request(`${path}?lang=xx`);
     expect(unknown.status).toBe(303);
     expect(unknown.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('once the person is known, the account\'s locale comes before the browser\'s languages (not before ui_locales)', async () => {
+    const browser = new Browser(server.url, { 'accept-language': 'en' });
+    let page = await open(browser, await open_.begin());
+    page = await browser.submit(page, { identifier: 'lucia@example.com', password: 'password-lucia' }, { action: '/login' });
+    expect(h1(page.html)).toBe('Elija una organización');
+    const asked = new Browser(server.url);
+    let french = await open(asked, await open_.begin({ ui_locales: 'fr' }));
+    french = await asked.submit(french, { identifier: 'lucia@example.com', password: 'password-lucia' }, { action: '/login' });
+    expect(h1(french.html)).toBe('Choisissez une organisation');
   });
 });
