@@ -32,7 +32,8 @@ export function languageSwitch() {
       const url = new URL(ctx.href);
       url.searchParams.delete('lang');
       ctx.status = 303;
-      ctx.redirect(url.pathname + url.search);
+      // One leading slash: `//evil.test/x?lang=fr` must not become a protocol-relative redirect to another site.
+      ctx.redirect(`/${url.pathname.replace(/^[/\\]+/, '')}${url.search}`);
       return;
     }
     const cookie = ctx.cookies.get(LANGUAGE_COOKIE);

@@ -60,6 +60,10 @@ describe('language choice', () => {
     expect(res.headers.get('location')).toBe(path);
     expect(res.headers.get('set-cookie')).toMatch(/^portcullis_lang=es; path=\/; expires=[^;]+; samesite=lax; httponly$/);
     expect(h1((await browser.follow(path)).html)).toBe('Iniciar sesión en Multi');
+    // Never a redirect to another site, whatever the path looks like.
+    const sneaky = await fetch(`${server.url}//evil.test/x?lang=fr`, { redirect: 'manual' });
+    expect(sneaky.status).toBe(303);
+    expect(sneaky.headers.get('location')).toBe('/evil.test/x');
     const unknown = await browser.request(`${path}?lang=xx`);
     expect(unknown.status).toBe(303);
     expect(unknown.headers.get('set-cookie')).toBeNull();
