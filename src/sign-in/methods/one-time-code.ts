@@ -74,7 +74,7 @@ export async function sendCode(attempt: Attempt, deps: Deps, input: z.output<typ
 export function codePage(attempt: Attempt, deps: Pick<Deps, 'lifetimes'>): Outcome {
   const otp = attempt.state.otp;
   if (!otp) return go('');
-  return page('code', { title: 'sign-in:code.title', otp, resendIn: secondsUntilResend(otp.sentAt, deps.lifetimes.resendAfter) });
+  return page('code', { title: 'sign-in:code.title', otp, validMinutes: Math.max(1, Math.round(deps.lifetimes.signInCode / 60)), resendIn: secondsUntilResend(otp.sentAt, deps.lifetimes.resendAfter) });
 }
 
 export async function verifyCode(attempt: Attempt, deps: Deps, input: { code: string }): Promise<Outcome> {
