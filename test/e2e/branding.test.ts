@@ -80,6 +80,18 @@ describe('settings.branding', () => {
     expect((await fetch(`${server.url}/apps/${SLUG}/branding/favicon`)).status).toBe(404);
   });
 
+  it('uses an uploaded favicon on the pages, served as the type its bytes show', async () => {
+    expect((await patchBranding({ favicon_url: dataUri('image/webp', PNG) })).status).toBe(200); // claims WebP, is a PNG
+    const page = await open(new Browser(server.url), await rp.begin());
+    const href = /<link rel="icon" href="([^"]+)">/.exec(page.html)?.[1];
+    expect(href).toMatch(new RegExp(`^/apps/${SLUG}/branding/favicon\\?v=`));
+    const icon = await fetch(`${server.url}${href}`);
+    expect(icon.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await icon.arrayBuffer()).equals(PNG)).toBe(true);
+    expect((await patchBranding({ favicon_url: null })).status).toBe(200);
+    expect((await open(new Browser(server.url), await rp.begin())).html).toContain('<link rel="icon" href="/assets/favicon.svg">');
+  });
+
   it('puts the brand on the sign-in page: name, colour (an inline style the CSP allows by hash), footer links', async () => {
     await patchBranding({ privacy_url: 'https://northwind.test/privacy', support_email: 'help@northwind.test', hide_powered_by: true });
     const page = await open(new Browser(server.url), await rp.begin());
