@@ -18,6 +18,10 @@ import { DEVICE_COOKIE_PREFIX } from '../src/mfa/remembered-device.js';
 import { acrsOfClaimsRequest } from '../src/mfa/policy.js';
 import type { Attempt, AttemptState, GrantRequest, Outcome } from '../src/sign-in/attempt.js';
 import type { SignInMethod } from '../src/sign-in/method.js';
+import { catalogue } from '../src/i18n/catalogue.js';
+import type { TenantService } from '../src/tenants/tenant-service.js';
+import type { AccountService } from '../src/accounts/account-service.js';
+import { chooseLanguage } from '../src/i18n/choose-language.js';
 
 export class InteractionExpiredError extends PortcullisError {
   constructor() {
@@ -58,6 +62,8 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
   const state: AttemptState = { ...((interaction.result as AttemptState | undefined) ?? {}) };
   const params = interaction.params as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  // The attempt's language (OIDC Core §3.1.2.1 ui_locales): its pages and the messages it sends use it.
+  const language = attemptLanguage(ctx, app, str(params.ui_locales));
   const attempt: Attempt = {
     app,
     uid: interaction.uid,
@@ -76,6 +82,7 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
       ctx.cookies.set(name, value, { httpOnly: true, sameSite: 'lax', path: `/apps/${app.slug}`, maxAge: maxAgeSeconds * 1000, secure: ctx.secure, overwrite: true });
     },
     ip: ctx.state.ip as string | undefined,
+    language,
     issuer: provider.issuer,
     secret: secretOf(pooled),
     state,
@@ -120,11 +127,52 @@ const attemptOf = (ctx: Context) => ctx.state.attempt as AttemptContext;
  * Step 1 of every attempt route: the app, its provider and this browser's interaction for the uid in the path.
  * On a GET, the one-shot message the previous POST left is taken (post/redirect/get).
  */
-export function loadAttempt(pool: ProviderPool) {
+export function loadAttempt(pool: ProviderPool, people?: { tenants: Pick<TenantService, 'find'>; accounts: Pick<AccountService, 'find'> }) {
   return async function attemptFromRequest(ctx: Context, next: Next) {
     if (!(await attachAttempt(ctx, pool))) throw new InteractionExpiredError();
+    if (people) await Promise.all([findBrandTenant(ctx, people.tenants), useAccountLanguage(ctx, people.accounts)]);
     await next();
   };
+}
+
+/**
+ * The language of the attempt: the switcher's choice, `ui_locales`, the account's `locale` once the person is known,
+ * Accept-Language, the app's default (`src/i18n/choose-language.ts`). Settles `ctx.state.language` for renderPage.
+ */
+function attemptLanguage(ctx: Context, app: PooledProvider['app'], uiLocales: string | undefined, accountLocale?: string): string {
+  const language = chooseLanguage(catalogue().languages, {
+    chosen: ctx.state.chosenLanguage as string | undefined,
+    uiLocales,
+    accountLocale,
+    acceptLanguage: ctx.get('accept-language'),
+    appDefault: app.settings.locale,
+    forceAppDefault: app.settings.force_locale,
+  });
+  ctx.state.language = language;
+  return language;
+}
+
+/** Once the attempt knows who signs in, that account's `locale` comes before the browser's languages. */
+async function useAccountLanguage(ctx: Context, accounts: Pick<AccountService, 'find'>): Promise<void> {
+  const loaded = attemptOf(ctx);
+  const { attempt, interaction } = loaded;
+  const progress = attempt.state.progress;
+  const accountId = progress?.accountId ?? (progress?.accountIds.length === 1 ? progress.accountIds[0] : undefined) ?? attempt.sessionAccountId;
+  if (!accountId) return;
+  const locale = (await accounts.find(attempt.app, accountId))?.locale;
+  if (!locale) return;
+  const uiLocales = typeof interaction.params.ui_locales === 'string' ? interaction.params.ui_locales : undefined;
+  loaded.attempt = { ...attempt, language: attemptLanguage(ctx, attempt.app, uiLocales, locale) };
+}
+
+/**
+ * The tenant whose brand the attempt's pages wear: the chosen organisation, else the request's `tenant=` (an
+ * unknown one never gets here: the provider refuses the authorization request first).
+ */
+async function findBrandTenant(ctx: Context, tenants: Pick<TenantService, 'find'>): Promise<void> {
+  const { attempt } = attemptOf(ctx);
+  const wanted = attempt.state.progress?.tenantId ?? attempt.request.tenant;
+  if (wanted) ctx.state.brandTenant = await tenants.find(attempt.app, wanted);
 }
 
 /** Loads the attempt of the uid in the path into `ctx.state`; false when this browser has no such interaction. */

@@ -76,7 +76,7 @@ async function continueToLanding(ctx: Context, deps: PartnerLinkDeps): Promise<v
       const [current, next] = await Promise.all([deps.accounts.find(visit.app, session.accountId), deps.accounts.find(visit.app, handoff.accountIds[0])]);
       return renderPage(ctx, 'account-switch', {
         app: visit.app,
-        title: 'Which account?',
+        title: 'sign-in:switch.title',
         current: label(current, 'another account'),
         next: label(next, handoff.loginHint ?? 'the account of this link'),
         action: ctx.path,

@@ -32,7 +32,7 @@ export interface AppPagesDeps extends SignInDeps, Omit<PartnerLinkDeps, keyof Si
 
 export function appPagesRouter(deps: AppPagesDeps): Router {
   const router = new Router({ prefix: '/apps/:slug' });
-  const attempt = loadAttempt(deps.pool);
+  const attempt = loadAttempt(deps.pool, { tenants: deps.tenants, accounts: deps.accounts });
   loginRoutes(router, attempt, deps);
   oneTimeCodeRoutes(router, attempt, deps);
   magicLinkRoutes(router, attempt, deps.pool, deps);
@@ -43,6 +43,6 @@ export function appPagesRouter(deps: AppPagesDeps): Router {
   invitationRoutes(router, deps.pool, deps);
   partnerLinkRoutes(router, deps.pool, deps);
   upstreamRoutes(router, attempt, deps.pool, deps);
-  router.get('/signed-in', loadVisit(deps.pool), runVisit(() => page('signed-in', { title: 'You are all set', validMinutes: deps.lifetimes.handoff / 60 })));
+  router.get('/signed-in', loadVisit(deps.pool), runVisit(() => page('signed-in', { title: 'sign-in:signed_in.title', validMinutes: deps.lifetimes.handoff / 60 })));
   return router;
 }

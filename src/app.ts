@@ -22,6 +22,8 @@ import { RateLimiter } from './limits/rate-limiter.js';
 import { errorHandler } from './http/error-handler.js';
 import { securityHeaders } from './http/security-headers.js';
 import { requestDeadline } from './http/request-deadline.js';
+import { languageSwitch } from './i18n/language-switch.js';
+import { brandingRouter } from './branding/branding-routes.js';
 import { clientIp } from './http/client-ip.js';
 import { projectRoot } from './http/views.js';
 import { ServiceUnavailableError } from './errors.js';
@@ -201,6 +203,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   koa.use(securityHeaders(config.publicUrl));
   koa.use(errorHandler(log, (dependency) => services.metrics.observeStoreError(dependency)));
   koa.use(requestDeadline(config.REQUEST_TIMEOUT_MS, log));
+  koa.use(languageSwitch());
 
   const health = new Router();
   health.get('/healthz', (ctx) => {
@@ -222,6 +225,12 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     '/assets/webauthn-browser.js': readFileSync(path.join(projectRoot, 'node_modules', '@simplewebauthn', 'browser', 'dist', 'bundle', 'index.umd.min.js')),
     '/assets/passkey.js': readFileSync(path.join(projectRoot, 'views', 'assets', 'passkey.js')),
   };
+  const favicon = readFileSync(path.join(projectRoot, 'views', 'assets', 'favicon.svg'));
+  health.get('/assets/favicon.svg', (ctx) => {
+    ctx.type = 'image/svg+xml';
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = favicon;
+  });
   for (const [assetPath, body] of Object.entries(scripts)) {
     health.get(assetPath, (ctx) => {
       ctx.type = 'application/javascript';
@@ -259,7 +268,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     ...signIn, pool, invitations: services.invitations, partners: services.partners, partnerRedemption: services.partnerRedemption,
     connections: services.connections, upstreamClients: services.upstreamClients, upstreamAccounts: services.upstreamAccounts,
   });
-  const pageRouters = [...(mailbox ? [mailbox] : []), pages];
+  const pageRouters = [...(mailbox ? [mailbox] : []), brandingRouter({ apps: stores.apps, tenants: stores.tenants }), pages];
   const appRequests = chain([storesUp, appSide(pageRouters, chain(pageRouters.map((r) => r.routes())), providerMount(pool, stores.available))]);
   // One prefix test sends a request to the app side or the site side, instead of matching every router in turn.
   koa.use(dispatchByPrefix('/apps/', appRequests, site));

@@ -15,6 +15,8 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   query?: Q;
   /** Status of a successful answer (201 on create, 204 on delete). */
   status?: number;
+  /** Largest JSON body in bytes, when more than the default (bodies with uploaded brand images). */
+  bodyLimit?: number;
   handler: (input: {
     ctx: Context;
     params: Record<string, string>;
@@ -42,7 +44,7 @@ export class RouteRegistry {
     this.specs.push(spec as never);
     this.router[spec.method](spec.path, async (ctx) => {
       this.authorize?.(ctx, { tag: spec.tag, method: spec.method, path: spec.path, params: ctx.params as Record<string, string> });
-      const body = spec.body ? validate(spec.body, await readJson(ctx)) : undefined;
+      const body = spec.body ? validate(spec.body, await readJson(ctx, spec.bodyLimit)) : undefined;
       const query = spec.query ? validate(spec.query, { ...ctx.query }, 'query string') : undefined;
       const result = await spec.handler({ ctx, params: ctx.params as Record<string, string>, body: body as never, query: query as never });
       ctx.status = spec.status ?? 200;

@@ -2,6 +2,7 @@
  * Admin API `/admin/v1`: JSON, `Authorization: Bearer <ADMIN_API_KEY>`. Thin routes: validate (schemas.ts), call a
  * service, present the record. Errors are rendered by the shared error handler.
  */
+import { BRANDING_JSON_LIMIT_BYTES } from '../http/body.js';
 import type { Context, Next } from 'koa';
 import type { Config } from '../../config/index.js';
 import { issuerFor } from '../../config/index.js';
@@ -111,13 +112,13 @@ export function adminRouter(deps: AdminDeps) {
   const actor = (ctx: Context) => principalOf(ctx)?.keyId;
 
   // Apps
-  registry.add({ method: 'post', path: '/apps', tag: 'apps', summary: 'Create an app (its own issuer, keys and accounts)', body: createAppSchema, status: 201,
+  registry.add({ method: 'post', path: '/apps', tag: 'apps', summary: 'Create an app (its own issuer, keys and accounts)', body: createAppSchema, status: 201, bodyLimit: BRANDING_JSON_LIMIT_BYTES,
     handler: async ({ body }) => presentApp(await services.apps.create(body)) });
   registry.add({ method: 'get', path: '/apps', tag: 'apps', summary: 'List apps',
     handler: async ({ ctx }) => (await services.apps.list()).filter((a) => mayUseApp(principalOf(ctx)!, a.slug)).map(presentApp) });
   registry.add({ method: 'get', path: '/apps/:slug', tag: 'apps', summary: 'Get an app',
     handler: async ({ params }) => presentApp(await appOf(params)) });
-  registry.add({ method: 'patch', path: '/apps/:slug', tag: 'apps', summary: 'Change an app\'s name or settings', body: updateAppSchema,
+  registry.add({ method: 'patch', path: '/apps/:slug', tag: 'apps', summary: 'Change an app\'s name or settings', body: updateAppSchema, bodyLimit: BRANDING_JSON_LIMIT_BYTES,
     handler: async ({ params, body }) => presentApp(await services.apps.update(params.slug, body)) });
   registry.add({ method: 'delete', path: '/apps/:slug', tag: 'apps', summary: 'Delete an app and everything in it', status: 204,
     handler: async ({ params }) => services.apps.delete(params.slug) });
@@ -194,7 +195,7 @@ export function adminRouter(deps: AdminDeps) {
     } });
 
   // Tenants and memberships
-  registry.add({ method: 'post', path: '/apps/:slug/tenants', tag: 'tenants', summary: 'Create a tenant', body: createTenantSchema, status: 201,
+  registry.add({ method: 'post', path: '/apps/:slug/tenants', tag: 'tenants', summary: 'Create a tenant', body: createTenantSchema, status: 201, bodyLimit: BRANDING_JSON_LIMIT_BYTES,
     handler: async ({ ctx, params, body }) => {
       const app = await appOf(params);
       const tenant = await services.tenants.create(app, body);
@@ -205,7 +206,7 @@ export function adminRouter(deps: AdminDeps) {
     handler: async ({ params }) => (await services.tenants.list(await appOf(params))).map(presentTenant) });
   registry.add({ method: 'get', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Get a tenant (by id or slug)',
     handler: async ({ params }) => presentTenant(await services.tenants.require(await appOf(params), params.tenant)) });
-  registry.add({ method: 'patch', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Change a tenant', body: updateTenantSchema,
+  registry.add({ method: 'patch', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Change a tenant', body: updateTenantSchema, bodyLimit: BRANDING_JSON_LIMIT_BYTES,
     handler: async ({ ctx, params, body }) => {
       const app = await appOf(params);
       const tenant = await services.tenants.update(app, params.tenant, body);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { appSettingsSchema } from '../apps/settings.js';
+import { roleNamesSchema, tenantBrandingSchema } from '../branding/branding-schema.js';
 import { newPasswordSchema } from '../accounts/password-policy.js';
 import { cleanText, emailSchema as email, phoneSchema } from '../accounts/contact-schemas.js';
 import { ID_TOKEN_SIGNING_ALGS } from '../clients/client-service.js';
@@ -92,7 +93,7 @@ const externalId = z.string().regex(/^[A-Za-z0-9_.:@-]{1,200}$/, 'must be 1-200 
 const tenantMfa = z.enum(['inherit', 'required']);
 /** Home realm discovery: the tenant's own IdP (a connection's slug; null removes it) and its email domains, unique per app. */
 const homeRealm = { connection: slugSchema.nullable().optional(), domains: z.array(z.string().toLowerCase().regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a domain name such as contoso.com')).max(50).optional(), allow_password: z.boolean().optional() };
-export const createTenantSchema = z.object({ slug: slugSchema, name, external_id: externalId.optional(), mfa: tenantMfa.optional(), ...homeRealm }).strict();
+export const createTenantSchema = z.object({ slug: slugSchema, name, external_id: externalId.optional(), mfa: tenantMfa.optional(), branding: tenantBrandingSchema.optional(), role_names: roleNamesSchema.optional(), ...homeRealm }).strict();
 export const updateTenantSchema = createTenantSchema.partial().strict();
 export const membershipSchema = z.object({ roles: z.array(role).max(50) }).strict();
 

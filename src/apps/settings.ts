@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { AppSettings } from '../storage/ports.js';
+import { InvalidRequestError } from '../errors.js';
+import { brandingContrastProblems, brandingSchema, mergeBranding, roleNamesSchema } from '../branding/branding-schema.js';
 
 export const loginMethodSchema = z.enum(['password', 'email_code', 'sms_code', 'magic_link']);
 export type LoginMethod = z.infer<typeof loginMethodSchema>;
@@ -19,6 +21,8 @@ export const appSettingsSchema = z.object({
   }).strict().optional(),
   invitation_landing_uri: z.url({ protocol: /^https?$/ }).max(2000).optional(),
   locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'must be a language tag such as en or en-GB').default('en'),
+  /** Pin pages and messages to `locale` (no ui_locales, Accept-Language or language switcher). */
+  force_locale: z.boolean().optional(),
   /**
    * RP-initiated logout (OIDC RP-Initiated Logout 1.0 §2): `always` asks "Sign out of …?"; `skip_with_id_token_hint`
    * signs out without asking when the request's id_token_hint belongs to the current session (one-click sign-out).
@@ -35,6 +39,10 @@ export const appSettingsSchema = z.object({
   mfa_remember_days: z.number().int().min(0).max(90).optional(),
   /** Who runs this app: told by email when something needs an operator (a webhook endpoint disabled). null clears. */
   admin_contact: z.email().max(254).nullable().optional(),
+  /** Name, logo, colours and footer links of the pages and messages (src/branding/); a PATCH merges, null clears a field. */
+  branding: brandingSchema.optional(),
+  /** Display names of roles on the tenant chooser and the consent page (a tenant's own `role_names` win). */
+  role_names: roleNamesSchema.optional(),
 }).strict();
 
 export type AppSettingsInput = z.input<typeof appSettingsSchema>;
@@ -62,10 +70,17 @@ export function resolveSettings(
     mfa_methods: ['totp'],
     passkey_sign_in: false,
   };
-  return {
+  const branding = mergeBranding(base.branding, input.branding);
+  // WCAG AA on the merged colours: a PATCH of one colour is checked against the others already stored.
+  const contrast = input.branding ? brandingContrastProblems(branding) : [];
+  if (contrast.length) throw new InvalidRequestError(`The brand colours are too hard to read: ${contrast.map((p) => p.message).join('; ')}.`, contrast);
+  const resolved = {
     ...base,
     ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
     session_ttl_seconds: input.session_ttl_seconds ?? base.session_ttl_seconds,
     messaging: { ...base.messaging, ...input.messaging, mode: input.messaging?.mode ?? base.messaging.mode },
+    branding,
   } as AppSettings;
+  if (!branding) delete resolved.branding;
+  return resolved;
 }

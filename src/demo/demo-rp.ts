@@ -22,7 +22,7 @@ export function demoRouter(options: { issuer: string; clientId: string; clientSe
   const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, path: '/demo', maxAge: 10 * 60_000 };
 
   router.get('/', async (ctx) => {
-    renderPage(ctx, 'demo', { title: 'Demo relying party', claims: undefined, issuer: options.issuer });
+    renderPage(ctx, 'demo', { title: 'dev:demo.title', claims: undefined, issuer: options.issuer });
   });
 
   router.get('/login', async (ctx) => {
@@ -47,7 +47,7 @@ export function demoRouter(options: { issuer: string; clientId: string; clientSe
     ctx.cookies.set('demo_flow', null, cookie);
     const current = new URL(ctx.originalUrl, options.redirectUri);
     const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
-    renderPage(ctx, 'demo', { title: 'Signed in', claims: tokens.claims(), issuer: options.issuer });
+    renderPage(ctx, 'demo', { title: 'dev:demo.signed_in', claims: tokens.claims(), issuer: options.issuer });
   });
   return router;
 }

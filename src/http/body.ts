@@ -5,6 +5,8 @@ import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, f
 /** Limits for bodies we parse ourselves (the provider parses its own endpoints). */
 export const FORM_LIMIT_BYTES = 16 * 1024;
 export const JSON_LIMIT_BYTES = 64 * 1024;
+/** Bodies that may carry uploaded brand images (a 100 KB logo and a favicon as base64 data: URIs). */
+export const BRANDING_JSON_LIMIT_BYTES = 400 * 1024;
 
 /**
  * Reads the raw body up to `limit` bytes. Past the limit the rest is drained (not buffered) so the connection stays
@@ -70,9 +72,9 @@ export async function readForm(ctx: Context): Promise<Record<string, string>> {
 }
 
 /** Reads a JSON body (an object) for the Admin API. */
-export async function readJson(ctx: Context): Promise<unknown> {
+export async function readJson(ctx: Context, limit = JSON_LIMIT_BYTES): Promise<unknown> {
   if (!ctx.request.is('application/json')) throw new UnsupportedMediaTypeError('JSON (application/json)');
-  const raw = await readRaw(ctx, JSON_LIMIT_BYTES);
+  const raw = await readRaw(ctx, limit);
   try {
     return JSON.parse(raw);
   } catch {

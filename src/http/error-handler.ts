@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from '../log.js';
 import { PortcullisError, ServiceUnavailableError, TooManyRequestsError } from '../errors.js';
 import { renderPage } from './render-page.js';
+import { errorPage } from './error-page.js';
 
 /** Whether the caller wants JSON (API clients) rather than a page (browsers). */
 export function wantsJson(ctx: Context): boolean {
@@ -36,11 +37,7 @@ export function errorHandler(log: Logger, onUnavailable: (dependency: string) =>
         ctx.body = body;
         return;
       }
-      renderPage(ctx, 'error', {
-        title: status === 503 ? 'Temporarily unavailable' : status === 404 ? 'Not found' : 'Something went wrong',
-        error: body.error,
-        description: body.error_description,
-      }, { status, retryAfter });
+      renderPage(ctx, 'error', { ...errorPage(ctx, status, String(body.error), body.error_description) }, { status, retryAfter });
     }
   };
 }

@@ -18,7 +18,8 @@ import { ServiceUnavailableError } from '../errors.js';
 import { wantsJson } from './error-handler.js';
 import { setPageCsp } from './security-headers.js';
 import { renderView } from './views.js';
-import { languageLocals } from './render-page.js';
+import { pageLocals } from './render-page.js';
+import { errorPage } from './error-page.js';
 
 /** Seconds a client is told to wait before retrying (RFC 9110 §10.2.3). */
 const RETRY_AFTER_SECONDS = 5;
@@ -57,14 +58,7 @@ function answerAfterDeadline(ctx: Context, timeoutMs: number, log: Pick<Logger, 
     ctx.set('Content-Type', 'application/json; charset=utf-8');
   } else {
     setPageCsp(ctx);
-    body = renderView('error', {
-      app: undefined,
-      csrf: undefined,
-      title: 'Temporarily unavailable',
-      error: error.error,
-      description: error.error_description,
-      ...languageLocals(ctx, undefined),
-    });
+    body = renderView('error', pageLocals(ctx, { ...errorPage(ctx, error.status, error.error, error.error_description) }));
     ctx.set('Content-Type', 'text/html; charset=utf-8');
   }
   ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));

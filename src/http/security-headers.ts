@@ -25,13 +25,18 @@ export function securityHeaders(publicUrl: URL) {
 
 const PROVIDER_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/** `scripts`: hash sources of the page's own inline scripts (only the one-click sign-out page has one). */
-export function setPageCsp(ctx: Context, formTargets: string[] = [], scripts: string[] = []): void {
+/**
+ * `scripts`: hash sources of the page's own inline scripts (only the one-click sign-out page has one). `brand`: the
+ * hash of the brand's inline `<style>` (its colours) and the origins of its https images (src/branding/brand.ts).
+ */
+export function setPageCsp(ctx: Context, formTargets: string[] = [], scripts: string[] = [], brand: { styles?: string[]; images?: string[] } = {}): void {
   const formAction = ["'self'", ...new Set(formTargets)].join(' ');
   const scriptSrc = scripts.length ? `; script-src ${scripts.join(' ')}` : '';
+  const styleSrc = ["'self'", ...(brand.styles ?? [])].join(' ');
+  const imgSrc = ["'self'", 'data:', ...new Set(brand.images ?? [])].join(' ');
   ctx.set(
     'Content-Security-Policy',
-    `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'${scriptSrc}`,
+    `default-src 'none'; style-src ${styleSrc}; img-src ${imgSrc}; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'${scriptSrc}`,
   );
   ctx.set('Cache-Control', 'no-store');
 }

@@ -1,11 +1,14 @@
 /**
- * Which language a page or message is in. Order (issue: languages): the request's `ui_locales` (OIDC Core
+ * Which language a page or message is in. Order (issue: languages): the language the person picked with the
+ * page's language switcher (an explicit choice on this very page wins), then the request's `ui_locales` (OIDC Core
  * §3.1.2.1, space-separated BCP 47 tags in order of preference), then the account's `locale` once the person is
  * known, then the browser's `Accept-Language` (RFC 9110 §12.5.4, by q-value), then the app's default. An app that
  * pins its language (`force_locale`) always gets its default. A tag matches a supported language exactly or by its
  * primary subtag (`fr-CA` → `fr`).
  */
 export interface LanguagePreferences {
+  /** Picked with the language switcher (its cookie). */
+  chosen?: string;
   uiLocales?: string;
   accountLocale?: string;
   acceptLanguage?: string;
@@ -17,6 +20,7 @@ export function chooseLanguage(supported: readonly string[], prefs: LanguagePref
   const fallback = match(supported, prefs.appDefault) ?? supported[0];
   if (prefs.forceAppDefault) return fallback;
   const candidates = [
+    prefs.chosen,
     ...(prefs.uiLocales ?? '').split(' '),
     prefs.accountLocale,
     ...parseAcceptLanguage(prefs.acceptLanguage),

@@ -73,7 +73,7 @@ export function devMailboxRouter(deps: DevMailboxDeps): Router {
       .filter((m) => m.status === 'simulated')
       .reverse()
       .map(present);
-    renderPage(ctx, 'mailbox', { title: 'Dev mailbox', app, basePath: `/apps/${encodeURIComponent(app.slug)}`, messages });
+    renderPage(ctx, 'mailbox', { title: 'dev:mailbox.title', app, basePath: `/apps/${encodeURIComponent(app.slug)}`, messages });
   });
   return router;
 }

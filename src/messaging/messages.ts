@@ -3,13 +3,20 @@
  *
  * Every kind is declared once here (channels, required locals, validity) so a caller cannot send a message whose
  * template would silently render `undefined`, and so the wording of validity periods matches the TTLs the callers
- * enforce. Templates live in `views/messages/{locale}/{kind}.{subject,text,html,sms}.ejs`; a locale without its own
- * templates falls back to its language (`en-GB` → `en`) and then to `en`, so adding a locale never breaks sending.
+ * enforce. Templates live in `views/messages/en/{kind}.{subject,text,html,sms}.ejs` and take their wording from the
+ * `messages` catalogue (`src/i18n/locales/{language}/messages.json`) in the recipient's language, so a language is
+ * added by dropping a catalogue file. A locale may still bring its own templates (`views/messages/{locale}/…`, then
+ * its language's); anything else uses the `en` folder's, which are language-neutral.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot, renderTemplate } from '../http/views.js';
 import { DEFAULT_LIFETIMES, type Lifetimes } from '../../config/index.js';
+import type { TFunction } from 'i18next';
+import { catalogue } from '../i18n/catalogue.js';
+import { chooseLanguage } from '../i18n/choose-language.js';
+import { htmlTranslator } from '../i18n/text.js';
+import { DEFAULT_COLOURS, type Branding } from '../branding/branding-schema.js';
 
 export type MessageChannel = 'email' | 'sms';
 
@@ -42,8 +49,8 @@ export interface MessageSpec {
 
 /**
  * What each kind needs. Locals are camelCase; every template also gets `appName`, `validMinutes` and `validFor`
- * (English wording of the validity, e.g. "10 minutes"; other locales may phrase `validMinutes` themselves), both
- * from the configured lifetime the kind names.
+ * (the validity in the message's language, e.g. "10 minutes"), both from the configured lifetime the kind names,
+ * and `t`, `th`, `lang` as pages do.
  */
 export const messageCatalogue: Readonly<Record<MessageKind, MessageSpec>> = {
   /** One-time 6-digit sign-in code (email or SMS). */
@@ -81,12 +88,17 @@ const DEFAULT_LOCALE = 'en';
 /** The locale becomes part of a file path, so only well-formed tags are ever used. */
 const LOCALE_PATTERN = /^[a-z]{2}(-[A-Z]{2})?$/;
 
-/** English wording of a validity period, for the `en` templates. */
-export function describeValidity(minutes: number): string {
-  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
-  if (minutes % (24 * 60) === 0) return plural(minutes / (24 * 60), 'day');
-  if (minutes % 60 === 0) return plural(minutes / 60, 'hour');
-  return plural(minutes, 'minute');
+/** Wording of a validity period ("10 minutes", "7 days") in the language of `t` (English by default). */
+export function describeValidity(minutes: number, t: TFunction = catalogue().translator('en')): string {
+  if (minutes % (24 * 60) === 0) return t('messages:validity.day', { count: minutes / (24 * 60) });
+  if (minutes % 60 === 0) return t('messages:validity.hour', { count: minutes / 60 });
+  return t('messages:validity.minute', { count: minutes });
+}
+
+/** The language a message is written in: the requested locale when a catalogue has it (`fr-CA` → `fr`), else English. */
+export function messageLanguage(locale: string | undefined): string {
+  const { languages } = catalogue();
+  return chooseLanguage(languages, { appDefault: locale && LOCALE_PATTERN.test(locale) ? locale : undefined });
 }
 
 /** Throws when the message cannot be rendered as asked: a programming error, the same for every recipient. */
@@ -118,20 +130,28 @@ export class MessageRenderer {
   constructor(private readonly lifetimes: Lifetimes = DEFAULT_LIFETIMES) {}
 
   render(
-    app: { name: string },
+    app: { name: string; settings?: { branding?: Branding } },
     message: { kind: MessageKind; channel: MessageChannel; to?: string; locals: Record<string, unknown>; locale?: string },
   ): RenderedMessage {
     const { kind, channel } = message;
     checkMessage(kind, channel, message.locals);
     const spec = messageCatalogue[kind];
     const validMinutes = spec.validity ? Math.max(1, Math.round(this.lifetimes[spec.validity] / 60)) : undefined;
+    const lang = messageLanguage(message.locale);
+    const t = catalogue().translator(lang);
     const locals = {
       ...Object.fromEntries((spec.optional ?? []).map((name) => [name, undefined])),
       ...message.locals,
       to: message.to,
-      appName: app.name,
+      // The brand's name and colour (src/branding/): emails look like the pages the person signs in on.
+      appName: app.settings?.branding?.display_name ?? app.name,
+      brandColour: app.settings?.branding?.primary_color ?? DEFAULT_COLOURS.primary,
+      support: app.settings?.branding?.support_url ?? (app.settings?.branding?.support_email ? `mailto:${app.settings.branding.support_email}` : undefined),
       validMinutes,
-      validFor: validMinutes === undefined ? undefined : describeValidity(validMinutes),
+      validFor: validMinutes === undefined ? undefined : describeValidity(validMinutes, t),
+      lang,
+      t,
+      th: htmlTranslator(t),
     };
     const locale = this.localeFor(kind, channel, message.locale);
     const render = (variant: string) => renderTemplate(`messages/${locale}/${kind}.${variant}`, locals);

@@ -49,8 +49,8 @@ export function hintMatchesSession(ctx: KoaContextWithOIDC): boolean {
 export function renderLogoutPage(app: AppRecord, ctx: KoaContextWithOIDC, form: string): void {
   const skip = app.settings.logout_confirmation === 'skip_with_id_token_hint' && hintMatchesSession(ctx);
   const formTargets = postLogoutOrigins(ctx);
-  if (!skip) return renderPage(ctx as never, 'logout', { app, form, title: 'Sign out' }, { formTargets });
+  if (!skip) return renderPage(ctx as never, 'logout', { app, form, title: 'logout:confirm.title' }, { formTargets });
   // End the whole identity session, as "Yes, sign me out" does.
   const signOutForm = form.replace('</form>', '<input type="hidden" name="logout" value="yes"/></form>');
-  renderPage(ctx as never, 'logout-auto', { app, form: signOutForm, script: AUTO_SUBMIT, title: 'Signing out' }, { formTargets, scripts: [AUTO_SUBMIT_HASH] });
+  renderPage(ctx as never, 'logout-auto', { app, form: signOutForm, script: AUTO_SUBMIT, title: 'logout:auto.title' }, { formTargets, scripts: [AUTO_SUBMIT_HASH] });
 }

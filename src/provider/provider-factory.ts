@@ -2,6 +2,9 @@
  * Builds one oidc-provider instance for one app. Every setting that differs from the library's default is here,
  * with the reason; `interactions/` implements the pages the provider sends people to.
  */
+import { errorPage } from '../http/error-page.js';
+import { catalogue } from '../i18n/catalogue.js';
+import { chooseLanguage } from '../i18n/choose-language.js';
 import Provider, { errors, interactionPolicy, type Adapter, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import { issuerFor } from '../../config/index.js';
@@ -73,6 +76,8 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
     claims: CLAIMS_BY_SCOPE,
     // `acr` (OIDC Core §2) rides on `openid` like `amr`; discovery lists the two levels (acr_values_supported).
     acrValues: [...ACR_VALUES],
+    // OIDC Discovery 1.0 §3: the languages the pages can be shown in (`ui_locales`); only the app's own when pinned.
+    discovery: { ui_locales_supported: uiLocalesSupported(app) },
     // ID tokens carry the scope's claims (tenant, email, profile) even in the code flow, as portal RPs expect.
     conformIdTokenClaims: false,
     // The validator is the library's one hook after its own parameter checks (see authorization-params.ts).
@@ -108,7 +113,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => renderLogoutPage(app, ctx as KoaContextWithOIDC, form),
-        postLogoutSuccessSource: async (ctx) => renderProviderPage(ctx, 'logged-out', { app, title: 'Signed out' }),
+        postLogoutSuccessSource: async (ctx) => renderProviderPage(ctx, 'logged-out', { app, title: 'logout:done.title' }),
       },
     },
     // RFC 9700 §2.1.1: PKCE for every code flow. S256 is the only method oidc-provider accepts. A confidential
@@ -137,12 +142,7 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
     renderError: async (ctx, out, error) => {
       if ((error as { statusCode?: number }).statusCode === 503) ctx.status = 503;
       else if (error instanceof errors.OIDCProviderError === false) deps.onServerError(app, error);
-      renderProviderPage(ctx, 'error', {
-        app,
-        title: ctx.status === 503 ? 'Temporarily unavailable' : 'Something went wrong',
-        error: out.error,
-        description: out.error_description,
-      }, ctx.status);
+      renderProviderPage(ctx, 'error', { app, ...errorPage(ctx, ctx.status, out.error, out.error_description) }, ctx.status);
     },
   };
 
@@ -161,6 +161,13 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
 /** Seconds the session may still live: the full lifetime before sign-in, what is left of it after. */
 export function absoluteSessionTtl(loginTs: number | undefined, lifetime: number, now = Math.floor(Date.now() / 1000)): number {
   return loginTs ? Math.max(1, loginTs + lifetime - now) : lifetime;
+}
+
+/** The catalogue's languages, or just the app's when it pins its language (`force_locale`). */
+function uiLocalesSupported(app: AppRecord): string[] {
+  const { languages } = catalogue();
+  if (!app.settings.force_locale) return [...languages];
+  return [chooseLanguage(languages, { appDefault: app.settings.locale })];
 }
 
 function renderProviderPage(ctx: KoaContextWithOIDC, view: string, locals: Record<string, unknown>, status?: number): void {

@@ -4,6 +4,7 @@
  * builds it from a request, and the core answers with an {@link Outcome} that the web layer turns into a response.
  */
 import type { AppRecord } from '../storage/ports.js';
+import type { Text } from '../i18n/text.js';
 
 /** The relying party the person is signing in to. */
 export interface ClientSummary {
@@ -58,8 +59,9 @@ export interface Progress {
 
 /** One-shot message for the next page (post/redirect/get). */
 export interface Flash {
-  error?: string;
-  notice?: string;
+  /** Catalogue texts (`i18n/text.ts`): the next page shows them in its language. */
+  error?: Text;
+  notice?: Text;
   identifier?: string;
   /** The name typed on the registration form. */
   name?: string;
@@ -69,13 +71,15 @@ export interface Flash {
 export interface AttemptState {
   progress?: Progress;
   /** Where a one-time code was asked to be sent (the code page shows it). */
-  otp?: { identifier: string; channel: 'email' | 'sms' };
+  otp?: { identifier: string; channel: 'email' | 'sms'; /** When it was sent (ms): the page says when a new one may be asked for. */ sentAt?: number };
   /** Where a sign-in link was asked to be sent (the "check your email" page shows it). */
-  link?: { identifier: string };
+  link?: { identifier: string; sentAt?: number };
   /** A second-factor code was emailed in this attempt (the second-factor page then shows its field). */
   factorEmail?: boolean;
   /** A sign-in at an upstream identity provider in progress (`methods/upstream.ts`): its one-time checks. */
   upstream?: { connection: string; state: string; nonce: string; codeVerifier: string };
+  /** "Not you?" was pressed: the session's account is not resumed; someone signs in afresh. */
+  anotherAccount?: boolean;
   flash?: Flash;
 }
 
@@ -110,6 +114,11 @@ export interface Attempt {
   /** Sets a remembered-device cookie on the response (httpOnly, the app's path). */
   rememberDevice?(name: string, value: string, maxAgeSeconds: number): void;
   readonly ip?: string;
+  /**
+   * The language of this attempt's pages (switcher, `ui_locales`, Accept-Language, app default: `i18n/choose-language.ts`):
+   * messages to a person whose account has no `locale` go out in it.
+   */
+  readonly language?: string;
   /** The app's issuer (from PUBLIC_URL): links in messages are built from it, never from a request's Host. */
   readonly issuer: string;
   /** The app's current signing secret for HMACs bound to this attempt (codes, CSRF). */
@@ -167,6 +176,12 @@ export type Outcome =
 export const page = (view: string, locals: Record<string, unknown>, status?: number): Outcome => ({ kind: 'page', view, locals, status });
 export const again = (flash: Flash, at?: string): Outcome => ({ kind: 'again', flash, at });
 export const go = (at: string): Outcome => ({ kind: 'go', at });
+
+/** Seconds until another code or link may be sent (the per-identifier wait that started at `sentAt`); 0 when it may now. */
+export function secondsUntilResend(sentAt: number | undefined, resendAfter: number, now = Date.now()): number {
+  if (sentAt === undefined) return 0;
+  return Math.max(0, Math.ceil(resendAfter - (now - sentAt) / 1000));
+}
 
 /** True when the authorization request asked for the chooser (`prompt=select_account`, OIDC Core §3.1.2.1). */
 export function selectionRequested(request: RequestedSignIn): boolean {

@@ -7,6 +7,7 @@ import { shortLivedKey } from '../storage/short-lived-keys.js';
 import { LIMITS, type Exceeded, type RateLimiter } from '../limits/rate-limiter.js';
 import { again, type Attempt, type Outcome } from './attempt.js';
 import type { SignInDeps } from './deps.js';
+import { text, type Text } from '../i18n/text.js';
 
 export type Channel = 'email' | 'sms';
 
@@ -20,9 +21,9 @@ export function parseIdentifier(raw: string, channel: Channel): string | undefin
   return phoneSchema.safeParse(phone).success ? phone : undefined;
 }
 
-export const INVALID_IDENTIFIER: Record<Channel, string> = {
-  email: 'Enter a valid email address.',
-  sms: 'Enter a phone number with its country code, such as +14155550123.',
+export const INVALID_IDENTIFIER: Record<Channel, Text> = {
+  email: 'sign-in:error.invalid_email',
+  sms: 'sign-in:error.invalid_phone',
 };
 
 /**
@@ -55,10 +56,10 @@ export async function sendRefusal(
 ): Promise<Outcome | undefined> {
   const { resendAfter } = deps.lifetimes;
   if (!(await claimSendSlot(deps.ephemeral, attempt.app.id, identifier, resendAfter))) {
-    return again({ error: `Please wait ${resendAfter} seconds before asking for another ${what.noun}.`, identifier }, what.waitingPage);
+    return again({ error: text(`sign-in:error.wait_${what.noun}`, { count: resendAfter }), identifier }, what.waitingPage);
   }
   if (await limitSends(deps.limiter, attempt.app.id, deps.ipPerHour, attempt.ip, identifier)) {
-    return again({ error: `Too many ${what.plural} were requested. Please try again later.`, identifier });
+    return again({ error: `sign-in:error.too_many_${what.noun}s`, identifier });
   }
   return undefined;
 }

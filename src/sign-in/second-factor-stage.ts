@@ -91,26 +91,26 @@ export async function secondFactorAsk(attempt: Attempt, deps: Deps, progress: Pr
     // NIST SP 800-63B §6.1.2.1: binding a new authenticator requires the existing factor, proved just now.
     if (passkeys && account && !countingMethods(attempt.app).includes('totp')) {
       const options = await deps.factors.webauthn.registrationOptions(attempt.app, account, attempt.uid);
-      return { view: 'mfa-enrol', scripts: PASSKEY_SCRIPTS, locals: { title: 'Add a passkey', reason: need, enrolment: undefined, passkey: { ceremony: 'register', action: '/mfa/passkey/register', options, label: 'Add a passkey', primary: true } } };
+      return { view: 'mfa-enrol', scripts: PASSKEY_SCRIPTS, locals: { title: 'mfa:title.add_passkey', reason: need, enrolment: undefined, passkey: { ceremony: 'register', action: '/mfa/passkey/register', options, label: 'mfa:passkey.add', primary: true } } };
     }
     if (!countingMethods(attempt.app).includes('totp')) {
-      return { view: 'second-factor', locals: { title: 'A second factor is needed', unavailable: true, hasTotp: false, hasRecovery: false } };
+      return { view: 'second-factor', locals: { title: 'mfa:title.needed', unavailable: true, hasTotp: false, hasRecovery: false } };
     }
     const enrolment = await deps.factors.beginTotp(attempt.app, accountId, attempt.uid, account?.email ?? account?.phone ?? account?.name ?? accountId);
     const passkey = passkeys && account
-      ? { ceremony: 'register', action: '/mfa/passkey/register', options: await deps.factors.webauthn.registrationOptions(attempt.app, account, attempt.uid), label: 'Add a passkey', primary: false }
+      ? { ceremony: 'register', action: '/mfa/passkey/register', options: await deps.factors.webauthn.registrationOptions(attempt.app, account, attempt.uid), label: 'mfa:passkey.add', primary: false }
       : undefined;
-    return { view: 'mfa-enrol', scripts: passkey ? PASSKEY_SCRIPTS : undefined, locals: { title: 'Set up an authenticator app', reason: need, enrolment, passkey } };
+    return { view: 'mfa-enrol', scripts: passkey ? PASSKEY_SCRIPTS : undefined, locals: { title: 'mfa:title.set_up_totp', reason: need, enrolment, passkey } };
   }
   const passkey = usable.some((f) => f.type === 'webauthn')
-    ? { ceremony: 'authenticate', action: '/mfa/passkey', options: await deps.factors.webauthn.authenticationOptions(attempt.app, attempt.uid, 'second_factor', accountId), label: 'Use a passkey', primary: true }
+    ? { ceremony: 'authenticate', action: '/mfa/passkey', options: await deps.factors.webauthn.authenticationOptions(attempt.app, attempt.uid, 'second_factor', accountId), label: 'mfa:passkey.use', primary: true }
     : undefined;
   return {
     view: 'second-factor',
     scripts: passkey ? PASSKEY_SCRIPTS : undefined,
     locals: {
       passkey,
-      title: 'Confirm it is you',
+      title: 'mfa:title.confirm',
       unavailable: false,
       hasTotp: usable.some((f) => f.type === 'totp'),
       hasRecovery: factors.some((f) => f.type === 'recovery_codes' && (f.codeHashes?.length ?? 0) > 0),

@@ -9,6 +9,8 @@
  */
 import { again, go, page, selectionRequested, type Attempt, type Outcome, type Progress, type Proof } from './attempt.js';
 import type { SequenceDeps } from './deps.js';
+import { text, type Text } from '../i18n/text.js';
+import { roleDisplayNames } from '../branding/branding-schema.js';
 import { chooseTenant } from '../tenants/tenant-choice.js';
 import { acrOf } from '../mfa/policy.js';
 import { secondFactorAsk, type FactorAsk } from './second-factor-stage.js';
@@ -45,7 +47,7 @@ const accountStage: Stage = {
       const tenants = memberships.map((m) => m.tenant.name).join(', ');
       return { value: id, label: account?.name || account?.email || id, detail: tenants || account?.email || '' };
     }));
-    return chooser('Choose an account', 'account', options, (p, choice) => { p.accountId = choice; });
+    return chooser('sign-in:select.account', 'account', options, (p, choice) => { p.accountId = choice; });
   },
 };
 
@@ -67,17 +69,25 @@ const tenantStage: Stage = {
       return undefined;
     }
     const options = memberships.filter((m) => decision.tenantIds.includes(m.tenant.id))
-      .map((m) => ({ value: m.tenant.id, label: m.tenant.name, detail: m.roles.join(', ') }));
-    return chooser('Choose an organisation', 'tenant', options, (p, choice) => { p.tenantId = choice; });
+      .map((m) => ({ value: m.tenant.id, label: m.tenant.name, detail: roleDisplayNames(m.roles, attempt.app.settings.role_names, m.tenant.roleNames).join(', ') }));
+    return chooser('sign-in:select.tenant', 'tenant', options, (p, choice) => { p.tenantId = choice; });
   },
 };
 
 const consentStage: Stage = {
   name: 'consent',
-  async resolve(attempt, _deps, progress) {
+  async resolve(attempt, deps, progress) {
     // OIDC Core §3.1.2.4: consent for clients the app does not own; first-party clients skip it.
     if (attempt.client.firstParty || progress.consented) return undefined;
-    return { view: 'consent', locals: { title: `Allow ${attempt.client.name}?`, scopes: attempt.request.scope.split(' ').filter(Boolean) } };
+    // The tenant and roles the tokens will carry are released too: the person sees them before agreeing.
+    const membership = progress.tenantId ? await deps.tenants.membership(attempt.app, progress.tenantId, progress.accountId!) : undefined;
+    return {
+      view: 'consent',
+      locals: {
+        title: text('sign-in:consent.title', { client: attempt.client.name }), scopes: attempt.request.scope.split(' ').filter(Boolean),
+        tenant: membership?.tenant.name, roles: membership ? roleDisplayNames(membership.roles, attempt.app.settings.role_names, membership.tenant.roleNames).join(', ') : undefined,
+      },
+    };
   },
 };
 
@@ -87,7 +97,7 @@ const consentStage: Stage = {
  */
 const STAGES: readonly Stage[] = [accountStage, secondFactorStage, tenantStage, secondFactorStage, consentStage];
 
-function chooser(heading: string, kind: 'account' | 'tenant', options: Option[], apply: (p: Progress, choice: string) => void): Ask {
+function chooser(heading: Text, kind: 'account' | 'tenant', options: Option[], apply: (p: Progress, choice: string) => void): Ask {
   return { view: 'select', locals: { title: heading, heading, kind, options }, options, apply };
 }
 
@@ -123,7 +133,7 @@ export async function choose(attempt: Attempt, deps: SequenceDeps, choice: strin
   const progress = attempt.state.progress;
   if (!progress) return go('');
   const ask = await firstAsk(attempt, deps, progress);
-  if (!ask || ask.view !== 'select' || !ask.options.some((o) => o.value === choice)) return again({ error: 'Choose one of the options below.' });
+  if (!ask || ask.view !== 'select' || !ask.options.some((o) => o.value === choice)) return again({ error: 'sign-in:error.choose_option' });
   ask.apply(progress, choice);
   return advance(attempt, deps, progress, 'redirect');
 }
@@ -134,6 +144,15 @@ export async function answerConsent(attempt: Attempt, deps: SequenceDeps, allowe
   if (!progress) return go('');
   if (!allowed) return { kind: 'finish', result: { error: 'access_denied', error_description: 'The person declined to share their information.' } };
   return advance(attempt, deps, { ...progress, consented: true }, 'redirect');
+}
+
+/**
+ * "Not you?" on a chooser: forget who was proved in this attempt and show the sign-in page, so another account signs
+ * in (the provider then replaces the browser's session with it).
+ */
+export async function notMe(attempt: Attempt): Promise<Outcome> {
+  await attempt.save({ progress: undefined, anotherAccount: true, flash: undefined });
+  return go('');
 }
 
 /** "Cancel" on any page: the client receives access_denied (RFC 6749 §4.1.2.1). */
@@ -147,6 +166,8 @@ export function cancel(): Outcome {
  */
 export function resume(attempt: Attempt, deps: SequenceDeps): Promise<Outcome> | undefined {
   if (attempt.state.progress) return advance(attempt, deps, attempt.state.progress, 'render');
+  // "Not you?": the session's account is not offered again; the sign-in page shows.
+  if (attempt.state.anotherAccount) return undefined;
   if (attempt.promptName !== 'login' && attempt.sessionAccountId) {
     return advance(attempt, deps, { accountIds: [attempt.sessionAccountId], amr: [...(attempt.sessionAmr ?? [])], fresh: false }, 'render');
   }

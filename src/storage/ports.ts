@@ -7,6 +7,7 @@
  * - Uniqueness violations throw `ConflictError`; an unreachable backend throws `ServiceUnavailableError`.
  * - Records returned are copies: mutating them never changes what is stored.
  */
+import type { Branding, TenantBranding } from '../branding/branding-schema.js';
 import type { Adapter } from 'oidc-provider';
 
 export type AccountStatus = 'active' | 'invited' | 'deactivated';
@@ -27,6 +28,12 @@ export interface AppSettings {
   invitation_landing_uri?: string;
   /** Locale for pages and messages. */
   locale: string;
+  /** Pages always in `locale`: no `ui_locales`, Accept-Language or switcher (absent = false). */
+  force_locale?: boolean;
+  /** Name, logo, colours and footer links of pages and messages (src/branding/). */
+  branding?: Branding;
+  /** Display names of roles (`role slug → name`). */
+  role_names?: Record<string, string>;
   /**
    * RP-initiated logout: `always` shows "Sign out of …?"; `skip_with_id_token_hint` signs out at once when the
    * request carries an id_token_hint of the current session. Absent on apps stored before it existed (= always).
@@ -148,6 +155,10 @@ export interface TenantRecord {
   domains?: string[];
   /** With a connection: the password (and other methods) still work for its domains. Absent = false. */
   allowPassword?: boolean;
+  /** The tenant's own name, logo and primary colour on pages once it is known (src/branding/). */
+  branding?: TenantBranding;
+  /** Display names of roles for this tenant's people (`role slug → name`), over the app's `role_names`. */
+  roleNames?: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
 }

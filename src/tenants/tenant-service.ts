@@ -1,4 +1,5 @@
 import { InvalidRequestError, NotFoundError } from '../errors.js';
+import { brandingContrastProblems, mergeBranding, type TenantBranding } from '../branding/branding-schema.js';
 import { prefixedId } from '../crypto/random.js';
 import type { AccountRepository, AppRecord, MembershipRecord, TenantRecord, TenantRepository } from '../storage/ports.js';
 
@@ -16,13 +17,14 @@ export class TenantService {
     private readonly connectionExists: (app: AppRecord, slug: string) => Promise<boolean> = async () => false,
   ) {}
 
-  async create(app: AppRecord, input: { slug: string; name: string; external_id?: string; mfa?: 'inherit' | 'required' } & HomeRealmPatch): Promise<TenantRecord> {
+  async create(app: AppRecord, input: { slug: string; name: string; external_id?: string; mfa?: 'inherit' | 'required'; branding?: BrandingPatch; role_names?: Record<string, string> } & HomeRealmPatch): Promise<TenantRecord> {
     await this.checkConnection(app, input.connection);
     const now = new Date();
     const realm = Object.fromEntries(Object.entries(homeRealmOf(input)).filter(([, v]) => v !== undefined && v !== ''));
+    const branding = checkedBranding(undefined, input.branding);
     const tenant: TenantRecord = {
       appId: app.id, id: prefixedId('ten'), slug: input.slug, name: input.name,
-      ...(input.external_id ? { externalId: input.external_id } : {}), ...(input.mfa ? { mfa: input.mfa } : {}), ...realm, createdAt: now, updatedAt: now,
+      ...(input.external_id ? { externalId: input.external_id } : {}), ...(input.mfa ? { mfa: input.mfa } : {}), ...(branding ? { branding } : {}), ...(input.role_names ? { roleNames: input.role_names } : {}), ...realm, createdAt: now, updatedAt: now,
     };
     await this.tenants.create(tenant);
     return tenant;
@@ -48,10 +50,12 @@ export class TenantService {
     return this.tenants.list(app.id);
   }
 
-  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; external_id?: string; mfa?: 'inherit' | 'required' } & HomeRealmPatch): Promise<TenantRecord> {
+  async update(app: AppRecord, idOrSlug: string, patch: { slug?: string; name?: string; external_id?: string; mfa?: 'inherit' | 'required'; branding?: BrandingPatch; role_names?: Record<string, string> } & HomeRealmPatch): Promise<TenantRecord> {
     const tenant = await this.require(app, idOrSlug);
     await this.checkConnection(app, patch.connection);
-    return (await this.tenants.update(app.id, tenant.id, { slug: patch.slug, name: patch.name, externalId: patch.external_id, mfa: patch.mfa, ...homeRealmOf(patch) }))!;
+    // An empty object, not undefined, when every field was cleared: a patch skips undefined values.
+    const branding = patch.branding ? { branding: checkedBranding(tenant.branding, patch.branding) ?? {} } : {};
+    return (await this.tenants.update(app.id, tenant.id, { slug: patch.slug, name: patch.name, externalId: patch.external_id, mfa: patch.mfa, roleNames: patch.role_names, ...branding, ...homeRealmOf(patch) }))!;
   }
 
   private async checkConnection(app: AppRecord, connection: string | null | undefined): Promise<void> {
@@ -124,8 +128,20 @@ function homeRealmOf(patch: HomeRealmPatch): Pick<TenantRecord, 'connection' | '
   };
 }
 
+/** A tenant's branding PATCH: `null` clears a field. */
+type BrandingPatch = { [K in keyof TenantBranding]?: TenantBranding[K] | null };
+
+/** The merged branding, refused (400) when its primary colour is too hard to read (WCAG AA, see branding-schema.ts). */
+function checkedBranding(current: TenantBranding | undefined, patch: BrandingPatch | undefined): TenantBranding | undefined {
+  const merged = mergeBranding<TenantBranding>(current, patch);
+  const problems = patch ? brandingContrastProblems(merged, 'branding') : [];
+  if (problems.length) throw new InvalidRequestError(`The brand colour is too hard to read: ${problems.map((p) => p.message).join('; ')}.`, problems);
+  return merged;
+}
+
 export function presentTenant(tenant: TenantRecord) {
   return { id: tenant.id, slug: tenant.slug, name: tenant.name, external_id: tenant.externalId ?? null, mfa: tenant.mfa ?? 'inherit',
+    branding: tenant.branding ?? {}, role_names: tenant.roleNames ?? {},
     connection: tenant.connection || null, domains: tenant.domains ?? [], allow_password: tenant.allowPassword ?? false, created_at: tenant.createdAt.toISOString(), updated_at: tenant.updatedAt.toISOString() };
 }
 

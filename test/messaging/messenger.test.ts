@@ -208,8 +208,26 @@ describe('message catalogue', () => {
 
   it('falls back to en for unknown, regional and malformed locales', () => {
     const en = renderer.render({ name: 'A' }, { kind: 'sign_in_code', channel: 'email', locals, locale: 'en' });
-    for (const locale of ['fr', 'en-GB', 'de-DE', '../../etc', 'EN', '']) {
+    for (const locale of ['it', 'en-GB', '../../etc', 'EN', '']) {
       expect(renderer.render({ name: 'A' }, { kind: 'sign_in_code', channel: 'email', locals, locale })).toEqual(en);
+    }
+  });
+
+  it('writes every kind in the language of its catalogue: fr, de, es (a region falls back to its language)', () => {
+    const fr = renderer.render({ name: 'Acme' }, { kind: 'sign_in_code', channel: 'email', locals, locale: 'fr' });
+    expect(fr.subject).toBe('Votre code de connexion à Acme');
+    expect(fr.text).toContain('Il est valable 10 minutes');
+    expect(fr.html).toContain('<html lang="fr">');
+    expect(renderer.render({ name: 'Acme' }, { kind: 'sign_in_code', channel: 'email', locals, locale: 'fr-CA' })).toEqual(fr);
+    expect(renderer.render({ name: 'Acme' }, { kind: 'invitation', channel: 'email', locals, locale: 'de' }).text).toContain('7 Tage gültig');
+    expect(renderer.render({ name: 'Acme' }, { kind: 'sign_in_code', channel: 'sms', locals, locale: 'es' }).text)
+      .toBe('482913 es su código de acceso a Acme. Válido durante 10 minutos. No lo comparta.');
+    for (const locale of ['fr', 'de', 'es']) {
+      for (const kind of messageKinds) {
+        const out = renderer.render({ name: 'Acme' }, { kind, channel: 'email', locals, locale });
+        expect(out.text).not.toContain('undefined');
+        expect(out.text).not.toContain('messages:');
+      }
     }
   });
 
@@ -286,7 +304,7 @@ describe('Messenger in simulate mode', () => {
     await messenger.send(app, { channel: 'email', to: 'a@example.test', kind: 'password_changed', locals: {} });
     const [entry] = await outbox.list(app.id);
     expect(entry.status).toBe('simulated');
-    expect(entry.text).toContain('password');
+    expect(entry.text).toContain('mot de passe'); // the app's locale, now that French has a catalogue
     expect(transports.email.send).not.toHaveBeenCalled();
   });
 

@@ -47,9 +47,9 @@ export async function sendFactorEmail(attempt: Attempt, deps: Deps): Promise<Out
   const refused = await sendRefusal(attempt, deps, email, { noun: 'code', plural: 'codes', waitingPage: '' });
   if (refused) return refused;
   const code = await issueCode<StoredFactorCode>(attempt, deps.ephemeral, 'mfa-email', { accountId: waiting.account.id }, deps.lifetimes.signInCode);
-  await deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'sign_in_code', locals: { code }, locale: waiting.account.locale });
+  await deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'sign_in_code', locals: { code }, locale: waiting.account.locale ?? attempt.language });
   await attempt.save({ factorEmail: true });
-  return again({ notice: 'We emailed you a 6-digit code.' });
+  return again({ notice: 'mfa:notice.email_sent' });
 }
 
 export async function verifyFactorEmail(attempt: Attempt, deps: Deps, input: { code: string; remember?: string }): Promise<Outcome> {
@@ -59,11 +59,11 @@ export async function verifyFactorEmail(attempt: Attempt, deps: Deps, input: { c
     ttlSeconds: deps.lifetimes.signInCode,
     redeemable: (s) => s.accountId === waiting.account.id,
   });
-  if (check.status === 'exhausted') return again({ error: 'This code can no longer be used. Ask for a new code.' });
-  if (check.status === 'expired') return again({ error: 'This code has expired. Ask for a new code.' });
+  if (check.status === 'exhausted') return again({ error: 'sign-in:error.code_exhausted' });
+  if (check.status === 'expired') return again({ error: 'sign-in:error.code_expired' });
   if (check.status === 'wrong') {
     await deps.audit.record(attempt.app, 'mfa.failed', { accountId: waiting.account.id, ip: attempt.ip, detail: { type: 'email_code' } });
-    return again({ error: 'That code is not right. Check it and try again.' });
+    return again({ error: 'sign-in:error.code_wrong' });
   }
   await rememberThisDevice(attempt, deps, waiting.account.id, input.remember === '1');
   await Promise.all([

@@ -5,7 +5,9 @@
  * `initiate_login_uri` or the app's `invitation_landing_uri` (OIDC Core §4).
  */
 import { z } from 'zod';
-import { PASSWORD_MESSAGES, passwordProblem, typedPasswordSchema } from '../../accounts/password-policy.js';
+import { typedPasswordSchema } from '../../accounts/password-policy.js';
+import { passwordProblemText, passwordText } from '../password-text.js';
+import { text, type Text } from '../../i18n/text.js';
 import { LIMITS } from '../../limits/rate-limiter.js';
 import type { InvitationService } from '../../invitations/invitation-service.js';
 import { sha256 } from '../../crypto/random.js';
@@ -45,7 +47,7 @@ export async function invitationPage(visit: AppVisit, deps: Deps, token: string)
     kind: 'page',
     view: 'invitation',
     locals: {
-      title: `Join ${visit.app.name}`,
+      title: text('sign-in:invitation.title', { app: visit.app.name }),
       email: invitation.email,
       tenantName,
       needsPassword: deps.invitations.needsPassword(visit.app, account),
@@ -59,7 +61,7 @@ export async function invitationPage(visit: AppVisit, deps: Deps, token: string)
 export async function acceptInvitation(visit: AppVisit, deps: Deps, token: string, input: z.output<typeof acceptForm> | undefined): Promise<Outcome> {
   const { app } = visit;
   const { account, invitation } = await deps.invitations.open(app, token);
-  const again = async (error: string): Promise<Outcome> => {
+  const again = async (error: Text): Promise<Outcome> => {
     await deps.ephemeral.set(flashKey(app.id, token), { error }, FLASH_TTL_SECONDS);
     return { kind: 'redirect', to: pagePath(visit, token) };
   };
@@ -67,12 +69,12 @@ export async function acceptInvitation(visit: AppVisit, deps: Deps, token: strin
   let password: string | undefined;
   if (deps.invitations.needsPassword(app, account)) {
     const typed = input?.new_password ?? '';
-    const problem = passwordProblem(typed, { email: invitation.email, appName: app.name })
-      ?? (typed !== input?.new_password_confirm ? PASSWORD_MESSAGES.mismatch : undefined);
+    const problem = passwordProblemText(typed, { email: invitation.email, appName: app.name })
+      ?? (typed !== input?.new_password_confirm ? passwordText('mismatch') : undefined);
     if (problem) return again(problem);
     // Hashing is deliberately slow (argon2id): bound how often one address can make us do it.
     if (await deps.limiter.hit(app.id, LIMITS.passwordPerIp(deps.ipPerHour), visit.ip ?? 'unknown')) {
-      return again('Too many attempts. Please wait a few minutes and try again.');
+      return again('sign-in:error.too_many_attempts');
     }
     password = typed;
   }

@@ -16,7 +16,7 @@ import { mayReceiveSignInMessages } from '../../accounts/account-service.js';
 import { randomId, sha256 } from '../../crypto/random.js';
 import { PortcullisError } from '../../errors.js';
 import { shortLivedKey } from '../../storage/short-lived-keys.js';
-import { again, go, page, type AppVisit, type Attempt, type Outcome } from '../attempt.js';
+import { again, go, page, secondsUntilResend, type AppVisit, type Attempt, type Outcome } from '../attempt.js';
 import type { SignInDeps } from '../deps.js';
 import type { SignInMethod } from '../method.js';
 import { afterProof } from '../sequence.js';
@@ -58,7 +58,7 @@ type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors' | 'lim
 const linkKey = (appId: string, token: string) => shortLivedKey(appId, 'link', sha256(token));
 
 export async function sendLink(attempt: Attempt, deps: Deps, input: z.output<typeof sendLinkForm>): Promise<Outcome> {
-  if (!magicLinkMethod.enabled(attempt.app)) return again({ error: 'Choose how you want to sign in.' });
+  if (!magicLinkMethod.enabled(attempt.app)) return again({ error: 'sign-in:error.choose_method' });
   const identifier = parseIdentifier(input.identifier, 'email');
   if (!identifier) return invalidSendLinkForm(input);
   const waitingPage = attempt.state.link?.identifier === identifier ? '/link' : '';
@@ -80,11 +80,11 @@ export async function sendLink(attempt: Attempt, deps: Deps, input: z.output<typ
   if (accounts.length > 0) {
     // Built from the issuer (PUBLIC_URL), never from a Host header. Not awaited: known addresses must not answer slower.
     const link = `${attempt.issuer}/link/${token}`;
-    void deps.messenger.send(attempt.app, { channel: 'email', to: identifier, kind: 'magic_link', locals: { link }, locale: accounts[0].locale });
+    void deps.messenger.send(attempt.app, { channel: 'email', to: identifier, kind: 'magic_link', locals: { link }, locale: accounts[0].locale ?? attempt.language });
   }
   await Promise.all([
     deps.audit.record(attempt.app, 'sign_in.link_requested', { ip: attempt.ip }),
-    attempt.save({ link: { identifier }, flash: undefined }),
+    attempt.save({ link: { identifier, sentAt: Date.now() }, flash: undefined }),
   ]);
   return go('/link');
 }
@@ -93,7 +93,7 @@ export async function sendLink(attempt: Attempt, deps: Deps, input: z.output<typ
 export function linkSentPage(attempt: Attempt, deps: Pick<Deps, 'lifetimes'>): Outcome {
   const link = attempt.state.link;
   if (!link) return go('');
-  return page('link-sent', { title: 'Check your email', identifier: link.identifier, validMinutes: deps.lifetimes.magicLink / 60, resendAfter: deps.lifetimes.resendAfter });
+  return page('link-sent', { title: 'sign-in:title.check_email', identifier: link.identifier, validMinutes: deps.lifetimes.magicLink / 60, resendIn: secondsUntilResend(link.sentAt, deps.lifetimes.resendAfter) });
 }
 
 /** The link's record when it can still sign someone in (opening does not use it up). */
@@ -131,7 +131,7 @@ export async function openLinkInAttempt(attempt: Attempt, deps: Deps, token: str
 export async function confirmOnThisDevicePage(visit: AppVisit, deps: Deps, token: string): Promise<Outcome> {
   const stored = await findLink(visit.app, deps, token);
   const landing = await landingUri(visit, stored.clientId, stored.email);
-  return { kind: 'page', view: 'link-confirm', locals: { title: 'Sign in on this device?', action: `/apps/${visit.app.slug}/link/${token}` }, formTargets: formTargetsOf(landing) };
+  return { kind: 'page', view: 'link-confirm', locals: { title: 'sign-in:link.confirm_title', action: `/apps/${visit.app.slug}/link/${token}` }, formTargets: formTargetsOf(landing) };
 }
 
 /**

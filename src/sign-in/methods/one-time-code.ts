@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { mayReceiveSignInMessages } from '../../accounts/account-service.js';
 import type { AccountRecord, AppRecord } from '../../storage/ports.js';
-import { again, go, page, type Attempt, type Outcome } from '../attempt.js';
+import { again, go, page, secondsUntilResend, type Attempt, type Outcome } from '../attempt.js';
 import type { SignInDeps } from '../deps.js';
 import type { SignInMethod } from '../method.js';
 import { afterProof } from '../sequence.js';
@@ -36,7 +36,7 @@ interface StoredCode {
 }
 
 export const sendCodeForm = z.object({ identifier: identifierField, channel: z.enum(['email', 'sms']), password: z.string().optional() });
-export const invalidSendCodeForm = (raw: Record<string, string>): Outcome => again({ error: 'Choose how you want to sign in.', identifier: raw.identifier?.slice(0, 320) });
+export const invalidSendCodeForm = (raw: Record<string, string>): Outcome => again({ error: 'sign-in:error.choose_method', identifier: raw.identifier?.slice(0, 320) });
 export const typedCodeForm = z.object({ code: z.string().max(20) });
 
 type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors' | 'limiter' | 'messenger' | 'ephemeral' | 'lifetimes' | 'ipPerHour'>;
@@ -61,11 +61,11 @@ export async function sendCode(attempt: Attempt, deps: Deps, input: z.output<typ
   // once both are stored.
   const [code] = await Promise.all([
     issueCode(attempt, deps.ephemeral, 'otp', stored, deps.lifetimes.signInCode),
-    attempt.save({ otp: { identifier, channel }, flash: undefined }),
+    attempt.save({ otp: { identifier, channel, sentAt: Date.now() }, flash: undefined }),
   ]);
   if (accounts.length > 0) {
     // Not awaited: the answer must not take longer for a known identifier. send() never rejects.
-    void deps.messenger.send(attempt.app, { channel, to: identifier, kind: 'sign_in_code', locals: { code }, locale: accounts[0].locale });
+    void deps.messenger.send(attempt.app, { channel, to: identifier, kind: 'sign_in_code', locals: { code }, locale: accounts[0].locale ?? attempt.language });
   }
   await deps.audit.record(attempt.app, 'sign_in.code_requested', { ip: attempt.ip, detail: { channel } });
   return go('/code');
@@ -74,7 +74,7 @@ export async function sendCode(attempt: Attempt, deps: Deps, input: z.output<typ
 export function codePage(attempt: Attempt, deps: Pick<Deps, 'lifetimes'>): Outcome {
   const otp = attempt.state.otp;
   if (!otp) return go('');
-  return page('code', { title: 'Enter your code', otp, resendAfter: deps.lifetimes.resendAfter });
+  return page('code', { title: 'sign-in:code.title', otp, validMinutes: Math.max(1, Math.round(deps.lifetimes.signInCode / 60)), resendIn: secondsUntilResend(otp.sentAt, deps.lifetimes.resendAfter) });
 }
 
 export async function verifyCode(attempt: Attempt, deps: Deps, input: { code: string }): Promise<Outcome> {
@@ -83,11 +83,11 @@ export async function verifyCode(attempt: Attempt, deps: Deps, input: { code: st
     ttlSeconds: deps.lifetimes.signInCode,
     redeemable: (s) => s.accountIds.length > 0,
   });
-  if (check.status === 'exhausted') return again({ error: 'This code can no longer be used. Ask for a new code.' }, '/code');
-  if (check.status === 'expired') return again({ error: 'This code has expired. Ask for a new code.' }, '/code');
+  if (check.status === 'exhausted') return again({ error: 'sign-in:error.code_exhausted' }, '/code');
+  if (check.status === 'expired') return again({ error: 'sign-in:error.code_expired' }, '/code');
   if (check.status === 'wrong') {
     await deps.audit.record(attempt.app, 'sign_in.failed', { ip: attempt.ip, detail: { method: `${check.stored.channel}_code` } });
-    return again({ error: 'That code is not right. Check it and try again.' }, '/code');
+    return again({ error: 'sign-in:error.code_wrong' }, '/code');
   }
   const { stored } = check;
   // Receiving the code proves control of the address (OIDC Core §5.1 email_verified / phone_number_verified).

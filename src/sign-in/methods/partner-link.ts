@@ -31,12 +31,12 @@ export type PartnerLinkDeps = Pick<SignInDeps, 'ephemeral' | 'lifetimes' | 'acco
 
 /** The pages a person may see, in the words portal support teams use. */
 export const PARTNER_LINK_MESSAGES = {
-  expired: { title: 'This sign-in link has expired', description: 'This sign-in link has expired. Ask for a new link.', status: 400 },
-  used: { title: 'This sign-in link was already used', description: 'This sign-in link was already used. Ask for a new link.', status: 400 },
-  invalid: { title: 'This sign-in link is not valid', description: 'This sign-in link is not valid.', status: 400 },
-  not_set_up: { title: 'Sign-in links are not set up', description: 'Sign-in links are not set up for this portal.', status: 404 },
-  keys_unavailable: { title: 'Temporarily unavailable', description: 'Sign-in links are temporarily unavailable. Please try again in a moment.', status: 503 },
-  rate_limited: { title: 'Too many attempts', description: 'Too many sign-in links could not be used. Please wait and try again later.', status: 429 },
+  expired: { title: 'sign-in:partner.expired_title', description: 'sign-in:partner.expired', status: 400 },
+  used: { title: 'sign-in:partner.used_title', description: 'sign-in:partner.used', status: 400 },
+  invalid: { title: 'sign-in:partner.invalid_title', description: 'sign-in:partner.invalid', status: 400 },
+  not_set_up: { title: 'sign-in:partner.not_set_up_title', description: 'sign-in:partner.not_set_up', status: 404 },
+  keys_unavailable: { title: 'common:error.title.unavailable', description: 'sign-in:partner.keys_unavailable', status: 503 },
+  rate_limited: { title: 'sign-in:partner.rate_limited_title', description: 'sign-in:partner.rate_limited', status: 429 },
 } as const;
 
 type MessageKind = PartnerProblemKind | 'not_set_up' | 'rate_limited';

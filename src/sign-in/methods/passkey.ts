@@ -43,7 +43,7 @@ export const passkeyForm = z.object({
 
 type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'factors'>;
 
-const REFUSED = 'That passkey did not work. Try again, or use another way.';
+const REFUSED = 'sign-in:error.passkey_refused';
 
 /** 400 with the page again (a fresh challenge): nothing was stored. */
 function refusedPage(view: string, locals: Record<string, unknown>): Outcome {
@@ -53,7 +53,7 @@ function refusedPage(view: string, locals: Record<string, unknown>): Outcome {
 export async function passkeySignInPage(attempt: Attempt, deps: Deps, error?: string): Promise<Outcome> {
   if (!passkeyMethod.enabled(attempt.app)) return go('');
   const options = await deps.factors.webauthn.authenticationOptions(attempt.app, attempt.uid, 'sign_in');
-  const locals = { title: 'Sign in with a passkey', passkey: { ceremony: 'authenticate', action: '/passkey', options, label: 'Use my passkey', primary: true } };
+  const locals = { title: 'sign-in:passkey.title', passkey: { ceremony: 'authenticate', action: '/passkey', options, label: 'sign-in:passkey.use', primary: true } };
   return error ? refusedPage('passkey', locals) : { kind: 'page', view: 'passkey', locals, scripts: PASSKEY_SCRIPTS };
 }
 
@@ -110,7 +110,7 @@ export async function registerPasskeyFactor(attempt: Attempt, deps: Deps, input:
     if (await deps.factors.hasRecoveryCodes(attempt.app, accountId)) return advance(attempt, deps, next, 'redirect');
     const codes = await deps.factors.regenerateRecoveryCodes(attempt.app, accountId, attempt.ip);
     await attempt.save({ progress: next });
-    return page('recovery-codes', { title: 'Save your recovery codes', codes });
+    return page('recovery-codes', { title: 'mfa:title.save_recovery', codes });
   } catch (err) {
     if (!(err instanceof PasskeyRefused)) throw err;
     const shown = await advance(attempt, deps, progress, 'render');

@@ -13,7 +13,9 @@
  */
 import { z } from 'zod';
 import { mayReceiveSignInMessages } from '../../accounts/account-service.js';
-import { PASSWORD_MAX, PASSWORD_MESSAGES, PASSWORD_MIN, passwordProblem, typedPasswordSchema } from '../../accounts/password-policy.js';
+import { PASSWORD_MAX, PASSWORD_MIN, typedPasswordSchema } from '../../accounts/password-policy.js';
+import { passwordProblemText, passwordText } from '../password-text.js';
+import type { Text } from '../../i18n/text.js';
 import { randomId, sha256 } from '../../crypto/random.js';
 import { NotFoundError } from '../../errors.js';
 import { LIMITS } from '../../limits/rate-limiter.js';
@@ -69,7 +71,7 @@ export function forgotPage(attempt: Attempt, deps: Pick<Deps, 'lifetimes'>, sent
   ensurePasswords(attempt.app);
   // After the request the page is the same for every address (nothing on it depends on the address).
   return page('forgot', {
-    title: sent ? 'Check your email' : 'Reset your password',
+    title: sent ? 'sign-in:title.check_email' : 'sign-in:forgot.title',
     sent,
     identifier: sent ? '' : attempt.flash?.identifier ?? '',
     validMinutes: deps.lifetimes.passwordReset / 60,
@@ -81,23 +83,23 @@ export async function requestReset(attempt: Attempt, deps: Deps, input: z.output
   const email = parseIdentifier(input.identifier, 'email');
   if (!email) return invalidForgotForm(input);
   if (await limitSends(deps.limiter, attempt.app.id, deps.ipPerHour, attempt.ip, email)) {
-    return again({ error: 'Too many reset emails were requested. Please try again later.', identifier: email }, '/forgot');
+    return again({ error: 'sign-in:error.too_many_resets', identifier: email }, '/forgot');
   }
   const accounts = (await deps.accounts.findByEmail(attempt.app, email)).filter(mayReceiveSignInMessages);
   // Not awaited: storing tokens and sending happen only for known addresses, so the answer must not wait for them.
-  const context = { app: attempt.app, clientId: attempt.client.clientId, ip: attempt.ip };
+  const context = { app: attempt.app, clientId: attempt.client.clientId, ip: attempt.ip, language: attempt.language };
   void issueLinks(deps, context, accounts).catch((err: unknown) => deps.log.error({ err, app: attempt.app.slug }, 'could not issue password reset links'));
   return go('/forgot/sent');
 }
 
-async function issueLinks(deps: Deps, context: { app: AppRecord; clientId: string; ip?: string }, accounts: AccountRecord[]): Promise<void> {
+async function issueLinks(deps: Deps, context: { app: AppRecord; clientId: string; ip?: string; language?: string }, accounts: AccountRecord[]): Promise<void> {
   const { app } = context;
   for (const account of accounts) {
     if (!account.email) continue;
     const token = randomId(32);
     const stored: StoredReset = { accountId: account.id, clientId: context.clientId, issuedAt: Date.now() };
     await deps.ephemeral.set(tokenKey(app.id, token), stored, deps.lifetimes.passwordReset);
-    await deps.messenger.send(app, { channel: 'email', to: account.email, kind: 'password_reset', locals: { link: resetLink(deps.publicUrl, app.slug, token) }, locale: account.locale });
+    await deps.messenger.send(app, { channel: 'email', to: account.email, kind: 'password_reset', locals: { link: resetLink(deps.publicUrl, app.slug, token) }, locale: account.locale ?? context.language });
     await deps.audit.record(app, 'password.reset_requested', { accountId: account.id, ip: context.ip, detail: { client_id: context.clientId } });
   }
 }
@@ -122,14 +124,14 @@ async function findReset(deps: Deps, app: AppRecord, token: string, read: 'peek'
 }
 
 const expiredPage = (): Outcome => page('error', {
-  title: 'This link has expired',
+  title: 'sign-in:reset.expired_title',
   error: 'link_expired',
-  description: 'This link has expired or was already used. Go back to the application and ask for a new one from its sign-in page.',
+  description: 'sign-in:reset.expired',
 }, 400);
 
-function resetFormPage(visit: AppVisit, token: string, account: AccountRecord, error?: string): Outcome {
+function resetFormPage(visit: AppVisit, token: string, account: AccountRecord, error?: Text): Outcome {
   return page('reset', {
-    title: 'Choose a new password',
+    title: 'sign-in:reset.title',
     action: `/apps/${visit.app.slug}/reset/${token}`,
     account: { email: account.email ?? '', name: account.name ?? '' },
     minLength: PASSWORD_MIN,
@@ -148,9 +150,9 @@ export async function completeReset(visit: AppVisit, deps: Deps, token: string, 
   const peeked = await findReset(deps, app, token, 'peek');
   if (!peeked) return expiredPage();
   const problem = !input
-    ? 'Enter your new password twice.'
-    : passwordProblem(input.new_password, { email: peeked.account.email, appName: app.name })
-      ?? (input.new_password !== input.new_password_confirm ? PASSWORD_MESSAGES.mismatch : undefined);
+    ? 'sign-in:password.twice'
+    : passwordProblemText(input.new_password, { email: peeked.account.email, appName: app.name })
+      ?? (input.new_password !== input.new_password_confirm ? passwordText('mismatch') : undefined);
   // A typo does not use the link up: it is taken only once the new password is acceptable.
   if (problem || !input) return resetFormPage(visit, token, peeked.account, problem);
 
@@ -175,5 +177,5 @@ export async function completeReset(visit: AppVisit, deps: Deps, token: string, 
 
 /** "Password changed": links to the client's or the app's landing page, when it has one. */
 export async function resetDonePage(visit: AppVisit, clientId: string | undefined): Promise<Outcome> {
-  return page('reset-done', { title: 'Password changed', next: await placeToGo(visit, clientId) });
+  return page('reset-done', { title: 'sign-in:reset.done_title', next: await placeToGo(visit, clientId) });
 }

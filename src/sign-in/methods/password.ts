@@ -26,8 +26,8 @@ export const passwordMethod: SignInMethod = {
   views: ['login'],
 };
 
-export const INVALID_CREDENTIALS = 'Invalid email or password';
-export const TOO_MANY_ATTEMPTS = 'Too many attempts. Please wait a few minutes and try again.';
+export const INVALID_CREDENTIALS = 'sign-in:error.invalid_credentials';
+export const TOO_MANY_ATTEMPTS = 'sign-in:error.too_many_attempts';
 
 export const passwordForm = z.object({ identifier: identifierField, password: typedPasswordSchema.min(1) });
 

@@ -11,7 +11,9 @@
  */
 import { z } from 'zod';
 import { personName } from '../../accounts/contact-schemas.js';
-import { PASSWORD_MAX, PASSWORD_MIN, passwordProblem, typedPasswordSchema } from '../../accounts/password-policy.js';
+import { PASSWORD_MAX, PASSWORD_MIN, typedPasswordSchema } from '../../accounts/password-policy.js';
+import { passwordProblemText } from '../password-text.js';
+import { text } from '../../i18n/text.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { AppRecord } from '../../storage/ports.js';
 import { again, go, page, type Attempt, type Outcome } from '../attempt.js';
@@ -42,7 +44,7 @@ interface PendingRegistration {
 
 export const registerForm = z.object({ name: personName, identifier: identifierField, password: typedPasswordSchema });
 export const invalidRegisterForm = (raw: Record<string, string>): Outcome =>
-  again({ error: 'Enter your name, your email address and a password.', ...typedBack(raw) }, '/register');
+  again({ error: 'sign-in:error.register_fields', ...typedBack(raw) }, '/register');
 export const typedCodeForm = z.object({ code: z.string().max(20) });
 
 const typedBack = (raw: Record<string, string | undefined>) => ({ name: raw.name?.trim().slice(0, 100), identifier: raw.identifier?.trim().slice(0, 320) });
@@ -56,7 +58,7 @@ function ensureOpen(attempt: Attempt): void {
 export function registerPage(attempt: Attempt): Outcome {
   ensureOpen(attempt);
   return page('register', {
-    title: `Create your ${attempt.app.name} account`,
+    title: text('sign-in:register.title', { app: attempt.app.name }),
     name: attempt.flash?.name ?? '',
     identifier: attempt.flash?.identifier ?? '',
     minLength: PASSWORD_MIN,
@@ -69,10 +71,10 @@ export async function register(attempt: Attempt, deps: Deps, input: z.output<typ
   const typed = typedBack(input);
   const email = parseIdentifier(input.identifier, 'email');
   if (!email) return again({ error: INVALID_IDENTIFIER.email, ...typed }, '/register');
-  const problem = passwordProblem(input.password, { email, appName: attempt.app.name });
+  const problem = passwordProblemText(input.password, { email, appName: attempt.app.name });
   if (problem) return again({ error: problem, ...typed }, '/register');
   if (await limitSends(deps.limiter, attempt.app.id, deps.ipPerHour, attempt.ip, email)) {
-    return again({ error: 'Too many attempts. Please try again later.', ...typed }, '/register');
+    return again({ error: 'sign-in:error.too_many_registrations', ...typed }, '/register');
   }
 
   const [passwordHash, existing] = await Promise.all([
@@ -85,9 +87,9 @@ export async function register(attempt: Attempt, deps: Deps, input: z.output<typ
   const code = await issueCode(attempt, deps.ephemeral, 'register', pending, deps.lifetimes.registrationCode);
   // Not awaited, either way: the answer must not take longer for one kind of address. send() never rejects.
   if (available) {
-    void deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'verify_email', locals: { code } });
+    void deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'verify_email', locals: { code }, locale: attempt.language });
   } else if (existing.some((a) => !a.optedOut)) {
-    void deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'already_registered', locals: {}, locale: existing[0].locale });
+    void deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'already_registered', locals: {}, locale: existing[0].locale ?? attempt.language });
   }
   await deps.audit.record(attempt.app, 'registration.requested', { ip: attempt.ip });
   return go('/register/verify');
@@ -96,8 +98,8 @@ export async function register(attempt: Attempt, deps: Deps, input: z.output<typ
 export async function verifyPage(attempt: Attempt, deps: Deps): Promise<Outcome> {
   ensureOpen(attempt);
   const pending = await peekCode<PendingRegistration>(attempt, deps.ephemeral, 'register');
-  if (!pending) return again({ error: 'Your code has expired. Please fill in the form again.' }, '/register');
-  return page('verify-email', { title: 'Confirm your email address', email: pending.email, validMinutes: deps.lifetimes.registrationCode / 60 });
+  if (!pending) return again({ error: 'sign-in:error.registration_expired' }, '/register');
+  return page('verify-email', { title: 'sign-in:verify.title', email: pending.email, validMinutes: deps.lifetimes.registrationCode / 60 });
 }
 
 export async function verifyRegistration(attempt: Attempt, deps: Deps, input: { code: string }): Promise<Outcome> {
@@ -106,11 +108,11 @@ export async function verifyRegistration(attempt: Attempt, deps: Deps, input: { 
     ttlSeconds: deps.lifetimes.registrationCode,
     redeemable: (p) => p.available,
   });
-  if (check.status === 'exhausted') return again({ error: 'This code can no longer be used. Please fill in the form again to get a new one.' }, '/register');
-  if (check.status === 'expired') return again({ error: 'Your code has expired. Please fill in the form again.' }, '/register');
+  if (check.status === 'exhausted') return again({ error: 'sign-in:error.registration_exhausted' }, '/register');
+  if (check.status === 'expired') return again({ error: 'sign-in:error.registration_expired' }, '/register');
   if (check.status === 'wrong') {
     await deps.audit.record(attempt.app, 'registration.failed', { ip: attempt.ip });
-    return again({ error: 'That code is not right. Check it and try again.' }, '/register/verify');
+    return again({ error: 'sign-in:error.code_wrong' }, '/register/verify');
   }
 
   const { stored } = check;
@@ -121,7 +123,7 @@ export async function verifyRegistration(attempt: Attempt, deps: Deps, input: { 
   } catch (err) {
     // Registered meanwhile (another tab, an invitation): only someone who holds the code learns it.
     if (!(err instanceof ConflictError)) throw err;
-    return again({ error: 'An account with this email address already exists. Sign in instead.', identifier: stored.email });
+    return again({ error: 'sign-in:error.already_registered', identifier: stored.email });
   }
   await deps.audit.record(attempt.app, 'account.registered', { accountId, ip: attempt.ip, detail: { client_id: attempt.client.clientId } });
   return afterProof(attempt, deps, { accountIds: [accountId], amr: [...registrationMethod.amr] }, 'redirect');

@@ -43,11 +43,11 @@ async function waitingProgress(attempt: Attempt, deps: Deps): Promise<Progress |
 
 const lockedPage = (retryAfterSeconds: number): Outcome => ({
   kind: 'page', view: 'second-factor', status: 429, retryAfter: retryAfterSeconds,
-  locals: { title: 'Confirm it is you', unavailable: false, hasTotp: true, hasRecovery: false, locked: true, lockedMinutes: Math.ceil(retryAfterSeconds / 60) },
+  locals: { title: 'mfa:title.confirm', unavailable: false, hasTotp: true, hasRecovery: false, locked: true, lockedMinutes: Math.ceil(retryAfterSeconds / 60) },
 });
 
-export const LOCKED = 'Too many wrong codes. Codes are locked for this account for a while: try again later.';
-const WRONG = 'That code is not right. Check it and try again.';
+export const LOCKED = 'mfa:error.locked';
+const WRONG = 'sign-in:error.code_wrong';
 
 export async function verifyFactorCode(attempt: Attempt, deps: Deps, input: { code: string; remember?: string }): Promise<Outcome> {
   const progress = await waitingProgress(attempt, deps);
@@ -63,9 +63,9 @@ export async function verifyFactorCode(attempt: Attempt, deps: Deps, input: { co
   await attempt.save({ progress: next });
   const account = await deps.accounts.find(attempt.app, accountId);
   if (account?.email) {
-    void deps.messenger.send(attempt.app, { channel: 'email', to: account.email, kind: 'recovery_code_used', locals: { remaining: String(check.remaining) }, locale: account.locale });
+    void deps.messenger.send(attempt.app, { channel: 'email', to: account.email, kind: 'recovery_code_used', locals: { remaining: String(check.remaining) }, locale: account.locale ?? attempt.language });
   }
-  return page('recovery-used', { title: 'Recovery code accepted', remaining: check.remaining });
+  return page('recovery-used', { title: 'mfa:title.recovery_accepted', remaining: check.remaining });
 }
 
 /** The first code from a new authenticator app: binds it, and shows the recovery codes when they are new. */
@@ -74,12 +74,12 @@ export async function confirmTotpEnrolment(attempt: Attempt, deps: Deps, input: 
   if (!progress) return go('');
   const result = await deps.factors.confirmTotp(attempt.app, progress.accountId!, attempt.uid, input.code, attempt.ip);
   if (result.status === 'locked') return lockedPage(result.retryAfterSeconds);
-  if (result.status === 'expired') return again({ error: 'This setup has expired. Scan the new code below.' });
+  if (result.status === 'expired') return again({ error: 'mfa:error.setup_expired' });
   if (result.status === 'wrong') return again({ error: result.locked ? LOCKED : WRONG });
   const next = withSecondFactor(progress, totpMethod.amr);
   if (!result.recoveryCodes) return advance(attempt, deps, next, 'redirect');
   await attempt.save({ progress: next });
-  return page('recovery-codes', { title: 'Save your recovery codes', codes: result.recoveryCodes });
+  return page('recovery-codes', { title: 'mfa:title.save_recovery', codes: result.recoveryCodes });
 }
 
 /**
@@ -90,7 +90,7 @@ export async function newRecoveryCodes(attempt: Attempt, deps: Deps): Promise<Ou
   const progress = attempt.state.progress;
   if (!progress?.accountId || !progress.amr.includes('mfa') || (!progress.fresh && !progress.stepUp)) return go('');
   const codes = await deps.factors.regenerateRecoveryCodes(attempt.app, progress.accountId, attempt.ip);
-  return page('recovery-codes', { title: 'Save your recovery codes', codes });
+  return page('recovery-codes', { title: 'mfa:title.save_recovery', codes });
 }
 
 /** "Continue" after the recovery codes were shown. */

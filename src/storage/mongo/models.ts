@@ -187,6 +187,8 @@ function tenantSchema() {
     connection: String,
     domains: { type: [String], default: undefined },
     allowPassword: Boolean,
+    branding: { type: Mixed },
+    roleNames: { type: Mixed },
     createdAt: Date,
     updatedAt: Date,
   }, options('tenants', DURABLE));

@@ -536,6 +536,15 @@ export function tenantRepositoryContract(make: Factory<TenantRepository>): void 
       expect((await repo.update('app-1', 'ten-2', { externalId: 'psa-9' }))?.externalId).toBe('psa-9');
     });
 
+    it('keeps a tenant\'s branding and role names, and replaces them on update', async () => {
+      const branding = { display_name: 'North Hub', primary_color: '#1e3a8a', logo_url: 'data:image/png;base64,iVBORw0KGgo=' };
+      await repo.create(tenant({ branding, roleNames: { user: 'Member' } }));
+      expect(await repo.findById('app-1', 'ten-1')).toMatchObject({ branding, roleNames: { user: 'Member' } });
+      const updated = await repo.update('app-1', 'ten-1', { branding: { primary_color: '#7c2d12' }, roleNames: {} });
+      expect(updated).toMatchObject({ branding: { primary_color: '#7c2d12' }, roleNames: {} });
+      expect((await repo.findBySlug('app-1', 'north'))?.branding).toEqual({ primary_color: '#7c2d12' });
+    });
+
     it('finds a created tenant by id and slug within its app', async () => {
       await repo.create(tenant());
       expect(await repo.findById('app-1', 'ten-1')).toEqual(tenant());

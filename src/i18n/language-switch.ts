@@ -1,0 +1,58 @@
+/**
+ * The language switcher every page shows: plain links (`?lang=fr`) that work without script under the pages'
+ * strict CSP. Following one stores the choice in a cookie and answers 303 to the same address without `lang`, so
+ * the choice lasts for the rest of the visit (every app of this server: it is the person's preference, not an
+ * app's) and the parameter never reaches the provider or a form.
+ */
+import type { Context, Next } from 'koa';
+import { catalogue } from './catalogue.js';
+
+export const LANGUAGE_COOKIE = 'portcullis_lang';
+const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
+
+export interface LanguageLink {
+  code: string;
+  /** The language's own name (`Français`), from its own catalogue. */
+  name: string;
+  href: string;
+  current: boolean;
+}
+
+/** Koa middleware: applies `?lang=` on a GET and reads the cookie into `ctx.state.chosenLanguage`. */
+export function languageSwitch() {
+  return async function switchLanguage(ctx: Context, next: Next) {
+    const { languages } = catalogue();
+    // The Admin API is not a page: its `lang` parameters (if any) are its own.
+    if (ctx.path.startsWith('/admin/')) return next();
+    const asked = ctx.method === 'GET' ? ctx.query.lang : undefined;
+    if (typeof asked === 'string') {
+      if (languages.includes(asked)) {
+        ctx.cookies.set(LANGUAGE_COOKIE, asked, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: ONE_YEAR_MS, secure: ctx.secure, overwrite: true });
+      }
+      const url = new URL(ctx.href);
+      url.searchParams.delete('lang');
+      ctx.status = 303;
+      // One leading slash: `//evil.test/x?lang=fr` must not become a protocol-relative redirect to another site.
+      ctx.redirect(`/${url.pathname.replace(/^[/\\]+/, '')}${url.search}`);
+      return;
+    }
+    const cookie = ctx.cookies.get(LANGUAGE_COOKIE);
+    if (cookie && languages.includes(cookie)) ctx.state.chosenLanguage = cookie;
+    // Where the switcher's links point: this page when it was a GET (a page shown after a POST links to the attempt's page).
+    if (ctx.method === 'GET') ctx.state.pageAddress = ctx.path + (ctx.querystring ? `?${ctx.querystring}` : '');
+    await next();
+  };
+}
+
+/** The switcher's links for a page in `lang`; none when there is no address to reload. */
+export function switcherLinks(ctx: Pick<Context, 'state'>, lang: string, fallbackAddress?: string): LanguageLink[] {
+  const address = (ctx.state?.pageAddress as string | undefined) ?? fallbackAddress;
+  if (!address) return [];
+  const { languages, translator } = catalogue();
+  return languages.map((code) => ({
+    code,
+    name: translator(code)('common:language.self'),
+    href: `${address}${address.includes('?') ? '&' : '?'}lang=${encodeURIComponent(code)}`,
+    current: code === lang,
+  }));
+}
