@@ -38,8 +38,10 @@ export function languageSwitch() {
     }
     const cookie = ctx.cookies.get(LANGUAGE_COOKIE);
     if (cookie && languages.includes(cookie)) ctx.state.chosenLanguage = cookie;
-    // Where the switcher's links point: this page when it was a GET (a page shown after a POST links to the attempt's page).
-    if (ctx.method === 'GET') ctx.state.pageAddress = ctx.path + (ctx.querystring ? `?${ctx.querystring}` : '');
+    // Where the switcher's links point: this page when it was a GET (a page shown after a POST links to the attempt's
+    // page). Not an authorization response (an upstream IdP's callback): its code and state are single-use, so the
+    // address cannot show the page again, and they must not be copied into links (RFC 9700 §4.2.4).
+    if (ctx.method === 'GET' && ctx.query.code === undefined && ctx.query.state === undefined) ctx.state.pageAddress = ctx.path + (ctx.querystring ? `?${ctx.querystring}` : '');
     await next();
   };
 }

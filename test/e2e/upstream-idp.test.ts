@@ -249,6 +249,8 @@ describe('signing in through the upstream', () => {
     }
     const strip = (html: string) => html.replace(/\/interaction\/[^/"]+/g, '');
     expect(strip(pages[0].html)).toBe(strip(pages[1].html));
+    // The upstream's single-use code is not copied into the page's links (the language switcher's among them).
+    expect(pages[0].html).not.toMatch(/[?&]code=/);
     expect((await audit('upstream.failed')).slice(0, 2).map((e) => e.detail.reason)).toEqual(['provisioning_off', 'provisioning_off']);
   });
 });
