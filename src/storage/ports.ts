@@ -7,7 +7,7 @@
  * - Uniqueness violations throw `ConflictError`; an unreachable backend throws `ServiceUnavailableError`.
  * - Records returned are copies: mutating them never changes what is stored.
  */
-import type { Adapter } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 export type AccountStatus = 'active' | 'invited' | 'deactivated';
 export type LoginMethod = 'password' | 'email_code' | 'sms_code' | 'magic_link';
@@ -598,6 +598,32 @@ export const GRANTABLE_OIDC_MODELS: ReadonlySet<string> = new Set([
 /** oidc-provider's Adapter, created per app and model: `factory(appId)(modelName)`. */
 export type OidcAdapterFactory = (appId: string) => (model: string) => Adapter;
 
+/**
+ * Models whose records each store also indexes by the payload's `accountId`: "every session, grant and refresh
+ * token of this account" is one lookup (sign out everywhere, offboarding, the account center), never a scan.
+ */
+export const ACCOUNT_INDEXED_OIDC_MODELS = ['Session', 'Grant', 'RefreshToken'] as const;
+export type AccountIndexedModel = (typeof ACCOUNT_INDEXED_OIDC_MODELS)[number];
+
+/** One stored oidc-provider record: its id (what the adapter's `find`/`destroy` take) and a copy of its payload. */
+export interface OidcRecordRef {
+  id: string;
+  payload: AdapterPayload;
+}
+
+/**
+ * The account index of the OIDC store, beside its Adapter (`OidcAdapterFactory`). Entries are written by the
+ * adapter's `upsert` and go with the record (destroy, revokeByGrantId, expiry): an implementation may keep stale
+ * entries but never returns them.
+ */
+export interface OidcAccountIndex {
+  /**
+   * Unexpired records of `model` in the app whose payload's `accountId` is `accountId` now (a session re-saved for
+   * another account is not returned for the first), in no particular order.
+   */
+  listByAccount(appId: string, model: AccountIndexedModel, accountId: string): Promise<OidcRecordRef[]>;
+}
+
 export interface HealthReport {
   ok: boolean;
   checks: Record<string, 'up' | 'down'>;
@@ -624,6 +650,8 @@ export interface Stores {
   resources: ResourceRepository;
   ephemeral: EphemeralStore;
   oidcAdapter: OidcAdapterFactory;
+  /** Sessions, grants and refresh tokens by account, in whichever store holds each model (see `oidcAdapter`). */
+  oidcAccountIndex: OidcAccountIndex;
   /** Readiness of every backing service. */
   health(): Promise<HealthReport>;
   /** Redis commands/transactions sent so far (0 without Redis): benchmarks report round trips per flow. */

@@ -42,6 +42,8 @@ export interface OidcRecordDoc {
   uid?: string;
   userCode?: string;
   grantId?: string;
+  /** Session, Grant and RefreshToken: the account, for the account index. */
+  accountId?: string;
   /** Absent for records without expiry. */
   expiresAt?: Date;
 }
@@ -361,8 +363,10 @@ function oidcRecordSchema() {
     uid: String,
     userCode: String,
     grantId: String,
+    accountId: String,
     expiresAt: Date,
   }, options('oidc_records', false));
+  schema.index({ appId: 1, model: 1, accountId: 1 }, { partialFilterExpression: { accountId: { $exists: true } } });
   schema.index({ appId: 1, model: 1, uid: 1 });
   schema.index({ appId: 1, model: 1, userCode: 1 });
   schema.index({ appId: 1, grantId: 1 });
