@@ -76,6 +76,7 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
       ctx.cookies.set(name, value, { httpOnly: true, sameSite: 'lax', path: `/apps/${app.slug}`, maxAge: maxAgeSeconds * 1000, secure: ctx.secure, overwrite: true });
     },
     ip: ctx.state.ip as string | undefined,
+    userAgent: ctx.get('user-agent').slice(0, 300) || undefined,
     issuer: provider.issuer,
     secret: secretOf(pooled),
     state,

@@ -53,6 +53,13 @@ import { WebAuthnService } from './mfa/webauthn-service.js';
 import { registerFactorRoutes } from './mfa/factor-routes.js';
 import { ResourceService } from './resources/resource-service.js';
 import { registerResourceRoutes } from './admin/resource-routes.js';
+import { SessionDetailsStore } from './sessions/session-details.js';
+import { AccountSessions } from './sessions/account-sessions.js';
+import { Offboarding } from './sessions/offboarding.js';
+import { SignInHistory } from './sessions/sign-in-history.js';
+import { registerSessionRoutes } from './sessions/session-routes.js';
+import { SupportPinService } from './support-pin/support-pin-service.js';
+import { registerSupportPinRoutes } from './support-pin/support-pin-routes.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -80,6 +87,11 @@ export interface Services {
   metrics: Metrics;
   factors: FactorService;
   resources: ResourceService;
+  /** An account's sessions and grants (through the stores' account index), offboarding, sign-in history. */
+  sessions: AccountSessions;
+  offboarding: Offboarding;
+  signInHistory: SignInHistory;
+  supportPins: SupportPinService;
 }
 
 export interface BuildOptions {
@@ -104,6 +116,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   const tenants = new TenantService(stores.tenants, stores.accounts);
   const audit = new AuditLog(stores.audit, log, { retentionDays: config.AUDIT_RETENTION_DAYS });
   const messenger = createMessenger(config, stores.outbox, log.child({ component: 'messaging' }));
+  const sessionDetails = new SessionDetailsStore(stores.ephemeral);
   const pool = new ProviderPool({
     apps: stores.apps,
     appKeys: stores.appKeys,
@@ -112,7 +125,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     build: (app, keys) =>
       buildProvider(app, keys, {
         config, oidcAdapter: stores.oidcAdapter, clientRepository: stores.clients, clients, accounts, tenants,
-        resources: stores.resources, ephemeral: stores.ephemeral,
+        resources: stores.resources, ephemeral: stores.ephemeral, sessionDetails,
         partnerGrant: { partners, partnerRedemption, trustProxy: config.TRUST_PROXY },
         onServerError: (a, err) => log.error({ err, app: a.slug }, 'provider error'),
       }),
@@ -159,8 +172,15 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   });
   const webauthn = new WebAuthnService(stores.factors, stores.ephemeral, audit, config.publicUrl);
   const factors = new FactorService(stores.factors, new SecretBox(secretKey), stores.ephemeral, audit, webauthn);
+  const sessions = new AccountSessions(stores.oidcAccountIndex, stores.oidcAdapter, sessionDetails);
+  const offboarding = new Offboarding({ accounts, sessions, factors, audit });
+  const signInHistory = new SignInHistory(audit);
+  const supportPins = new SupportPinService(stores.ephemeral, audit, secretKey);
   return {
-    services: { apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker, metrics, factors, resources },
+    services: {
+      apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker,
+      metrics, factors, resources, sessions, offboarding, signInHistory, supportPins,
+    },
     pool,
   };
 }
@@ -224,6 +244,8 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
       registerWebhookRoutes(registry, helpers, services.webhooks);
       registerFactorRoutes(registry, helpers, { factors: services.factors, accounts: services.accounts });
       registerResourceRoutes(registry, helpers, { resources: services.resources, audit: services.audit });
+      registerSessionRoutes(registry, helpers, { accounts: services.accounts, sessions: services.sessions, offboarding: services.offboarding, history: services.signInHistory });
+      registerSupportPinRoutes(registry, helpers, { accounts: services.accounts, pins: services.supportPins });
     },
   });
   const site = chain([health.routes(), ...metrics, admin.routes(), admin.allowedMethods()]);

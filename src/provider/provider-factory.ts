@@ -25,6 +25,8 @@ import { ACR_VALUES, acrStepUpCheck } from './acr-step-up.js';
 import { ResourceServers } from './resource-servers.js';
 import { JwtAccessTokens } from './jwt-access-tokens.js';
 import { resourceJwtCustomizer, resourceTokenClaims } from './resource-token-claims.js';
+import { recordSessionDetails } from './session-details-recorder.js';
+import type { SessionDetailsStore } from '../sessions/session-details.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -39,6 +41,8 @@ export interface ProviderDeps {
   ephemeral: EphemeralStore;
   /** Partners whose assertions the jwt-bearer grant accepts (RFC 7523). */
   partnerGrant?: PartnerGrantDeps;
+  /** Where and how sessions were signed in, for the account's session list (`session-details-recorder.ts`). */
+  sessionDetails?: SessionDetailsStore;
   /** Called for errors the provider reports as server_error (logging). */
   onServerError(app: AppRecord, error: unknown): void;
 }
@@ -153,6 +157,11 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   reuseClients(provider, lookupClient);
   provider.use(clientAuthRequired(provider.issuer));
   provider.use(jwtTokens.middleware(provider) as never);
+  if (deps.sessionDetails) {
+    provider.use(recordSessionDetails(app, deps.sessionDetails, {
+      trustProxy: config.TRUST_PROXY, sessionTtl: (loginTs) => absoluteSessionTtl(loginTs, app.settings.session_ttl_seconds),
+    }) as never);
+  }
   registerJwtBearerGrant(provider, app, deps.partnerGrant, (ctx, sub, token) => findAccount(app, deps, ctx, sub, token));
   provider.on('server_error', (_ctx, err) => deps.onServerError(app, err));
   return provider;

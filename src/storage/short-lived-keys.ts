@@ -22,6 +22,10 @@ export type ShortLivedKind =
   | 'webauthn-challenge'
   /** A JWT access token's `jti` with its grant, until the token expires (introspection and revocation of JWTs). */
   | 'jwt-at'
+  /** Where and how a browser session was signed in (IP, user agent), by session uid (the account's session list). */
+  | 'session-info'
+  /** A support PIN of an account, its wrong-try counter per hour (support-pin/support-pin-service.ts). */
+  | 'support-pin' | 'support-pin-tries'
   /** Rate-limit counters: `rl:{bucket}`. */
   | `rl:${string}`;
 

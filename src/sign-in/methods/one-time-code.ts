@@ -86,7 +86,10 @@ export async function verifyCode(attempt: Attempt, deps: Deps, input: { code: st
   if (check.status === 'exhausted') return again({ error: 'This code can no longer be used. Ask for a new code.' }, '/code');
   if (check.status === 'expired') return again({ error: 'This code has expired. Ask for a new code.' }, '/code');
   if (check.status === 'wrong') {
-    await deps.audit.record(attempt.app, 'sign_in.failed', { ip: attempt.ip, detail: { method: `${check.stored.channel}_code` } });
+    // Against the account the code was sent for (the first, when several share the address): its sign-in history.
+    await deps.audit.record(attempt.app, 'sign_in.failed', {
+      ip: attempt.ip, accountId: check.stored.accountIds[0], detail: { method: `${check.stored.channel}_code`, reason: 'wrong_code', user_agent: attempt.userAgent },
+    });
     return again({ error: 'That code is not right. Check it and try again.' }, '/code');
   }
   const { stored } = check;
