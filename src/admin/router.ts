@@ -179,9 +179,9 @@ export function adminRouter(deps: AdminDeps) {
       const by = { accountId: account.id, actor: actor(ctx) };
       await services.audit.record(app, 'account.updated', { ...by, detail: { by: 'admin', fields: Object.keys(body).join(' ') } });
       // Deactivating ends every session and token (src/sessions/offboarding.ts), as POST …/deactivate does.
-      await services.offboarding.afterStatusChange(app, before, account, { by: 'admin', actor: actor(ctx), ip: ctx.state.ip as string | undefined });
+      const stored = await services.offboarding.afterStatusChange(app, before, account, { by: 'admin', actor: actor(ctx), ip: ctx.state.ip as string | undefined });
       if (body.password !== undefined) await services.audit.record(app, 'account.password_changed', { ...by, detail: { by: 'admin', removed: body.password === null } });
-      return presentAccount(account);
+      return presentAccount(stored);
     } });
   registry.add({ method: 'delete', path: '/apps/:slug/accounts/:id', tag: 'accounts', status: 204,
     summary: 'Delete an account: ends its sessions and tokens, erases its personal data, factors and memberships (the audit log keeps account.deleted)',

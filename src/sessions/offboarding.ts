@@ -42,28 +42,28 @@ export class Offboarding {
   async deactivate(app: AppRecord, accountId: string, who: Requester): Promise<AccountRecord> {
     const before = await this.deps.accounts.require(app, accountId);
     const account = before.status === 'deactivated' ? before : await this.deps.accounts.update(app, accountId, { status: 'deactivated' });
-    await this.afterStatusChange(app, before, account, who);
-    return account;
+    return this.afterStatusChange(app, before, account, who);
   }
 
   /** Lets a deactivated account sign in again (what was ended stays ended); idempotent for active accounts. */
   async reactivate(app: AppRecord, accountId: string, who: Requester): Promise<AccountRecord> {
     const before = await this.deps.accounts.require(app, accountId);
     const account = before.status === 'deactivated' ? await this.deps.accounts.update(app, accountId, { status: 'active' }) : before;
-    await this.afterStatusChange(app, before, account, who);
-    return account;
+    return this.afterStatusChange(app, before, account, who);
   }
 
   /**
    * Audit and revocation after any status change (the Admin API's PATCH of `status` comes here too): becoming
-   * deactivated ends all access.
+   * deactivated ends all access. Answers the account as stored afterwards.
    */
-  async afterStatusChange(app: AppRecord, before: AccountRecord, after: AccountRecord, who: Requester): Promise<void> {
+  async afterStatusChange(app: AppRecord, before: AccountRecord, after: AccountRecord, who: Requester): Promise<AccountRecord> {
     if (before.status !== 'deactivated' && after.status === 'deactivated') {
       await this.endEverything(app, after.id);
       await this.record(app, 'account.deactivated', after.id, who);
+      return (await this.deps.accounts.find(app, after.id)) ?? after;
     }
     if (before.status === 'deactivated' && after.status !== 'deactivated') await this.record(app, 'account.reactivated', after.id, who);
+    return after;
   }
 
   /**
