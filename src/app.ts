@@ -60,6 +60,7 @@ import { SignInHistory } from './sessions/sign-in-history.js';
 import { registerSessionRoutes } from './sessions/session-routes.js';
 import { SupportPinService } from './support-pin/support-pin-service.js';
 import { registerSupportPinRoutes } from './support-pin/support-pin-routes.js';
+import { accountApiDocument, accountApiRouter } from './account-api/account-api-router.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -246,6 +247,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
       registerResourceRoutes(registry, helpers, { resources: services.resources, audit: services.audit });
       registerSessionRoutes(registry, helpers, { accounts: services.accounts, sessions: services.sessions, offboarding: services.offboarding, history: services.signInHistory });
       registerSupportPinRoutes(registry, helpers, { accounts: services.accounts, pins: services.supportPins });
+      registry.document(accountApiDocument());
     },
   });
   const site = chain([health.routes(), ...metrics, admin.routes(), admin.allowedMethods()]);
@@ -260,7 +262,11 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     ? devMailboxRouter({ apps: stores.apps, outbox: stores.outbox, anyone: config.DEV_MAILBOX === 'true' }) : undefined;
   // The pages Portcullis serves below /apps/{slug}; everything else there is the app's provider.
   const pages = appPagesRouter({ ...signIn, pool, invitations: services.invitations, partners: services.partners, partnerRedemption: services.partnerRedemption });
-  const pageRouters = [...(mailbox ? [mailbox] : []), pages];
+  const accountApi = accountApiRouter({
+    pool, accounts: services.accounts, clients: services.clients, audit: services.audit, sessions: services.sessions,
+    offboarding: services.offboarding, history: services.signInHistory, pins: services.supportPins,
+  });
+  const pageRouters = [...(mailbox ? [mailbox] : []), pages, accountApi];
   const appRequests = chain([storesUp, appSide(pageRouters, chain(pageRouters.map((r) => r.routes())), providerMount(pool, stores.available))]);
   // One prefix test sends a request to the app side or the site side, instead of matching every router in turn.
   koa.use(dispatchByPrefix('/apps/', appRequests, site));

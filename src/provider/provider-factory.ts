@@ -26,6 +26,7 @@ import { ResourceServers } from './resource-servers.js';
 import { JwtAccessTokens } from './jwt-access-tokens.js';
 import { resourceJwtCustomizer, resourceTokenClaims } from './resource-token-claims.js';
 import { recordSessionDetails } from './session-details-recorder.js';
+import { ACCOUNT_SCOPES } from '../account-api/bearer-token.js';
 import type { SessionDetailsStore } from '../sessions/session-details.js';
 
 export interface ProviderDeps {
@@ -75,6 +76,8 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
       short: { httpOnly: true, sameSite: 'lax', path: basePath },
     },
     claims: CLAIMS_BY_SCOPE,
+    // The account API's scopes (src/account-api/): a client asks for them like any other scope.
+    scopes: ['openid', 'offline_access', ...ACCOUNT_SCOPES],
     // `acr` (OIDC Core §2) rides on `openid` like `amr`; discovery lists the two levels (acr_values_supported).
     acrValues: [...ACR_VALUES],
     // ID tokens carry the scope's claims (tenant, email, profile) even in the code flow, as portal RPs expect.
