@@ -49,17 +49,27 @@ export async function authenticate(ctx: Context, provider: Provider, app: AppRec
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
   if (!header) refuse(ctx, realm, 401, undefined, 'An access token is required (Authorization: Bearer <token>).');
   if (!match) refuse(ctx, realm, 401, 'invalid_request', 'The Authorization header must be "Bearer <token>".');
-  const token = await provider.AccessToken.find(match[1]);
-  const invalid = (): never => refuse(ctx, realm, 401, 'invalid_token', 'The access token is invalid, expired or revoked.');
-  if (!token || !token.accountId || !token.grantId) return invalid();
-  if (token.isSenderConstrained()) refuse(ctx, realm, 401, 'invalid_token', 'Sender-constrained (DPoP or mTLS) tokens are not accepted by the account API.');
+  const caller = await checkAccessToken(provider, app, accounts, match[1]);
+  if (caller === 'sender_constrained') refuse(ctx, realm, 401, 'invalid_token', 'Sender-constrained (DPoP or mTLS) tokens are not accepted by the account API.');
+  if (!caller) refuse(ctx, realm, 401, 'invalid_token', 'The access token is invalid, expired or revoked.');
+  return caller;
+}
+
+/**
+ * The token's caller when the token is still good (see the module comment), else undefined; `sender_constrained`
+ * for a DPoP- or certificate-bound token. Also used by the account center for its own token.
+ */
+export async function checkAccessToken(provider: Provider, app: AppRecord, accounts: AccountService, value: string): Promise<AccountApiCaller | 'sender_constrained' | undefined> {
+  const token = await provider.AccessToken.find(value);
+  if (!token || !token.accountId || !token.grantId) return undefined;
+  if (token.isSenderConstrained()) return 'sender_constrained';
   const grant = await provider.Grant.find(token.grantId);
-  if (!grant || grant.accountId !== token.accountId || grant.clientId !== token.clientId) return invalid();
-  if (token.expiresWithSession && token.sessionUid && !(await provider.Session.findByUid(token.sessionUid))) return invalid();
+  if (!grant || grant.accountId !== token.accountId || grant.clientId !== token.clientId) return undefined;
+  if (token.expiresWithSession && token.sessionUid && !(await provider.Session.findByUid(token.sessionUid))) return undefined;
   const account = await accounts.find(app, token.accountId);
-  if (!account || account.status !== 'active') return invalid();
+  if (!account || account.status !== 'active') return undefined;
   const issuedAt = (token.iat ?? 0) * 1000;
-  if (account.signInsValidFrom && issuedAt < account.signInsValidFrom.getTime()) return invalid();
+  if (account.signInsValidFrom && issuedAt < account.signInsValidFrom.getTime()) return undefined;
   return { app, account, clientId: token.clientId!, scopes: new Set((token.scope ?? '').split(' ').filter(Boolean)), sessionUid: token.sessionUid };
 }
 

@@ -222,7 +222,7 @@ describe('support PIN', () => {
 
 describe('the OpenAPI document', () => {
   it('documents the account API under its own tag, with its server, scopes and error answers', async () => {
-    const doc = await (await fetch(`${server.url}/admin/v1/openapi.json`)).json();
+    const doc: any = await (await fetch(`${server.url}/admin/v1/openapi.json`)).json();
     expect(doc.tags).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'account-api' })]));
     const base = '/apps/{slug}/api/account';
     for (const [path, method] of [['/profile', 'get'], ['/profile', 'patch'], ['/sessions', 'get'], ['/sessions/{sid}', 'delete'], ['/grants', 'get'],
