@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
-import { decodeKey } from '../config/index.js';
+import { decodeKey, issuerFor } from '../config/index.js';
 import type { Logger } from './log.js';
 import type { Stores } from './storage/ports.js';
 import { SecretBox } from './crypto/secret-box.js';
@@ -61,6 +61,11 @@ import { registerSessionRoutes } from './sessions/session-routes.js';
 import { SupportPinService } from './support-pin/support-pin-service.js';
 import { registerSupportPinRoutes } from './support-pin/support-pin-routes.js';
 import { accountApiDocument, accountApiRouter } from './account-api/account-api-router.js';
+import { SelfService } from './account-center/self-service.js';
+import { CenterClients } from './account-center/center-client.js';
+import { CenterSessions } from './account-center/center-session.js';
+import { accountCenterRouter } from './account-center/center-routes.js';
+import { hmac } from './crypto/random.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -93,6 +98,11 @@ export interface Services {
   offboarding: Offboarding;
   signInHistory: SignInHistory;
   supportPins: SupportPinService;
+  /** What the account center lets a person change (profile, email, phone, password). */
+  selfService: SelfService;
+  /** The account center's first-party client per app, and its browser sessions. */
+  centerClients: CenterClients;
+  centerSessions: CenterSessions;
 }
 
 export interface BuildOptions {
@@ -177,10 +187,13 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   const offboarding = new Offboarding({ accounts, sessions, factors, audit });
   const signInHistory = new SignInHistory(audit);
   const supportPins = new SupportPinService(stores.ephemeral, audit, secretKey);
+  const selfService = new SelfService({ accounts, hasher, audit, messenger, ephemeral: stores.ephemeral, limiter, offboarding, secretKey });
+  const centerClients = new CenterClients(clients, (app) => issuerFor(config, app.slug));
+  const centerSessions = new CenterSessions(stores.ephemeral, hmac(secretKey, 'portcullis account center csrf'));
   return {
     services: {
       apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker,
-      metrics, factors, resources, sessions, offboarding, signInHistory, supportPins,
+      metrics, factors, resources, sessions, offboarding, signInHistory, supportPins, selfService, centerClients, centerSessions,
     },
     pool,
   };
@@ -266,7 +279,12 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     pool, accounts: services.accounts, clients: services.clients, audit: services.audit, sessions: services.sessions,
     offboarding: services.offboarding, history: services.signInHistory, pins: services.supportPins,
   });
-  const pageRouters = [...(mailbox ? [mailbox] : []), pages, accountApi];
+  const accountCenter = accountCenterRouter({
+    pool, accounts: services.accounts, clients: services.clients, factors: services.factors, sessions: services.sessions,
+    offboarding: services.offboarding, history: services.signInHistory, pins: services.supportPins, selfService: services.selfService,
+    centerClients: services.centerClients, centerSessions: services.centerSessions, issuerOf: (app) => issuerFor(config, app.slug),
+  });
+  const pageRouters = [...(mailbox ? [mailbox] : []), pages, accountApi, accountCenter];
   const appRequests = chain([storesUp, appSide(pageRouters, chain(pageRouters.map((r) => r.routes())), providerMount(pool, stores.available))]);
   // One prefix test sends a request to the app side or the site side, instead of matching every router in turn.
   koa.use(dispatchByPrefix('/apps/', appRequests, site));

@@ -35,6 +35,8 @@ export const appSettingsSchema = z.object({
   mfa_remember_days: z.number().int().min(0).max(90).optional(),
   /** Who runs this app: told by email when something needs an operator (a webhook endpoint disabled). null clears. */
   admin_contact: z.email().max(254).nullable().optional(),
+  /** The account center offers "Delete my account" (after a confirmation step). */
+  self_service_deletion: z.boolean().default(false),
 }).strict();
 
 export type AppSettingsInput = z.input<typeof appSettingsSchema>;

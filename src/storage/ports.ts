@@ -45,6 +45,8 @@ export interface AppSettings {
   mfa_remember_days?: number;
   /** The operator's address for notices (a webhook endpoint disabled); absent or null = nobody is emailed. */
   admin_contact?: string | null;
+  /** The account center offers "Delete my account". Absent on apps stored before it existed (= false). */
+  self_service_deletion?: boolean;
 }
 
 export interface AppRecord {

@@ -26,6 +26,8 @@ export type ShortLivedKind =
   | 'session-info'
   /** A support PIN of an account, its wrong-try counter per hour (support-pin/support-pin-service.ts). */
   | 'support-pin' | 'support-pin-tries'
+  /** The account center: a signed-in browser, a sign-in in progress, an email or phone change awaiting its code. */
+  | 'account-center' | 'account-center-login' | 'contact-change'
   /** Rate-limit counters: `rl:{bucket}`. */
   | `rl:${string}`;
 
