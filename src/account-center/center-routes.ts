@@ -173,8 +173,8 @@ export function accountCenterRouter(deps: CenterDeps): Router {
       factors: factors.filter((f) => f.type !== 'recovery_codes'),
       canEnrol: (app.settings.mfa ?? 'off') !== 'off' && usable.length === 0,
       sessions: sessions.map((s) => ({ ...s, current: center.currentSession !== undefined && s.id === center.currentSession, clientNames: s.clientIds.map((id) => names.get(id) ?? id) })),
-      launcher: clients.filter((c) => c.firstParty && c.initiateLoginUri && c.clientId !== center.clientId)
-        .map((c) => ({ name: c.name, href: launchUrl(c.initiateLoginUri!, deps.issuerOf(app)) })),
+      launcher: clients.filter((c) => c.firstParty && c.initiateLoginUri && c.clientId !== center.clientId && c.showInLauncher !== false)
+        .map((c) => ({ name: c.name, description: c.description, href: launchUrl(c.initiateLoginUri!, deps.issuerOf(app)) })),
       grants: grants.filter((g) => g.clientId !== center.clientId).map((g) => ({ ...g, clientName: names.get(g.clientId) ?? g.clientId })),
       history,
       deletion: app.settings.self_service_deletion === true,

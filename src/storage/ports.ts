@@ -91,6 +91,10 @@ export interface ClientRecord {
   requireDpop?: boolean;
   /** The tenant the client itself belongs to: its `client_credentials` tokens for a resource carry it. */
   tenantId?: string;
+  /** Shown under the client's name in the account center's launcher ("Your apps"). */
+  description?: string;
+  /** false: a first-party client with an initiate_login_uri stays out of the launcher. Absent = shown. */
+  showInLauncher?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -23,6 +23,11 @@ beforeAll(async () => {
   rp = await setUpRp(server, SLUG, { grant_types: ['authorization_code', 'refresh_token'] });
   await server.admin.ok('POST', `/apps/${SLUG}/clients`, {
     name: 'Helpdesk', redirect_uris: ['https://helpdesk.example.test/cb'], first_party: true, initiate_login_uri: 'https://helpdesk.example.test/login',
+    description: 'Tickets and requests',
+  });
+  await server.admin.ok('POST', `/apps/${SLUG}/clients`, {
+    name: 'Hidden tool', redirect_uris: ['https://hidden.example.test/cb'], first_party: true, initiate_login_uri: 'https://hidden.example.test/login',
+    show_in_launcher: false,
   });
 });
 afterAll(() => server.close());
@@ -181,6 +186,8 @@ describe('account center', () => {
     const portal = await signIn(rp, browser, email, PASSWORD);
     const page = await browser.follow(center);
     expect(page.html).toContain('href="https://helpdesk.example.test/login?iss=');
+    expect(text(page)).toContain('Helpdesk Tickets and requests');
+    expect(page.html).not.toContain('hidden.example.test');
     expect(text(page)).toContain('Portal');
     const grant = /action="[^"]*\/grants\/([^/"]+)\/revoke"/.exec(page.html)![1];
     const revoked = await browser.submit(page, {}, { formaction: `${center}/grants/${grant}/revoke`, action: '/account/profile' });

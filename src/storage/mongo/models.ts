@@ -132,6 +132,8 @@ function clientSchema() {
     idTokenSignedResponseAlg: String,
     requireDpop: Boolean,
     tenantId: String,
+    description: String,
+    showInLauncher: Boolean,
     createdAt: Date,
     updatedAt: Date,
   }, options('clients', DURABLE));
