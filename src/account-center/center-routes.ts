@@ -28,7 +28,7 @@ import type { SupportPinService } from '../support-pin/support-pin-service.js';
 import type { AccountRecord, AppRecord } from '../storage/ports.js';
 import { CENTER_SCOPE, centerCallback, type CenterClients } from './center-client.js';
 import { CENTER_COOKIE, LOGIN_COOKIE, type CenterSession, type CenterSessions } from './center-session.js';
-import type { SelfService } from './self-service.js';
+import { RECENT_SIGN_IN_SECONDS, type SelfService } from './self-service.js';
 
 export interface CenterDeps {
   pool: ProviderPool;
@@ -73,6 +73,8 @@ const passwordForm = z.object({
 const deleteForm = z.object({ confirm: z.literal('yes') });
 
 const cookiePath = (slug: string) => `/apps/${slug}/account`;
+/** Weakening the account (removing a factor, deleting it) needs a sign-in within the last 5 minutes (OWASP ASVS V3.7.1). */
+const recentlySignedIn = (center: Center) => Date.now() / 1000 - center.session.authTime <= RECENT_SIGN_IN_SECONDS;
 const centerOf = (ctx: Context) => ctx.state.center as Center;
 
 export function accountCenterRouter(deps: CenterDeps): Router {
@@ -262,8 +264,13 @@ export function accountCenterRouter(deps: CenterDeps): Router {
   router.post('/account/factors/:factor/remove', signedIn, csrf, async (ctx) => {
     const { app, account } = centerOf(ctx);
     const factor = recordIdOrNotFound(ctx.params.factor);
+    if (!recentlySignedIn(centerOf(ctx))) return page(ctx, 403, { section: 'security', error: 'account:security.reauthenticate' });
     if (!(await deps.factors.remove(app, account.id, factor, 'account'))) throw new NotFoundError('No such factor for this account.');
     await done(ctx, 'account:security.removed', 'security');
+  });
+  // Signing in again (prompt=login, OIDC Core §3.1.2.1) renews auth_time for the changes that need a recent sign-in.
+  router.post('/account/reauthenticate', signedIn, csrf, async (ctx) => {
+    await startLogin(ctx, centerOf(ctx).pooled, { prompt: 'login' });
   });
   router.post('/account/security/enrol', signedIn, csrf, async (ctx) => {
     await startLogin(ctx, centerOf(ctx).pooled, { acr_values: ACR_MFA, prompt: 'login' });
@@ -306,6 +313,7 @@ export function accountCenterRouter(deps: CenterDeps): Router {
     if (app.settings.self_service_deletion !== true) throw new NotFoundError('This app does not let accounts be deleted here.');
     const t = catalogue().translator(String(ctx.state.language));
     if (!parse(ctx, deleteForm)) return renderPage(ctx, 'account/delete', { app, title: t('account:delete.title'), csrf: token, base: base(app), problem: 'account:delete.confirm_required' }, { status: 400 });
+    if (!recentlySignedIn(centerOf(ctx))) return renderPage(ctx, 'account/delete', { app, title: t('account:delete.title'), csrf: token, base: base(app), problem: 'account:security.reauthenticate' }, { status: 403 });
     await deps.offboarding.delete(app, account.id, { by: 'account', ip: ctx.state.ip as string | undefined });
     await deps.centerSessions.end(app.id, id);
     setCookie(ctx, app, CENTER_COOKIE, null);

@@ -8,6 +8,7 @@ import { oidc, open, REDIRECT_URI, setUpRp, signIn, type Rp } from '../support/r
 import { startServer, type TestServer } from '../support/server.js';
 import { codeIn, lastMessage, messagesTo } from '../support/outbox.js';
 import { accessState, ENDED, LIVE } from '../support/access-checks.js';
+import { Authenticator, secretOn } from '../support/totp.js';
 
 const SLUG = 'center';
 const PASSWORD = 'velvet-harbor-lantern-1893';
@@ -271,6 +272,31 @@ describe('account center', () => {
     const tombstone = (await server.admin.ok('GET', `/apps/${SLUG}/audit?type=account.deleted&account_id=${id}`)).items[0];
     expect(tombstone.detail).toMatchObject({ by: 'account' });
     await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { self_service_deletion: false } });
+  });
+
+  it('lists the second factors with remove, and enrols one through the sign-in\'s own enrolment', async () => {
+    await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { mfa: 'optional' } });
+    const { id, email } = await person();
+    const { browser, page } = await openCenter(email);
+    expect(text(page)).toContain('No second factor is set up.');
+    // Enrolment is a step-up sign-in (prompt=login, acr mfa): the password first, then the authenticator app.
+    const again = await browser.submit(page, {}, { action: '/account/security/enrol' });
+    expect(again.html).toContain('name="password"');
+    const setup = await browser.submit(again, { identifier: email, password: PASSWORD }, { action: '/login' });
+    expect(setup.html).toContain('Set up an authenticator app');
+    const authenticator = new Authenticator(secretOn(setup));
+    const codes = await browser.submit(setup, { code: await authenticator.code() }, { action: '/mfa/totp' });
+    const back = await browser.submit(codes, {}, { action: '/mfa/continue' });
+    expect(back.url).toBe(`${server.url}${center}`);
+    expect(text(back)).toContain('Authenticator app');
+    expect(back.html).not.toContain(`${center}/security/enrol`);
+    const factor = /action="[^"]*\/factors\/([^/"]+)\/remove"/.exec(back.html)![1];
+    const removed = await browser.submit(back, {}, { formaction: `${center}/factors/${factor}/remove`, action: '/account/profile' });
+    expect(text(removed)).toContain('The factor was removed.');
+    expect(await server.admin.ok('GET', `/apps/${SLUG}/accounts/${id}/factors`)).toEqual([]);
+    const audit = (await server.admin.ok('GET', `/apps/${SLUG}/audit?type=mfa.removed&account_id=${id}`)).items;
+    expect(audit[0].detail).toMatchObject({ by: 'account' });
+    await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { mfa: 'off' } });
   });
 
   it('signs the center out when the account is deactivated, and the next visit needs a sign-in', async () => {
