@@ -184,7 +184,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   const webauthn = new WebAuthnService(stores.factors, stores.ephemeral, audit, config.publicUrl);
   const factors = new FactorService(stores.factors, new SecretBox(secretKey), stores.ephemeral, audit, webauthn);
   const sessions = new AccountSessions(stores.oidcAccountIndex, stores.oidcAdapter, sessionDetails);
-  const offboarding = new Offboarding({ accounts, sessions, factors, audit });
+  const offboarding = new Offboarding({ accounts, sessions, factors, audit, invitations: stores.invitations });
   const signInHistory = new SignInHistory(audit);
   const supportPins = new SupportPinService(stores.ephemeral, audit, secretKey);
   const selfService = new SelfService({ accounts, hasher, audit, messenger, ephemeral: stores.ephemeral, limiter, offboarding, secretKey });

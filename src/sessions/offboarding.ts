@@ -8,7 +8,7 @@
 import type { AccountService } from '../accounts/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FactorService } from '../mfa/factor-service.js';
-import type { AccountRecord, AppRecord } from '../storage/ports.js';
+import type { AccountRecord, AppRecord, InvitationRepository } from '../storage/ports.js';
 import type { AccountSessions, EndedSignIns } from './account-sessions.js';
 
 /** Who asked: an Admin API key (`actor`), or the person in the account center / account API. */
@@ -19,7 +19,9 @@ export interface Requester {
 }
 
 export class Offboarding {
-  constructor(private readonly deps: { accounts: AccountService; sessions: AccountSessions; factors: FactorService; audit: AuditLog }) {}
+  constructor(private readonly deps: {
+    accounts: AccountService; sessions: AccountSessions; factors: FactorService; audit: AuditLog; invitations: Pick<InvitationRepository, 'list' | 'update'>;
+  }) {}
 
   /** Ends one session; false when the account has no such session. */
   async endSession(app: AppRecord, accountId: string, sessionId: string, who: Requester): Promise<boolean> {
@@ -68,12 +70,16 @@ export class Offboarding {
 
   /**
    * Deletes the account: access ends, the personal data goes (the record with its email, phone and name, its
-   * factors, its memberships); the audit log keeps `account.deleted` with the id as the tombstone.
+   * factors, its memberships, the address on its invitations, which are revoked); the audit log keeps
+   * `account.deleted` with the id as the tombstone.
    */
   async delete(app: AppRecord, accountId: string, who: Requester): Promise<void> {
     await this.deps.accounts.require(app, accountId);
     await this.endEverything(app, accountId);
     await this.deps.factors.reset(app, accountId, who.by);
+    // Invitations are few per app and kept by id, not by account: a scan, only here.
+    const invitations = (await this.deps.invitations.list(app.id)).filter((i) => i.accountId === accountId);
+    await Promise.all(invitations.map((i) => this.deps.invitations.update(app.id, i.id, { email: 'deleted', status: 'revoked' })));
     await this.deps.accounts.delete(app, accountId);
     await this.record(app, 'account.deleted', accountId, who);
   }

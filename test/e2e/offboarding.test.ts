@@ -157,6 +157,7 @@ describe('deactivate, reactivate, delete', () => {
   it('deleting ends access, erases the account and its factors, and keeps a tombstone in the audit log', async () => {
     const { id, email } = await createAccount();
     const held = await signedIn(email);
+    const invitation = await server.admin.ok('POST', `/apps/${SLUG}/invitations`, { email });
     expect((await server.admin.call('DELETE', `/apps/${SLUG}/accounts/${id}`)).status).toBe(204);
     expect(await accessState(rp, held.browser, held.tokens)).toEqual(ENDED);
     expect((await server.admin.call('GET', `/apps/${SLUG}/accounts/${id}`)).status).toBe(404);
@@ -164,6 +165,10 @@ describe('deactivate, reactivate, delete', () => {
     const tombstone = (await server.admin.ok('GET', `/apps/${SLUG}/audit?type=account.deleted&account_id=${id}`)).items;
     expect(tombstone).toEqual([expect.objectContaining({ type: 'account.deleted', account_id: id })]);
     expect(JSON.stringify(tombstone)).not.toContain(email);
+    const left = await server.admin.call('GET', `/apps/${SLUG}/invitations/${invitation.id}`);
+    expect(left.status).toBe(200);
+    expect(left.body.status).toBe('revoked');
+    expect(JSON.stringify(left.body)).not.toContain(email);
     expect((await server.admin.call('DELETE', `/apps/${SLUG}/accounts/${id}`)).status).toBe(404);
   });
 });
