@@ -290,6 +290,14 @@ describe('account center', () => {
     expect(back.url).toBe(`${server.url}${center}`);
     expect(text(back)).toContain('Authenticator app');
     expect(back.html).not.toContain(`${center}/security/enrol`);
+    // A wrong code after the right password is in the sign-in history.
+    const elsewhere = new Browser(server.url);
+    const prompt = await elsewhere.submit(await open(elsewhere, await rp.begin()), { identifier: email, password: PASSWORD }, { action: '/login', stopAt: REDIRECT_URI });
+    expect(prompt.html).toContain('name="code"');
+    const wrongCode = (await authenticator.code()) === '000000' ? '111111' : '000000';
+    await elsewhere.submit(prompt, { code: wrongCode }, { action: '/mfa/code', stopAt: REDIRECT_URI });
+    const history = text(await browser.follow(center));
+    expect(history).toContain('second factor Wrong second factor');
     const factor = /action="[^"]*\/factors\/([^/"]+)\/remove"/.exec(back.html)![1];
     const removed = await browser.submit(back, {}, { formaction: `${center}/factors/${factor}/remove`, action: '/account/profile' });
     expect(text(removed)).toContain('The factor was removed.');
@@ -328,7 +336,5 @@ describe('account center pages in every language', () => {
     expect(location.pathname).toBe(`/apps/${SLUG}/auth`);
     expect(location.searchParams.get('scope')).toContain('account:write');
     expect(location.searchParams.get('code_challenge_method')).toBe('S256');
-    void REDIRECT_URI;
-    void open;
   });
 });
