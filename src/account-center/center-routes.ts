@@ -204,6 +204,12 @@ export function accountCenterRouter(deps: CenterDeps): Router {
       return renderPage(ctx, 'account/problem', { app, title: t('account:problem.title'), code, base: base(app) }, { status: 400 });
     }
     const claims = tokens.claims()!;
+    // A token the pages could not act with would send the browser round the sign-in forever: stop here instead.
+    const usable = await checkAccessToken(pooled.provider, app, deps.accounts, tokens.access_token);
+    if (!usable || usable === 'sender_constrained') {
+      const t = catalogue().translator(chooseLanguage(catalogue().languages, { acceptLanguage: ctx.get('accept-language'), appDefault: app.settings.locale }));
+      return renderPage(ctx, 'account/problem', { app, title: t('account:problem.title'), code: 'unusable_token', base: base(app) }, { status: 502 });
+    }
     const ttl = Math.max(60, tokens.expiresIn() ?? 300);
     const id = await deps.centerSessions.create(app.id, {
       accountId: claims.sub, sid: typeof claims.sid === 'string' ? claims.sid : undefined,

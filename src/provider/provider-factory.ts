@@ -27,6 +27,7 @@ import { JwtAccessTokens } from './jwt-access-tokens.js';
 import { resourceJwtCustomizer, resourceTokenClaims } from './resource-token-claims.js';
 import { recordSessionDetails } from './session-details-recorder.js';
 import { ACCOUNT_SCOPES } from '../account-api/bearer-token.js';
+import { centerCallback } from '../account-center/center-client.js';
 import type { SessionDetailsStore } from '../sessions/session-details.js';
 
 export interface ProviderDeps {
@@ -62,7 +63,8 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   const lookupClient = clientLookup(app, deps);
   const clientAdapter = clientLookupAdapter(lookupClient);
   const basePath = `/apps/${app.slug}`;
-  const resourceServers = new ResourceServers(app, await deps.resources.list(app.id), deps.tenants);
+  const centerCallbackUri = centerCallback(issuerFor(config, app.slug));
+  const resourceServers = new ResourceServers(app, await deps.resources.list(app.id), deps.tenants, (client) => client.redirectUris?.includes(centerCallbackUri) ?? false);
   const jwtTokens = new JwtAccessTokens(app, deps.ephemeral, keys.jwks, (ctx, sub, token) => findAccount(app, deps, ctx, sub, token));
 
   const configuration: Configuration = {

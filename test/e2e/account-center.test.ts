@@ -317,6 +317,21 @@ describe('account center', () => {
   });
 });
 
+describe('account center of an app with a default API resource', () => {
+  it('still signs in: its own tokens are the app\'s userinfo tokens, not the default resource\'s', async () => {
+    const slug = 'center-resource';
+    await server.admin.ok('POST', '/apps', { slug, name: 'Resourceful' });
+    await server.admin.ok('POST', `/apps/${slug}/resources`, { identifier: 'https://api.resourceful.test/', name: 'API', is_default: true });
+    const email = 'resource@center.test';
+    await server.admin.ok('POST', `/apps/${slug}/accounts`, { email, password: PASSWORD });
+    const browser = new Browser(server.url);
+    const login = await browser.follow(`/apps/${slug}/account`);
+    const page = await browser.submit(login, { identifier: email, password: PASSWORD }, { action: '/login' });
+    expect(page.url).toBe(`${server.url}/apps/${slug}/account`);
+    expect(text(page)).toContain(`Signed in as ${email}`);
+  });
+});
+
 describe('account center pages in every language', () => {
   it('speaks the browser\'s language before the person chose one', async () => {
     const { email } = await person();
