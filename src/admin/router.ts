@@ -22,6 +22,8 @@ import { presentClient } from '../clients/client-service.js';
 import { providerMetadataCheck } from '../provider/client-metadata-check.js';
 import { presentMembership, presentTenant } from '../tenants/tenant-service.js';
 import { RouteRegistry } from './route-registry.js';
+import type { AccountSessions } from '../sessions/account-sessions.js';
+import type { Offboarding } from '../sessions/offboarding.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { recordAdminChanges } from './change-audit.js';
 import { BOOTSTRAP_PRINCIPAL, mayUseApp, principalOf, refusal } from './admin-principal.js';
@@ -38,6 +40,8 @@ export interface AdminServices {
   tenants: TenantService;
   audit: AuditLog;
   adminKeys: AdminKeyService;
+  sessions: AccountSessions;
+  offboarding: Offboarding;
 }
 
 export interface AdminDeps {
@@ -175,17 +179,16 @@ export function adminRouter(deps: AdminDeps) {
       const account = await services.accounts.update(app, params.id, { ...body, phone: body.phone_number, phone_verified: body.phone_number_verified });
       const by = { accountId: account.id, actor: actor(ctx) };
       await services.audit.record(app, 'account.updated', { ...by, detail: { by: 'admin', fields: Object.keys(body).join(' ') } });
-      if (before.status !== 'deactivated' && account.status === 'deactivated') await services.audit.record(app, 'account.deactivated', { ...by, detail: { by: 'admin' } });
-      if (before.status === 'deactivated' && account.status !== 'deactivated') await services.audit.record(app, 'account.reactivated', { ...by, detail: { by: 'admin' } });
+      // Deactivating ends every session and token (src/sessions/offboarding.ts), as POST …/deactivate does.
+      const stored = await services.offboarding.afterStatusChange(app, before, account, { by: 'admin', actor: actor(ctx), ip: ctx.state.ip as string | undefined });
       if (body.password !== undefined) await services.audit.record(app, 'account.password_changed', { ...by, detail: { by: 'admin', removed: body.password === null } });
-      return presentAccount(account);
+      return presentAccount(stored);
     } });
-  registry.add({ method: 'delete', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Delete an account and its memberships', status: 204,
+  registry.add({ method: 'delete', path: '/apps/:slug/accounts/:id', tag: 'accounts', status: 204,
+    summary: 'Delete an account: ends its sessions and tokens, erases its personal data, factors and memberships (the audit log keeps account.deleted)',
     handler: async ({ ctx, params }) => {
       const app = await appOf(params);
-      await services.accounts.delete(app, params.id);
-      await deps.stores.factors.deleteByAccount(app.id, params.id);
-      await services.audit.record(app, 'account.deleted', { accountId: params.id, actor: actor(ctx), detail: { by: 'admin' } });
+      await services.offboarding.delete(app, params.id, { by: 'admin', actor: actor(ctx), ip: ctx.state.ip as string | undefined });
     } });
   registry.add({ method: 'get', path: '/apps/:slug/accounts/:id/tenants', tag: 'accounts', summary: 'Tenants of an account with its roles',
     handler: async ({ params }) => {
@@ -238,7 +241,9 @@ export function adminRouter(deps: AdminDeps) {
       const app = await appOf(params);
       const tenant = await services.tenants.require(app, params.tenant);
       await services.tenants.removeMember(app, tenant.id, params.accountId);
-      await services.audit.record(app, 'membership.removed', { tenantId: tenant.id, accountId: params.accountId, actor: actor(ctx) });
+      // Tokens issued for a sign-in to this tenant end too (not only the tenant claims of the next token).
+      const revoked = await services.sessions.revokeTenantGrants(app, params.accountId, tenant.id);
+      await services.audit.record(app, 'membership.removed', { tenantId: tenant.id, accountId: params.accountId, actor: actor(ctx), detail: { grants_revoked: revoked } });
     } });
 
   // Audit
