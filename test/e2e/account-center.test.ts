@@ -274,6 +274,26 @@ describe('account center', () => {
     await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { self_service_deletion: false } });
   });
 
+  it('offers a passkey form where passkeys have a use, and refuses a bad or forged registration with a message', async () => {
+    await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { passkey_sign_in: true } });
+    try {
+      const { id, email } = await person();
+      const { browser, page } = await openCenter(email);
+      const action = `${center}/security/passkey`;
+      expect(page.html).toMatch(new RegExp(`<form method="post" action="${action}" data-passkey="register"`));
+      for (const response of ['not json', '{"id":"made-up","response":{}}']) {
+        const refused = await browser.submit(page, { response, name: 'Mine' }, { action });
+        expect(refused.status).toBe(400);
+        expect(text(refused)).toContain('The passkey could not be added.');
+      }
+      const forged = await browser.submit(page, { response: '{}', _csrf: 'forged' }, { action });
+      expect(forged.status).toBe(403);
+      expect(await server.admin.ok('GET', `/apps/${SLUG}/accounts/${id}/factors`)).toEqual([]);
+    } finally {
+      await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { passkey_sign_in: false } });
+    }
+  });
+
   it('lists the second factors with remove, and enrols one through the sign-in\'s own enrolment', async () => {
     await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { mfa: 'optional' } });
     const { id, email } = await person();
