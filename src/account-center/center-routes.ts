@@ -79,6 +79,8 @@ const cookiePath = (slug: string) => `/apps/${slug}/account`;
 /** Weakening the account (removing a factor, deleting it) needs a sign-in within the last 5 minutes (OWASP ASVS V3.7.1). */
 const recentlySignedIn = (center: Center) => Date.now() / 1000 - center.session.authTime <= RECENT_SIGN_IN_SECONDS;
 const centerOf = (ctx: Context) => ctx.state.center as Center;
+/** An authenticator app counts as a second factor in this app. */
+const offersTotp = (app: AppRecord) => (app.settings.mfa ?? 'off') !== 'off' && countingMethods(app).includes('totp');
 /** Passkeys have a use in this app: as a second factor, or as the whole sign-in. */
 const offersPasskeys = (app: AppRecord) =>
   app.settings.passkey_sign_in === true || ((app.settings.mfa ?? 'off') !== 'off' && countingMethods(app).includes('webauthn'));
@@ -178,13 +180,15 @@ export function accountCenterRouter(deps: CenterDeps): Router {
     // Adding a passkey strengthens the account but also lets whoever holds this session keep access: it needs a
     // recent sign-in too (OWASP ASVS V2.5.x re-authentication before changing authenticators). The ceremony's
     // challenge belongs to this center session.
-    const passkeyReady = offersPasskeys(app) && recentlySignedIn(center);
-    const passkey = passkeyReady
+    const recent = recentlySignedIn(center);
+    const passkey = offersPasskeys(app) && recent
       ? { ceremony: 'register', action: '/security/passkey', options: await deps.factors.webauthn.registrationOptions(app, account, center.id), label: 'account:security.add_passkey', primary: false }
       : undefined;
+    const totpWanted = offersTotp(app) && !factors.some((f) => f.type === 'totp');
+    const totp = totpWanted && recent ? await deps.factors.beginTotp(app, account.id, center.id, account.email ?? account.phone ?? account.name ?? account.id) : undefined;
     renderPage(ctx, 'account/index', {
       app, title: t('account:title'), csrf: center.csrf, base: base(app), account, problem, notice: flash?.notice, pin: flash?.pin, pinExpiry,
-      recoveryCodes: flash?.recoveryCodes, passkey, basePath: base(app), passkeyNeedsSignIn: offersPasskeys(app) && !passkeyReady,
+      recoveryCodes: flash?.recoveryCodes, passkey, totp, basePath: base(app), addNeedsSignIn: !recent && (offersPasskeys(app) || totpWanted),
       pendingEmail, pendingPhone, locales: PROFILE_LOCALES,
       factors: factors.filter((f) => f.type !== 'recovery_codes'),
       canEnrol: (app.settings.mfa ?? 'off') !== 'off' && usable.length === 0,
@@ -313,6 +317,21 @@ export function accountCenterRouter(deps: CenterDeps): Router {
     }
     const recoveryCodes = (await deps.factors.hasRecoveryCodes(app, account.id)) ? undefined : await deps.factors.regenerateRecoveryCodes(app, account.id, ip);
     await done(ctx, 'account:security.passkey_added', 'security', { recoveryCodes });
+  });
+  // An authenticator app (RFC 6238) set up right here: the secret pending for this center session, confirmed by a code
+  // from the app; wrong codes count towards the same lockout as at sign-in.
+  router.post('/account/security/totp', signedIn, csrf, async (ctx) => {
+    const center = centerOf(ctx);
+    const { app, account } = center;
+    if (!offersTotp(app)) throw new NotFoundError('Authenticator apps are not offered in this app.');
+    if (!recentlySignedIn(center)) return page(ctx, 403, { section: 'security', error: 'account:security.reauthenticate' });
+    const input = parse(ctx, codeForm);
+    if (!input) return page(ctx, 400, { section: 'security', error: 'account:code.invalid' });
+    const result = await deps.factors.confirmTotp(app, account.id, center.id, input.code, ctx.state.ip as string | undefined);
+    if (result.status === 'locked') return page(ctx, 429, { section: 'security', error: 'account:security.totp_locked' });
+    if (result.status === 'expired') return page(ctx, 400, { section: 'security', error: 'account:security.totp_expired' });
+    if (result.status === 'wrong') return page(ctx, 400, { section: 'security', error: 'account:code.wrong' });
+    await done(ctx, 'account:security.totp_added', 'security', { recoveryCodes: result.recoveryCodes });
   });
 
   router.post('/account/sessions/:sid/end', signedIn, csrf, async (ctx) => {
