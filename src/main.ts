@@ -42,6 +42,15 @@ async function main(): Promise<void> {
     const { seedDemo } = await import('./demo/seed.js');
     await seedDemo(portcullis, config, log);
   }
+  // After the demo (which seeds only an empty store): the console app, and on its first start its first operator.
+  const { firstOperator } = await portcullis.console.start();
+  if (firstOperator?.password) {
+    log.info({ console: `${config.publicUrl.origin}/console`, email: firstOperator.email, password: firstOperator.password },
+      `Admin console ready: open ${config.publicUrl.origin}/console and sign in as ${firstOperator.email} with password ${firstOperator.password}`);
+  } else if (firstOperator) {
+    log.info({ console: `${config.publicUrl.origin}/console`, email: firstOperator.email, invitation: firstOperator.invitationId },
+      `Admin console ready: ${firstOperator.email} was sent an invitation to become its first operator`);
+  }
   const server = createServer(portcullis.koa.callback());
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));

@@ -24,6 +24,8 @@ export type ShortLivedKind =
   | 'webauthn-challenge'
   /** A JWT access token's `jti` with its grant, until the token expires (introspection and revocation of JWTs). */
   | 'jwt-at'
+  /** Admin console: an operator's session (by token hash), a sign-in in progress (by state), a once-shown notice. */
+  | 'console-session' | 'console-flow' | 'console-flash'
   /** Rate-limit counters: `rl:{bucket}`. */
   | `rl:${string}`;
 
