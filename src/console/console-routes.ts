@@ -11,7 +11,14 @@ import { projectRoot } from '../http/views.js';
 import type { Context } from 'koa';
 import type { Config } from '../../config/index.js';
 import { issuerFor } from '../../config/index.js';
-import type { Services } from '../app.js';
+import type { AppService } from '../apps/app-service.js';
+import type { ClientService } from '../clients/client-service.js';
+import type { AccountService } from '../accounts/account-service.js';
+import type { TenantService } from '../tenants/tenant-service.js';
+import type { InvitationService } from '../invitations/invitation-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { FactorService } from '../mfa/factor-service.js';
+import type { AdminOperations } from '../admin/operations.js';
 import type { AppRecord, OutboxRepository } from '../storage/ports.js';
 import type { EphemeralStore } from '../storage/ports.js';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError } from '../errors.js';
@@ -27,7 +34,10 @@ import {
 import * as forms from './console-forms.js';
 
 export interface ConsoleDeps {
-  services: Pick<Services, 'apps' | 'clients' | 'accounts' | 'tenants' | 'invitations' | 'audit' | 'operations' | 'factors'>;
+  services: {
+    apps: AppService; clients: ClientService; accounts: AccountService; tenants: TenantService; invitations: InvitationService;
+    audit: AuditLog; operations: AdminOperations; factors: FactorService;
+  };
   stores: { ephemeral: EphemeralStore; outbox: OutboxRepository; embedded: boolean; available(): boolean };
   config: Config;
 }
@@ -297,8 +307,17 @@ export function buildConsole(deps: ConsoleDeps): Console {
   }, (status, problem) => operatorsPage(ctx, status, problem)));
 
   // A console URL that matches no route: the signed-out landing or the not-found page, never the provider.
-  router.get('/(.*)', signedIn, () => {
+  router.get('/{*rest}', signedIn, () => {
     throw new NotFoundError('console:error.page_not_found');
   });
-  return { router, start: setup };
+  return {
+    router,
+    // The first operator's password is handed out once (main.ts prints it) and not kept in memory afterwards.
+    start: async () => {
+      const current = await setup();
+      const { firstOperator } = current;
+      delete current.firstOperator;
+      return { ...current, firstOperator };
+    },
+  };
 }
