@@ -9,7 +9,7 @@ import { ForbiddenError, PortcullisError } from '../errors.js';
 import type { AccountRecord } from '../storage/ports.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import type { AccountService } from '../accounts/account-service.js';
-import type { ConsoleSetup } from './console-app.js';
+import { CONSOLE_SLUG, type ConsoleSetup } from './console-app.js';
 import type { ConsoleSession, ConsoleSessions } from './console-session.js';
 import { consoleRole, mayDo, type ConsoleAction, type ConsoleRole } from './console-roles.js';
 
@@ -80,7 +80,9 @@ export function formPost(action: ConsoleAction, sessions: ConsoleSessions) {
     const raw = await readForm(ctx);
     const { session } = operatorOf(ctx);
     if (!sessions.csrfMatches(session, raw._csrf)) throw new ForbiddenError('console:error.csrf');
-    allow(ctx, action);
+    // The console app's own tenant holds the console roles: changing anything in it is managing operators, or an
+    // admin could make themselves owner through the ordinary app pages.
+    allow(ctx, ctx.params?.slug === CONSOLE_SLUG && action === 'manage' ? 'manage_operators' : action);
     ctx.state.form = raw;
     await next();
   };

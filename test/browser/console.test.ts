@@ -78,7 +78,7 @@ describe('admin console in a real browser', () => {
       headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: 'grant_type=client_credentials',
     });
-    expect((await token.json()).error).not.toBe('invalid_client');
+    expect(((await token.json()) as { error?: string }).error).not.toBe('invalid_client');
 
     // Tenant
     await tab.page.getByRole('link', { name: 'Tenants' }).click();

@@ -109,6 +109,18 @@ describe('CSRF', () => {
   });
 });
 
+describe('the console app itself', () => {
+  it('an admin cannot change it (its operators tenant holds the console roles)', async () => {
+    const me = (await server.admin.ok('GET', '/apps/console/accounts?email=ops-admin@example.com'))[0];
+    const res = await post(admin.browser, '/console/apps/console/tenants/operators/members', { _csrf: csrfOf(admin.page), email: 'ops-admin@example.com', roles: 'owner' });
+    expect(res.status).toBe(403);
+    const settings = await post(admin.browser, '/console/apps/console', { _csrf: csrfOf(admin.page), name: 'Taken over' });
+    expect(settings.status).toBe(403);
+    const members = await server.admin.ok('GET', '/apps/console/tenants/operators/members');
+    expect(members.find((m: { account_id: string }) => m.account_id === me.id).roles).toEqual(['admin']);
+  });
+});
+
 describe('a viewer reads but changes nothing', () => {
   it('sees the pages, without forms to change things', async () => {
     const page = await viewer.browser.follow('/console/apps/forms/tenants');

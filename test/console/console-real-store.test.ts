@@ -1,0 +1,40 @@
+/**
+ * On a real store (Redis) the console's first operator gets no password in a log: an invitation, in the console
+ * app's outbox. Accepting it (setting a password) lets them sign in to the console as its owner.
+ */
+import { startServer, type TestServer } from '../support/server.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { Browser } from '../support/browser.js';
+import { lastMessage } from '../support/outbox.js';
+import { signIn } from './console-support.js';
+
+let redis: RedisServer;
+let server: TestServer;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  server = await startServer({ env: { REDIS_URL: redis.url, CONSOLE_ADMIN_EMAIL: 'first-operator@example.com' } });
+  // A shared Redis may hold a console app of an earlier run: this test is about the very first start.
+  if ((await server.admin.call('GET', '/apps/console')).status === 200) await server.admin.ok('DELETE', '/apps/console');
+}, 30_000);
+afterAll(async () => {
+  await server?.close();
+  await redis?.close();
+});
+
+it('invites the first operator, who accepts and signs in as owner', async () => {
+  const { firstOperator } = await server.portcullis.console.start();
+  expect(firstOperator).toEqual({ email: 'first-operator@example.com', invitationId: expect.stringMatching(/^inv_/) });
+  const message = await lastMessage(server, 'console', 'first-operator@example.com');
+  const link = /https?:\/\/\S+\/apps\/console\/invitation\/\S+/.exec(message.text)![0];
+
+  const browser = new Browser(server.url);
+  const invitation = await browser.follow(link);
+  expect(invitation.status).toBe(200);
+  await browser.submit(invitation, { new_password: 'first-operator-pw', new_password_confirm: 'first-operator-pw' });
+
+  const { page } = await signIn(server, 'first-operator@example.com', 'first-operator-pw');
+  expect(page.url).toBe(`${server.url}/console`);
+  expect(page.html).toContain('first-operator@example.com');
+  expect(page.html).toContain('(Owner)');
+}, 30_000);
