@@ -12,6 +12,7 @@ import {
 } from '../admin/schemas.js';
 import { emailSchema } from '../accounts/contact-schemas.js';
 import { CONSOLE_ROLES } from './console-roles.js';
+import { createWebhookSchema } from '../webhooks/webhook-routes.js';
 
 type Raw = Record<string, string>;
 
@@ -106,4 +107,13 @@ export function accountSearch(query: Record<string, unknown>) {
 const operatorForm = z.object({ email: emailSchema, role: z.enum(CONSOLE_ROLES) });
 export function operatorAddForm(raw: Raw) {
   return validate(operatorForm, { email: raw.email?.trim().toLowerCase() ?? '', role: raw.role ?? '' }, 'form');
+}
+
+export function webhookCreateForm(raw: Raw) {
+  return validate(createWebhookSchema, { url: raw.url?.trim() ?? '', events: words(raw.events), description: optional(raw.description) }, 'form');
+}
+
+const webhookIdForm = z.object({ webhook: z.string().min(1).max(100) });
+export function webhookIdOf(raw: Raw) {
+  return validate(webhookIdForm, { webhook: raw.webhook ?? '' }, 'form').webhook;
 }

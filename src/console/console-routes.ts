@@ -19,6 +19,8 @@ import type { InvitationService } from '../invitations/invitation-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FactorService } from '../mfa/factor-service.js';
 import type { AdminOperations } from '../admin/operations.js';
+import type { WebhookService } from '../webhooks/webhook-service.js';
+import type { ConnectionService } from '../connections/connection-service.js';
 import type { AppRecord, OutboxRepository } from '../storage/ports.js';
 import type { EphemeralStore } from '../storage/ports.js';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError } from '../errors.js';
@@ -36,7 +38,7 @@ import * as forms from './console-forms.js';
 export interface ConsoleDeps {
   services: {
     apps: AppService; clients: ClientService; accounts: AccountService; tenants: TenantService; invitations: InvitationService;
-    audit: AuditLog; operations: AdminOperations; factors: FactorService;
+    audit: AuditLog; operations: AdminOperations; factors: FactorService; webhooks: WebhookService; connections: ConnectionService;
   };
   stores: { ephemeral: EphemeralStore; outbox: OutboxRepository; embedded: boolean; available(): boolean };
   config: Config;
@@ -280,6 +282,31 @@ export function buildConsole(deps: ConsoleDeps): Console {
     const app = await appOf(ctx);
     const page = await services.audit.page(app, { limit: 100 });
     consolePage(ctx, 'audit', { title: 'console:audit.title', current: app, events: page.items });
+  });
+
+  // ---- webhooks and connections ----
+  const webhooksPage = async (ctx: Context, status = 200, problem: Record<string, unknown> = {}) => {
+    const app = await appOf(ctx);
+    const flash = await sessions.takeFlash(operatorOf(ctx).token);
+    consolePage(ctx, 'webhooks', { title: 'console:webhooks.title', current: app, webhooks: await services.webhooks.list(app), flash, ...problem }, status);
+  };
+  router.get('/apps/:slug/webhooks', signedIn, (ctx) => webhooksPage(ctx));
+  router.post('/apps/:slug/webhooks', signedIn, manage, (ctx) => change(ctx, async () => {
+    const app = await appOf(ctx);
+    const { secret } = await services.webhooks.create(app, forms.webhookCreateForm(fieldsOf(ctx)));
+    await recordChange(ctx, app, 'webhook.created');
+    await sessions.flash(operatorOf(ctx).token, { notice: 'console:webhooks.created', secret: { label: 'console:webhooks.secret', value: secret } });
+    return `/console/apps/${app.slug}/webhooks`;
+  }, (status, problem) => webhooksPage(ctx, status, problem)));
+  router.post('/apps/:slug/webhooks/delete', signedIn, manage, (ctx) => change(ctx, async () => {
+    const app = await appOf(ctx);
+    await services.webhooks.delete(app, forms.webhookIdOf(fieldsOf(ctx)));
+    await recordChange(ctx, app, 'webhook.deleted');
+    return `/console/apps/${app.slug}/webhooks`;
+  }, (status, problem) => webhooksPage(ctx, status, problem)));
+  router.get('/apps/:slug/connections', signedIn, async (ctx) => {
+    const app = await appOf(ctx);
+    consolePage(ctx, 'connections', { title: 'console:connections.title', current: app, connections: await services.connections.list(app) });
   });
 
   // ---- operators (owner) ----

@@ -54,6 +54,9 @@ const BAD_INPUT: Array<[string, Record<string, string>, number, string]> = [
   ['/console/apps/forms/accounts/ACCOUNT/status', { status: 'superuser' }, 400, 'status'],
   ['/console/apps/forms/invitations', { email: 'bad' }, 400, 'email'],
   ['/console/apps/forms/invitations', { email: 'new@example.com', roles: 'user' }, 400, 'tenant'],
+  ['/console/apps/forms/webhooks', { url: 'https://hooks.example/in', events: 'no.such.event' }, 400, 'events.0'],
+  ['/console/apps/forms/webhooks', { url: 'not a url', events: '*' }, 400, 'url'],
+  ['/console/apps/forms/webhooks/delete', { webhook: 'wh_missing' }, 404, 'console'],
   ['/console/operators', { email: 'new-op@example.com', role: 'superuser' }, 400, 'role'],
 ];
 
@@ -109,6 +112,19 @@ describe('CSRF', () => {
   });
 });
 
+describe('webhooks', () => {
+  it('adds an endpoint and shows its signing secret once', async () => {
+    const added = await admin.browser.submit(await admin.browser.follow('/console/apps/forms/webhooks'), { url: 'http://127.0.0.1:9/in', events: 'account.created tenant.created' }, { action: '/webhooks' });
+    expect(added.status).toBe(200);
+    const secret = /id="shown-secret"[^>]*value="(whsec_[^"]+)"/.exec(added.html)?.[1];
+    expect(secret).toBeDefined();
+    const again = await admin.browser.follow('/console/apps/forms/webhooks');
+    expect(again.html).toContain('http://127.0.0.1:9/in');
+    expect(again.html).not.toContain(secret!);
+    expect((await server.admin.ok('GET', '/apps/forms/webhooks'))[0].events).toEqual(['account.created', 'tenant.created']);
+  });
+});
+
 describe('the console app itself', () => {
   it('an admin cannot change it (its operators tenant holds the console roles)', async () => {
     const me = (await server.admin.ok('GET', '/apps/console/accounts?email=ops-admin@example.com'))[0];
@@ -141,6 +157,8 @@ describe('a viewer reads but changes nothing', () => {
     ['/console/apps/forms/accounts/ACCOUNT/status', { status: 'deactivated' }],
     ['/console/apps/forms/accounts/ACCOUNT/factors/reset', {}],
     ['/console/apps/forms/invitations', { email: 'viewer-invite@example.com' }],
+    ['/console/apps/forms/webhooks', { url: 'https://hooks.example/in', events: '*' }],
+    ['/console/apps/forms/webhooks/delete', { webhook: 'wh_x' }],
     ['/console/operators', { email: 'viewer-op@example.com', role: 'owner' }],
   ])('%s → 403 page', async (form, fields) => {
     const res = await post(viewer.browser, path(form), { _csrf: csrfOf(viewer.page), ...fields });
