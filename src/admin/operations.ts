@@ -73,6 +73,13 @@ export class AdminOperations {
     return this.deps.resetFactors(app, id, actor ?? 'admin');
   }
 
+  /** Ends every session and token the account holds now (its browsers must sign in again). */
+  async endSignIns(app: AppRecord, id: string, actor?: string): Promise<void> {
+    await this.deps.accounts.require(app, id);
+    await this.deps.accounts.endAllSignIns(app, id);
+    await this.deps.audit.record(app, 'account.sign_ins_ended', { accountId: id, actor, detail: { by: 'admin' } });
+  }
+
   async createTenant(app: AppRecord, body: z.output<typeof createTenantSchema>, actor?: string): Promise<TenantRecord> {
     const tenant = await this.deps.tenants.create(app, body);
     await this.deps.audit.record(app, 'tenant.created', { tenantId: tenant.id, actor, detail: { slug: tenant.slug, name: tenant.name } });

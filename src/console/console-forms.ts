@@ -117,3 +117,8 @@ const webhookIdForm = z.object({ webhook: z.string().min(1).max(100) });
 export function webhookIdOf(raw: Raw) {
   return validate(webhookIdForm, { webhook: raw.webhook ?? '' }, 'form').webhook;
 }
+
+const invitationIdForm = z.object({ invitation: z.string().min(1).max(100) });
+export function invitationIdOf(raw: Raw) {
+  return validate(invitationIdForm, { invitation: raw.invitation ?? '' }, 'form').invitation;
+}

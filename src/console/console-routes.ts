@@ -257,6 +257,13 @@ export function buildConsole(deps: ConsoleDeps): Console {
     return `/console/apps/${app.slug}/accounts/${String(ctx.params.id)}`;
   }, (status, problem) => accountPage(ctx, status, problem)));
 
+  router.post('/apps/:slug/accounts/:id/sign-ins/end', signedIn, manage, (ctx) => change(ctx, async () => {
+    const app = await appOf(ctx);
+    await services.operations.endSignIns(app, String(ctx.params.id), actor(ctx));
+    await sessions.flash(operatorOf(ctx).token, { notice: 'console:account.sign_ins_ended' });
+    return `/console/apps/${app.slug}/accounts/${String(ctx.params.id)}`;
+  }, (status, problem) => accountPage(ctx, status, problem)));
+
   // ---- invitations, outbox, audit ----
   const invitationsPage = async (ctx: Context, status = 200, problem: Record<string, unknown> = {}) => {
     const app = await appOf(ctx);
@@ -273,6 +280,17 @@ export function buildConsole(deps: ConsoleDeps): Console {
     return `/console/apps/${app.slug}/invitations`;
   }, (status, problem) => invitationsPage(ctx, status, problem)));
 
+  for (const [step, notice] of [['resend', 'console:invitations.resent'], ['revoke', 'console:invitations.revoked']] as const) {
+    router.post(`/apps/:slug/invitations/${step}`, signedIn, manage, (ctx) => change(ctx, async () => {
+      const app = await appOf(ctx);
+      const id = forms.invitationIdOf(fieldsOf(ctx));
+      if (step === 'resend') await services.invitations.resend(app, id);
+      else await services.invitations.revoke(app, id);
+      await recordChange(ctx, app, `invitation.${step}`);
+      await sessions.flash(operatorOf(ctx).token, { notice });
+      return `/console/apps/${app.slug}/invitations`;
+    }, (status, problem) => invitationsPage(ctx, status, problem)));
+  }
   router.get('/apps/:slug/outbox', signedIn, async (ctx) => {
     const app = await appOf(ctx);
     const messages = (await stores.outbox.list(app.id, 100)).reverse();

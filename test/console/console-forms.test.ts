@@ -54,6 +54,8 @@ const BAD_INPUT: Array<[string, Record<string, string>, number, string]> = [
   ['/console/apps/forms/accounts/ACCOUNT/status', { status: 'superuser' }, 400, 'status'],
   ['/console/apps/forms/invitations', { email: 'bad' }, 400, 'email'],
   ['/console/apps/forms/invitations', { email: 'new@example.com', roles: 'user' }, 400, 'tenant'],
+  ['/console/apps/forms/invitations/resend', {}, 400, 'invitation'],
+  ['/console/apps/forms/invitations/revoke', { invitation: 'inv_missing' }, 404, 'console'],
   ['/console/apps/forms/webhooks', { url: 'https://hooks.example/in', events: 'no.such.event' }, 400, 'events.0'],
   ['/console/apps/forms/webhooks', { url: 'not a url', events: '*' }, 400, 'url'],
   ['/console/apps/forms/webhooks/delete', { webhook: 'wh_missing' }, 404, 'console'],
@@ -125,6 +127,30 @@ describe('webhooks', () => {
   });
 });
 
+describe('invitations and sign-ins', () => {
+  it('sends an invitation again with a new link, then withdraws it', async () => {
+    const page = await admin.browser.submit(await admin.browser.follow('/console/apps/forms/invitations'), { email: 'guest@example.com', tenant: 'acme', roles: 'user' }, { action: '/invitations' });
+    expect(page.html).toContain('The invitation was sent.');
+    const [invitation] = await server.admin.ok('GET', '/apps/forms/invitations');
+    const first = (await server.admin.ok('GET', '/apps/forms/outbox')).filter((m: { to: string }) => m.to === 'guest@example.com');
+    const resent = await admin.browser.submit(page, {}, { action: '/invitations/resend' });
+    expect(resent.html).toContain('The invitation was sent again with a new link.');
+    const after = (await server.admin.ok('GET', '/apps/forms/outbox')).filter((m: { to: string }) => m.to === 'guest@example.com');
+    expect(after).toHaveLength(first.length + 1);
+    const revoked = await admin.browser.submit(resent, {}, { action: '/invitations/revoke' });
+    expect(revoked.html).toContain('The invitation was withdrawn.');
+    expect((await server.admin.ok('GET', `/apps/forms/invitations/${invitation.id}`)).status).toBe('revoked');
+  });
+
+  it('ends every sign-in of an account', async () => {
+    const page = await admin.browser.follow(`/console/apps/forms/accounts/${accountId}`);
+    const done = await admin.browser.submit(page, {}, { action: '/sign-ins/end' });
+    expect(done.html).toContain('Every session of this account was ended.');
+    const events = (await server.admin.ok('GET', `/apps/forms/audit?type=account.sign_ins_ended`)).items ?? [];
+    expect(events.some((e: { account_id?: string; actor?: string }) => e.account_id === accountId && e.actor?.startsWith('console:acc_'))).toBe(true);
+  });
+});
+
 describe('the console app itself', () => {
   it('an admin cannot change it (its operators tenant holds the console roles)', async () => {
     const me = (await server.admin.ok('GET', '/apps/console/accounts?email=ops-admin@example.com'))[0];
@@ -159,6 +185,9 @@ describe('a viewer reads but changes nothing', () => {
     ['/console/apps/forms/invitations', { email: 'viewer-invite@example.com' }],
     ['/console/apps/forms/webhooks', { url: 'https://hooks.example/in', events: '*' }],
     ['/console/apps/forms/webhooks/delete', { webhook: 'wh_x' }],
+    ['/console/apps/forms/accounts/ACCOUNT/sign-ins/end', {}],
+    ['/console/apps/forms/invitations/resend', { invitation: 'inv_x' }],
+    ['/console/apps/forms/invitations/revoke', { invitation: 'inv_x' }],
     ['/console/operators', { email: 'viewer-op@example.com', role: 'owner' }],
   ])('%s → 403 page', async (form, fields) => {
     const res = await post(viewer.browser, path(form), { _csrf: csrfOf(viewer.page), ...fields });
@@ -170,7 +199,8 @@ describe('a viewer reads but changes nothing', () => {
     expect((await server.admin.call('GET', '/apps/viewer-app')).status).toBe(404);
     expect((await server.admin.ok('GET', '/apps/forms')).name).toBe('Forms Portal');
     expect((await server.admin.ok('GET', `/apps/forms/accounts/${accountId}`)).status).toBe('active');
-    expect(await server.admin.ok('GET', '/apps/forms/tenants/acme/members')).toEqual([]);
-    expect(await server.admin.ok('GET', '/apps/forms/invitations')).toEqual([]);
+    expect((await server.admin.ok('GET', '/apps/forms/tenants/acme/members')).map((m: { account_id: string }) => m.account_id)).not.toContain(accountId);
+    expect((await server.admin.ok('GET', '/apps/forms/invitations')).map((i: { email: string }) => i.email)).not.toContain('viewer-invite@example.com');
+    expect((await server.admin.ok('GET', '/apps/forms/invitations')).every((i: { status: string }) => i.status === 'revoked')).toBe(true);
   });
 });
