@@ -43,7 +43,11 @@ async function main(): Promise<void> {
     await seedDemo(portcullis, config, log);
   }
   // After the demo (which seeds only an empty store): the console app, and on its first start its first operator.
-  const { firstOperator } = await portcullis.console.start();
+  // A store hiccup here must not stop the server: the console retries at its first request.
+  const firstOperator = await portcullis.console.start().then((setup) => setup.firstOperator, (err) => {
+    log.error({ err }, 'the admin console could not be set up; it retries at its first request');
+    return undefined;
+  });
   if (firstOperator?.password) {
     log.info({ console: `${config.publicUrl.origin}/console`, email: firstOperator.email, password: firstOperator.password },
       `Admin console ready: open ${config.publicUrl.origin}/console and sign in as ${firstOperator.email} with password ${firstOperator.password}`);

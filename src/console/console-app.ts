@@ -13,6 +13,7 @@ import type { AppService } from '../apps/app-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientService } from '../clients/client-service.js';
 import { randomId } from '../crypto/random.js';
+import { ConflictError } from '../errors.js';
 import type { InvitationService } from '../invitations/invitation-service.js';
 import type { AppRecord, ClientRecord, TenantRecord } from '../storage/ports.js';
 import type { TenantService } from '../tenants/tenant-service.js';
@@ -49,16 +50,20 @@ export async function ensureConsoleApp(deps: ConsoleAppDeps): Promise<ConsoleSet
   const { apps, clients, tenants, config } = deps;
   const origin = config.publicUrl.origin;
   const redirectUri = `${origin}${CALLBACK_PATH}`;
-  const existing = await apps.find(CONSOLE_SLUG);
-  const app = existing ?? await apps.create({
+  // Several processes may start at once on a shared store: whoever loses a creation race uses the winner's record.
+  let created = false;
+  const app = await apps.find(CONSOLE_SLUG) ?? await apps.create({
     slug: CONSOLE_SLUG,
     name: 'Portcullis console',
     // Operators are invited, never self-registered; the usual sign-in methods apply (and MFA when the app asks).
     settings: { registration: 'invite_only', login_methods: ['password', 'email_code'] },
-  });
+  }).then((a) => {
+    created = true;
+    return a;
+  }, (err) => lostRace(err, () => apps.find(CONSOLE_SLUG)));
   const operators = await tenants.find(app, OPERATORS_TENANT) ?? await tenants.create(app, {
     slug: OPERATORS_TENANT, name: 'Operators', role_names: { owner: 'Owner', admin: 'Admin', viewer: 'Viewer' },
-  });
+  }).catch((err) => lostRace(err, () => tenants.find(app, OPERATORS_TENANT)));
   let client = (await clients.list(app)).find((c) => c.firstParty && c.redirectUris.some((u) => u.endsWith(CALLBACK_PATH)));
   if (!client) {
     client = (await clients.create(app, {
@@ -69,8 +74,15 @@ export async function ensureConsoleApp(deps: ConsoleAppDeps): Promise<ConsoleSet
     client = await clients.update(app, client.clientId, { redirect_uris: [redirectUri], post_logout_redirect_uris: [`${origin}/console`] });
   }
   const clientSecret = String(clients.toMetadata(client).client_secret);
-  const firstOperator = existing ? undefined : await createFirstOperator(deps, app, operators, client);
+  const firstOperator = created ? await createFirstOperator(deps, app, operators, client) : undefined;
   return { app, operators, client, clientSecret, firstOperator };
+}
+
+/** After a ConflictError (another process created the record first): that record. */
+async function lostRace<T>(err: unknown, find: () => Promise<T | undefined>): Promise<T> {
+  const found = err instanceof ConflictError ? await find() : undefined;
+  if (!found) throw err;
+  return found;
 }
 
 async function createFirstOperator(deps: ConsoleAppDeps, app: AppRecord, operators: TenantRecord, client: ClientRecord): Promise<ConsoleSetup['firstOperator']> {
