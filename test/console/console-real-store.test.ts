@@ -9,11 +9,13 @@ import { lastMessage } from '../support/outbox.js';
 import { signIn } from './console-support.js';
 
 let redis: RedisServer;
+/** Shared by both processes, as in a deployment (the console client's secret is stored encrypted with it). */
+const SECRETS_KEY = 'ab'.repeat(32);
 let server: TestServer;
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  server = await startServer({ env: { REDIS_URL: redis.url, CONSOLE_ADMIN_EMAIL: 'first-operator@example.com' } });
+  server = await startServer({ env: { REDIS_URL: redis.url, SECRETS_KEY, CONSOLE_ADMIN_EMAIL: 'first-operator@example.com' } });
   // A shared Redis may hold a console app of an earlier run: this test is about the very first start.
   if ((await server.admin.call('GET', '/apps/console')).status === 200) await server.admin.ok('DELETE', '/apps/console');
 }, 30_000);
@@ -23,7 +25,12 @@ afterAll(async () => {
 });
 
 it('invites the first operator, who accepts and signs in as owner', async () => {
-  const { firstOperator } = await server.portcullis.console.start();
+  // Two processes on one store start at the same moment: both come up, one console app, one first operator.
+  const other = await startServer({ stores: server.stores, env: { PUBLIC_URL: server.url, REDIS_URL: redis.url, SECRETS_KEY, CONSOLE_ADMIN_EMAIL: 'first-operator@example.com' } });
+  const [{ firstOperator }, otherSetup] = await Promise.all([server.portcullis.console.start(), other.portcullis.console.start()]);
+  await other.close();
+  expect(otherSetup.app.id).toBe((await server.portcullis.console.start()).app.id);
+  expect(otherSetup.firstOperator).toBeUndefined();
   expect(firstOperator).toEqual({ email: 'first-operator@example.com', invitationId: expect.stringMatching(/^inv_/) });
   const message = await lastMessage(server, 'console', 'first-operator@example.com');
   const link = /https?:\/\/\S+\/apps\/console\/invitation\/\S+/.exec(message.text)![0];
