@@ -14,7 +14,7 @@ const SECRETS_KEY = 'ab'.repeat(32);
 let server: TestServer;
 
 beforeAll(async () => {
-  redis = await startRedisServer();
+  redis = await startRedisServer({ restartable: true });
   server = await startServer({ env: { REDIS_URL: redis.url, SECRETS_KEY, CONSOLE_ADMIN_EMAIL: 'first-operator@example.com' } });
   // A shared Redis may hold a console app of an earlier run: this test is about the very first start.
   if ((await server.admin.call('GET', '/apps/console')).status === 200) await server.admin.ok('DELETE', '/apps/console');
@@ -44,4 +44,23 @@ it('invites the first operator, who accepts and signs in as owner', async () => 
   expect(page.url).toBe(`${server.url}/console`);
   expect(page.html).toContain('first-operator@example.com');
   expect(page.html).toContain('(Owner)');
+}, 30_000);
+
+it('answers 503 while the store is down, and works again when it is back', async () => {
+  const { browser, page } = await signIn(server, 'first-operator@example.com', 'first-operator-pw');
+  expect(page.status).toBe(200);
+  await redis.stop();
+  try {
+    for (const deadline = Date.now() + 5000; server.stores.available() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
+    const down = await browser.follow('/console/apps/console');
+    expect(down.status).toBe(503);
+    expect(down.html).toContain('temporarily_unavailable');
+  } finally {
+    await redis.start();
+  }
+  for (const deadline = Date.now() + 10_000; !server.stores.available() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
+  // The restarted Redis is empty (no persistence): the session is gone, and the console says so instead of failing.
+  const back = await browser.follow('/console');
+  expect(back.status).toBe(200);
+  expect(back.html).toContain('href="/console/login"');
 }, 30_000);
