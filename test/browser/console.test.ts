@@ -49,6 +49,11 @@ describe('admin console in a real browser', () => {
   it('an owner creates an app, a client (secret once), a tenant and an account, and invites someone', async () => {
     await signIn(first.email, first.password);
     expect(await tab.page.locator('.console-signout').textContent()).toContain('admin@localhost');
+    // Keyboard: the first Tab reaches "Skip to content", which shows itself and leads to the page's content.
+    await tab.page.keyboard.press('Tab');
+    expect(await tab.page.locator(':focus').textContent()).toBe('Skip to content');
+    await tab.page.keyboard.press('Enter');
+    expect(new URL(tab.page.url()).hash).toBe('#content');
 
     // App
     await tab.page.getByLabel('Slug').fill('harbour');
