@@ -260,7 +260,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
       registerConnectionRoutes(registry, helpers, { connections: services.connections, identityLinks: services.identityLinks, accounts: services.accounts, audit: services.audit });
     },
   });
-  const adminConsole = buildConsole({ services, stores, config });
+  const adminConsole = buildConsole({ services, stores, config, log: log.child({ component: 'console' }) });
   const site = chain([health.routes(), ...metrics, admin.routes(), admin.allowedMethods(), adminConsole.router.routes(), adminConsole.router.allowedMethods()]);
 
   // Everything below /apps/ needs the stores: answer 503 at once while one is down.

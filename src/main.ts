@@ -42,19 +42,10 @@ async function main(): Promise<void> {
     const { seedDemo } = await import('./demo/seed.js');
     await seedDemo(portcullis, config, log);
   }
-  // After the demo (which seeds only an empty store): the console app, and on its first start its first operator.
-  // A store hiccup here must not stop the server: the console retries at its first request.
-  const firstOperator = await portcullis.console.start().then((setup) => setup.firstOperator, (err) => {
-    log.error({ err }, 'the admin console could not be set up; it retries at its first request');
-    return undefined;
-  });
-  if (firstOperator?.password) {
-    log.info({ console: `${config.publicUrl.origin}/console`, email: firstOperator.email, password: firstOperator.password },
-      `Admin console ready: open ${config.publicUrl.origin}/console and sign in as ${firstOperator.email} with password ${firstOperator.password}`);
-  } else if (firstOperator) {
-    log.info({ console: `${config.publicUrl.origin}/console`, email: firstOperator.email, invitation: firstOperator.invitationId },
-      `Admin console ready: ${firstOperator.email} was sent an invitation to become its first operator`);
-  }
+  // After the demo (which seeds only an empty store): the console app, and on its first start its first operator,
+  // whose password (embedded store) or invitation is printed once. A store hiccup must not stop the server: the
+  // console then sets itself up at its first request.
+  await portcullis.console.start().catch((err) => log.error({ err }, 'the admin console could not be set up; it retries at its first request'));
   const server = createServer(portcullis.koa.callback());
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));

@@ -15,6 +15,11 @@ export class ConsoleRelyingParty {
 
   constructor(private readonly issuer: string, private readonly origin: string, private readonly setup: () => Promise<ConsoleSetup>) {}
 
+  /** Drops the discovered configuration (the console app's client changed). */
+  forget(): void {
+    this.configuration = undefined;
+  }
+
   private discover(): Promise<oidc.Configuration> {
     this.configuration ??= this.setup()
       .then(({ client, clientSecret }) => oidc.discovery(new URL(this.issuer), client.clientId, clientSecret, undefined, {

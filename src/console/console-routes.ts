@@ -10,6 +10,7 @@ import path from 'node:path';
 import { projectRoot } from '../http/views.js';
 import type { Context } from 'koa';
 import type { Config } from '../../config/index.js';
+import type { Logger } from '../log.js';
 import { issuerFor } from '../../config/index.js';
 import type { AppService } from '../apps/app-service.js';
 import type { ClientService } from '../clients/client-service.js';
@@ -26,7 +27,7 @@ import type { EphemeralStore } from '../storage/ports.js';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { randomId, safeEqual } from '../crypto/random.js';
 import { presentClient } from '../clients/client-service.js';
-import { ensureConsoleApp, type ConsoleSetup } from './console-app.js';
+import { CONSOLE_SLUG, ensureConsoleApp, type ConsoleSetup } from './console-app.js';
 import { ConsoleRelyingParty } from './console-relying-party.js';
 import { ConsoleSessions, FLOW_SECONDS, SESSION_SECONDS } from './console-session.js';
 import { CONSOLE_ROLES } from './console-roles.js';
@@ -42,21 +43,51 @@ export interface ConsoleDeps {
   };
   stores: { ephemeral: EphemeralStore; outbox: OutboxRepository; embedded: boolean; available(): boolean };
   config: Config;
+  log: Logger;
 }
 
 export interface Console {
   router: Router;
-  /** Creates the console app at first start; says who the first operator is on that start (main.ts prints it). */
+  /**
+   * Creates the console app at first start (main.ts calls it; otherwise the first console request does) and prints
+   * its first operator's password or invitation once; returns them once too (tests sign in with them).
+   */
   start(): Promise<ConsoleSetup>;
 }
 
 export function buildConsole(deps: ConsoleDeps): Console {
   const { services, stores, config } = deps;
   let ready: Promise<ConsoleSetup> | undefined;
-  const setup = () => (ready ??= ensureConsoleApp({ ...services, config, embedded: stores.embedded }).catch((err) => {
+  const ensure = () => (ready ??= ensureConsoleApp({ ...services, config, embedded: stores.embedded }).then((done) => {
+    announce(done.firstOperator);
+    return done;
+  }, (err) => {
     ready = undefined;
     throw err;
   }));
+  /** The first operator's password (embedded store) or invitation is printed once, like the demo account's password. */
+  const announce = (first: ConsoleSetup['firstOperator']) => {
+    const url = `${config.publicUrl.origin}/console`;
+    if (first?.password) {
+      deps.log.info({ console: url, email: first.email, password: first.password },
+        `Admin console ready: open ${url} and sign in as ${first.email} with password ${first.password}`);
+    } else if (first) {
+      deps.log.info({ console: url, email: first.email, invitation: first.invitationId },
+        `Admin console ready: ${first.email} was sent an invitation to become its first operator`);
+    }
+  };
+  /**
+   * The console app as set up, checked against the store on each use (one read): if it was deleted or the store
+   * was emptied, it is set up again (a new first operator, printed or invited as at first start) and the relying
+   * party discovers its new client.
+   */
+  const setup = async (): Promise<ConsoleSetup> => {
+    const current = await ensure();
+    if ((await services.apps.find(CONSOLE_SLUG))?.id === current.app.id) return current;
+    if (ready) ready = undefined;
+    rp.forget();
+    return ensure();
+  };
   const origin = config.publicUrl.origin;
   const secure = config.publicUrl.protocol === 'https:';
   const sessions = new ConsoleSessions(stores.ephemeral, async () => (await setup()).app.id);

@@ -47,4 +47,14 @@ describe('console sign-in', () => {
     const after = await browser.follow('/console');
     expect(after.html).toContain('href="/console/login"');
   });
+
+  it('sets the console up again when its app was deleted, with a new first operator', async () => {
+    await server.admin.ok('DELETE', '/apps/console');
+    const again = await server.portcullis.console.start();
+    expect(again.firstOperator?.password).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(again.firstOperator!.password).not.toBe(first.password);
+    const { page } = await signIn(server, again.firstOperator!.email, again.firstOperator!.password!);
+    expect(page.url).toBe(`${server.url}/console`);
+    expect(page.html).toContain('(Owner)');
+  });
 });
