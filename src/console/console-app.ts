@@ -73,9 +73,21 @@ export async function ensureConsoleApp(deps: ConsoleAppDeps): Promise<ConsoleSet
     // PUBLIC_URL changed since the console was created: follow it.
     client = await clients.update(app, client.clientId, { redirect_uris: [redirectUri], post_logout_redirect_uris: [`${origin}/console`] });
   }
-  const clientSecret = String(clients.toMetadata(client).client_secret);
+  const clientSecret = await secretOf(clients, app, client);
   const firstOperator = created ? await createFirstOperator(deps, app, operators, client) : undefined;
   return { app, operators, client, clientSecret, firstOperator };
+}
+
+/**
+ * The console client's secret. When it cannot be decrypted (SECRETS_KEY changed, or was never set and this is a new
+ * process on a kept store) the console gives itself a new one rather than stay locked out.
+ */
+async function secretOf(clients: ClientService, app: AppRecord, client: ClientRecord): Promise<string> {
+  try {
+    return String(clients.toMetadata(client).client_secret);
+  } catch {
+    return (await clients.rotateSecret(app, client.clientId)).secret;
+  }
 }
 
 /** After a ConflictError (another process created the record first): that record. */
