@@ -83,6 +83,7 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
     },
     ip: ctx.state.ip as string | undefined,
     language,
+    userAgent: ctx.get('user-agent').slice(0, 300) || undefined,
     issuer: provider.issuer,
     secret: secretOf(pooled),
     state,

@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
-import { decodeKey } from '../config/index.js';
+import { decodeKey, issuerFor } from '../config/index.js';
 import type { Logger } from './log.js';
 import type { Stores } from './storage/ports.js';
 import { SecretBox } from './crypto/secret-box.js';
@@ -62,6 +62,19 @@ import { IdentityLinkService } from './connections/identity-links.js';
 import { UpstreamClients } from './connections/upstream-client.js';
 import { UpstreamAccounts } from './connections/upstream-accounts.js';
 import { registerConnectionRoutes } from './connections/connection-routes.js';
+import { SessionDetailsStore } from './sessions/session-details.js';
+import { AccountSessions } from './sessions/account-sessions.js';
+import { Offboarding } from './sessions/offboarding.js';
+import { SignInHistory } from './sessions/sign-in-history.js';
+import { registerSessionRoutes } from './sessions/session-routes.js';
+import { SupportPinService } from './support-pin/support-pin-service.js';
+import { registerSupportPinRoutes } from './support-pin/support-pin-routes.js';
+import { accountApiDocument, accountApiRouter } from './account-api/account-api-router.js';
+import { SelfService } from './account-center/self-service.js';
+import { CenterClients } from './account-center/center-client.js';
+import { CenterSessions } from './account-center/center-session.js';
+import { accountCenterRouter } from './account-center/center-routes.js';
+import { hmac } from './crypto/random.js';
 
 export interface Portcullis {
   koa: Koa;
@@ -98,6 +111,16 @@ export interface Services {
   identityLinks: IdentityLinkService;
   /** Administrative operations shared by the Admin API and the admin console. */
   operations: AdminOperations;
+  /** An account's sessions and grants (through the stores' account index), offboarding, sign-in history. */
+  sessions: AccountSessions;
+  offboarding: Offboarding;
+  signInHistory: SignInHistory;
+  supportPins: SupportPinService;
+  /** What the account center lets a person change (profile, email, phone, password). */
+  selfService: SelfService;
+  /** The account center's first-party client per app, and its browser sessions. */
+  centerClients: CenterClients;
+  centerSessions: CenterSessions;
 }
 
 export interface BuildOptions {
@@ -122,6 +145,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   const tenants = new TenantService(stores.tenants, stores.accounts, async (app, slug) => (await stores.connections.find(app.id, slug)) !== undefined);
   const audit = new AuditLog(stores.audit, log, { retentionDays: config.AUDIT_RETENTION_DAYS });
   const messenger = createMessenger(config, stores.outbox, log.child({ component: 'messaging' }));
+  const sessionDetails = new SessionDetailsStore(stores.ephemeral);
   const pool = new ProviderPool({
     apps: stores.apps,
     appKeys: stores.appKeys,
@@ -130,7 +154,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     build: (app, keys) =>
       buildProvider(app, keys, {
         config, oidcAdapter: stores.oidcAdapter, clientRepository: stores.clients, clients, accounts, tenants,
-        resources: stores.resources, ephemeral: stores.ephemeral,
+        resources: stores.resources, ephemeral: stores.ephemeral, sessionDetails,
         partnerGrant: { partners, partnerRedemption, trustProxy: config.TRUST_PROXY },
         onServerError: (a, err) => log.error({ err, app: a.slug }, 'provider error'),
       }),
@@ -181,11 +205,19 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   const identityLinks = new IdentityLinkService(stores.identityLinks, box);
   const upstreamClients = new UpstreamClients({ secretsOf: (c) => connections.secretsOf(c) });
   const upstreamAccounts = new UpstreamAccounts({ accounts, tenants, identityLinks });
-  const operations = new AdminOperations({ clients, accounts, tenants, audit, pool, resetFactors: (app, id, by) => factors.reset(app, id, by) });
+  const sessions = new AccountSessions(stores.oidcAccountIndex, stores.oidcAdapter, sessionDetails);
+  const offboarding = new Offboarding({ accounts, sessions, factors, audit, invitations: stores.invitations });
+  const signInHistory = new SignInHistory(audit);
+  const supportPins = new SupportPinService(stores.ephemeral, audit, secretKey);
+  const selfService = new SelfService({ accounts, hasher, audit, messenger, ephemeral: stores.ephemeral, limiter, offboarding, secretKey });
+  const centerClients = new CenterClients(clients, (app) => issuerFor(config, app.slug));
+  const centerSessions = new CenterSessions(stores.ephemeral, hmac(secretKey, 'portcullis account center csrf'));
+  const operations = new AdminOperations({ clients, accounts, tenants, audit, pool, sessions, offboarding, resetFactors: (app, id, by) => factors.reset(app, id, by) });
   return {
     services: {
       apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker,
-      metrics, factors, resources, connections, upstreamClients, upstreamAccounts, identityLinks, operations,
+      metrics, factors, resources, connections, upstreamClients, upstreamAccounts, identityLinks, sessions, offboarding, signInHistory, supportPins, selfService, centerClients, centerSessions,
+      operations,
     },
     pool,
   };
@@ -258,6 +290,9 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
       registerFactorRoutes(registry, helpers, { factors: services.factors, accounts: services.accounts });
       registerResourceRoutes(registry, helpers, { resources: services.resources, audit: services.audit });
       registerConnectionRoutes(registry, helpers, { connections: services.connections, identityLinks: services.identityLinks, accounts: services.accounts, audit: services.audit });
+      registerSessionRoutes(registry, helpers, { accounts: services.accounts, sessions: services.sessions, offboarding: services.offboarding, history: services.signInHistory });
+      registerSupportPinRoutes(registry, helpers, { accounts: services.accounts, pins: services.supportPins });
+      registry.document(accountApiDocument());
     },
   });
   const adminConsole = buildConsole({ services, stores, config, log: log.child({ component: 'console' }) });
@@ -276,7 +311,16 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     ...signIn, pool, invitations: services.invitations, partners: services.partners, partnerRedemption: services.partnerRedemption,
     connections: services.connections, upstreamClients: services.upstreamClients, upstreamAccounts: services.upstreamAccounts,
   });
-  const pageRouters = [...(mailbox ? [mailbox] : []), brandingRouter({ apps: stores.apps, tenants: stores.tenants }), pages];
+  const accountApi = accountApiRouter({
+    pool, accounts: services.accounts, clients: services.clients, audit: services.audit, sessions: services.sessions,
+    offboarding: services.offboarding, history: services.signInHistory, pins: services.supportPins,
+  });
+  const accountCenter = accountCenterRouter({
+    pool, accounts: services.accounts, clients: services.clients, factors: services.factors, sessions: services.sessions,
+    offboarding: services.offboarding, history: services.signInHistory, pins: services.supportPins, selfService: services.selfService,
+    centerClients: services.centerClients, centerSessions: services.centerSessions, issuerOf: (app) => issuerFor(config, app.slug),
+  });
+  const pageRouters = [...(mailbox ? [mailbox] : []), brandingRouter({ apps: stores.apps, tenants: stores.tenants }), pages, accountApi, accountCenter];
   const appRequests = chain([storesUp, appSide(pageRouters, chain(pageRouters.map((r) => r.routes())), providerMount(pool, stores.available))]);
   // One prefix test sends a request to the app side or the site side, instead of matching every router in turn.
   koa.use(dispatchByPrefix('/apps/', appRequests, site));

@@ -12,6 +12,8 @@ import type { ProviderPool } from '../provider/provider-pool.js';
 import type { AccountRecord, AppRecord, ClientRecord, MembershipRecord, TenantRecord } from '../storage/ports.js';
 import { InvalidRequestError } from '../errors.js';
 import { providerMetadataCheck } from '../provider/client-metadata-check.js';
+import type { AccountSessions } from '../sessions/account-sessions.js';
+import type { Offboarding } from '../sessions/offboarding.js';
 import type { createAccountSchema, createClientSchema, createTenantSchema, updateAccountSchema, updateClientSchema } from './schemas.js';
 
 export interface OperationDeps {
@@ -20,6 +22,8 @@ export interface OperationDeps {
   tenants: TenantService;
   audit: AuditLog;
   pool: ProviderPool;
+  sessions: AccountSessions;
+  offboarding: Offboarding;
   /** Removes every second factor of an account (the factor service's reset, which records `mfa.removed`). */
   resetFactors: (app: AppRecord, accountId: string, by: string) => Promise<number>;
 }
@@ -54,17 +58,19 @@ export class AdminOperations {
     return account;
   }
 
-  /** Changes an account; deactivation, reactivation and password changes are recorded as their own events. */
-  async updateAccount(app: AppRecord, id: string, body: z.output<typeof updateAccountSchema>, actor?: string): Promise<AccountRecord> {
+  /**
+   * Changes an account; deactivating ends every session and token (src/sessions/offboarding.ts), and status and
+   * password changes are recorded as their own events. Answers the account as stored afterwards.
+   */
+  async updateAccount(app: AppRecord, id: string, body: z.output<typeof updateAccountSchema>, actor?: string, ip?: string): Promise<AccountRecord> {
     const { accounts, audit } = this.deps;
     const before = await accounts.require(app, id);
     const account = await accounts.update(app, id, { ...body, phone: body.phone_number, phone_verified: body.phone_number_verified });
     const by = { accountId: account.id, actor };
     await audit.record(app, 'account.updated', { ...by, detail: { by: 'admin', fields: Object.keys(body).join(' ') } });
-    if (before.status !== 'deactivated' && account.status === 'deactivated') await audit.record(app, 'account.deactivated', { ...by, detail: { by: 'admin' } });
-    if (before.status === 'deactivated' && account.status !== 'deactivated') await audit.record(app, 'account.reactivated', { ...by, detail: { by: 'admin' } });
+    const stored = await this.deps.offboarding.afterStatusChange(app, before, account, { by: 'admin', actor, ip });
     if (body.password !== undefined) await audit.record(app, 'account.password_changed', { ...by, detail: { by: 'admin', removed: body.password === null } });
-    return account;
+    return stored;
   }
 
   /** Removes every second factor of an account ("lost my phone"); how many were removed. */
@@ -73,11 +79,10 @@ export class AdminOperations {
     return this.deps.resetFactors(app, id, actor ?? 'admin');
   }
 
-  /** Ends every session and token the account holds now (its browsers must sign in again). */
-  async endSignIns(app: AppRecord, id: string, actor?: string): Promise<void> {
+  /** Sign out everywhere: every session, grant and token the account holds now (recorded as `session.revoked`). */
+  async endSignIns(app: AppRecord, id: string, actor?: string, ip?: string): Promise<void> {
     await this.deps.accounts.require(app, id);
-    await this.deps.accounts.endAllSignIns(app, id);
-    await this.deps.audit.record(app, 'account.sign_ins_ended', { accountId: id, actor, detail: { by: 'admin' } });
+    await this.deps.offboarding.signOutEverywhere(app, id, { by: 'admin', actor, ip });
   }
 
   async createTenant(app: AppRecord, body: z.output<typeof createTenantSchema>, actor?: string): Promise<TenantRecord> {
@@ -98,9 +103,11 @@ export class AdminOperations {
     return membership;
   }
 
+  /** Removes a member; tokens issued for a sign-in to this tenant end too (not only the next token's tenant claims). */
   async removeMember(app: AppRecord, tenantRef: string, accountId: string, actor?: string): Promise<void> {
     const tenant = await this.deps.tenants.require(app, tenantRef);
     await this.deps.tenants.removeMember(app, tenant.id, accountId);
-    await this.deps.audit.record(app, 'membership.removed', { tenantId: tenant.id, accountId, actor });
+    const revoked = await this.deps.sessions.revokeTenantGrants(app, accountId, tenant.id);
+    await this.deps.audit.record(app, 'membership.removed', { tenantId: tenant.id, accountId, actor, detail: { grants_revoked: revoked } });
   }
 }

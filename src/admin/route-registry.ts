@@ -32,9 +32,26 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
 /** Throws (403) when the caller may not use the route; runs before any input is read. */
 export type Authorize = (ctx: Context, route: { tag: string; method: Method; path: string; params: Record<string, string> }) => void;
 
+/**
+ * An API served elsewhere than `/admin/v1` (the account API below each app) that is documented in the same
+ * document: its path items carry their own `servers` and security, under their own tag.
+ */
+export interface ExternalApiDoc {
+  /** OpenAPI paths (`/apps/{slug}/api/account/profile`) → path item. */
+  paths: Record<string, Record<string, unknown>>;
+  tag: { name: string; description: string };
+  securitySchemes: Record<string, unknown>;
+}
+
 export class RouteRegistry {
   readonly router: Router;
   private readonly specs: Array<RouteSpec<z.ZodType | undefined, z.ZodType | undefined>> = [];
+  private readonly external: Array<(serverUrl: string) => ExternalApiDoc> = [];
+
+  /** Adds an API served outside the Admin API to the document (built when the document is asked for). */
+  document(external: (origin: string) => ExternalApiDoc): void {
+    this.external.push(external);
+  }
 
   constructor(readonly prefix: string, private readonly authorize?: Authorize) {
     this.router = new Router({ prefix });
@@ -52,7 +69,7 @@ export class RouteRegistry {
     });
   }
 
-  openApi(info: { title: string; version: string; serverUrl: string }): Record<string, unknown> {
+  openApi(info: { title: string; version: string; serverUrl: string; origin?: string }): Record<string, unknown> {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const spec of this.specs) {
       const openPath = spec.path.replace(/:([A-Za-z_]+)/g, '{$1}');
@@ -78,14 +95,17 @@ export class RouteRegistry {
     }
     const error = { $ref: '#/components/schemas/Error' };
     const response = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
+    const externals = this.external.map((build) => build(info.origin ?? new URL(info.serverUrl).origin));
+    for (const external of externals) Object.assign(paths, external.paths);
     return {
       openapi: '3.1.0',
       info: { title: info.title, version: info.version },
       servers: [{ url: info.serverUrl }],
       security: [{ bearer: [] }],
+      ...(externals.length ? { tags: externals.map((e) => e.tag) } : {}),
       paths,
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, ...Object.assign({}, ...externals.map((e) => e.securitySchemes)) },
         schemas: {
           Error: {
             type: 'object',

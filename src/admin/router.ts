@@ -22,6 +22,8 @@ import { presentClient } from '../clients/client-service.js';
 import { presentMembership, presentTenant } from '../tenants/tenant-service.js';
 import { RouteRegistry } from './route-registry.js';
 import type { AdminOperations } from './operations.js';
+import type { AccountSessions } from '../sessions/account-sessions.js';
+import type { Offboarding } from '../sessions/offboarding.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { recordAdminChanges } from './change-audit.js';
 import { BOOTSTRAP_PRINCIPAL, mayUseApp, principalOf, refusal } from './admin-principal.js';
@@ -38,6 +40,8 @@ export interface AdminServices {
   tenants: TenantService;
   audit: AuditLog;
   adminKeys: AdminKeyService;
+  sessions: AccountSessions;
+  offboarding: Offboarding;
 }
 
 export interface AdminDeps {
@@ -153,13 +157,12 @@ export function adminRouter(deps: AdminDeps) {
   registry.add({ method: 'get', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Get an account',
     handler: async ({ params }) => presentAccount(await services.accounts.require(await appOf(params), params.id)) });
   registry.add({ method: 'patch', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Change an account (password null removes it)', body: updateAccountSchema,
-    handler: async ({ ctx, params, body }) => presentAccount(await operations.updateAccount(await appOf(params), params.id, body, actor(ctx))) });
-  registry.add({ method: 'delete', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Delete an account and its memberships', status: 204,
+    handler: async ({ ctx, params, body }) => presentAccount(await operations.updateAccount(await appOf(params), params.id, body, actor(ctx), ctx.state.ip as string | undefined)) });
+  registry.add({ method: 'delete', path: '/apps/:slug/accounts/:id', tag: 'accounts', status: 204,
+    summary: 'Delete an account: ends its sessions and tokens, erases its personal data, factors and memberships (the audit log keeps account.deleted)',
     handler: async ({ ctx, params }) => {
       const app = await appOf(params);
-      await services.accounts.delete(app, params.id);
-      await deps.stores.factors.deleteByAccount(app.id, params.id);
-      await services.audit.record(app, 'account.deleted', { accountId: params.id, actor: actor(ctx), detail: { by: 'admin' } });
+      await services.offboarding.delete(app, params.id, { by: 'admin', actor: actor(ctx), ip: ctx.state.ip as string | undefined });
     } });
   registry.add({ method: 'get', path: '/apps/:slug/accounts/:id/tenants', tag: 'accounts', summary: 'Tenants of an account with its roles',
     handler: async ({ params }) => {

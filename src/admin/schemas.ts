@@ -58,6 +58,9 @@ export const createClientSchema = z.object({
   require_dpop: z.boolean().optional(),
   /** The tenant (id or slug) the client belongs to, for its client_credentials tokens. */
   tenant: z.string().min(1).max(100).optional(),
+  /** The account center's launcher: a line under the name, and whether the client is listed (default true). */
+  description: cleanText(300).optional(),
+  show_in_launcher: z.boolean().optional(),
 }).strict();
 export const updateClientSchema = createClientSchema.omit({ token_endpoint_auth_method: true }).partial().strict();
 

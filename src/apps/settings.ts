@@ -43,6 +43,8 @@ export const appSettingsSchema = z.object({
   branding: brandingSchema.optional(),
   /** Display names of roles on the tenant chooser and the consent page (a tenant's own `role_names` win). */
   role_names: roleNamesSchema.optional(),
+  /** The account center offers "Delete my account" (after a confirmation step). */
+  self_service_deletion: z.boolean().default(false),
 }).strict();
 
 export type AppSettingsInput = z.input<typeof appSettingsSchema>;

@@ -17,6 +17,8 @@ export interface ClientInput {
   require_dpop?: boolean;
   /** Resolved by the caller from the `tenant` the Admin API names. */
   tenant_id?: string;
+  description?: string;
+  show_in_launcher?: boolean;
 }
 
 /**
@@ -75,6 +77,8 @@ export class ClientService {
       idTokenSignedResponseAlg: input.id_token_signed_response_alg ?? DEFAULT_ID_TOKEN_SIGNING_ALG,
       ...(input.require_dpop ? { requireDpop: true } : {}),
       ...(input.tenant_id ? { tenantId: input.tenant_id } : {}),
+      ...(input.description ? { description: input.description } : {}),
+      ...(input.show_in_launcher !== undefined ? { showInLauncher: input.show_in_launcher } : {}),
       createdAt: now,
       updatedAt: now,
     };
@@ -109,6 +113,8 @@ export class ClientService {
       idTokenSignedResponseAlg: patch.id_token_signed_response_alg,
       requireDpop: patch.require_dpop,
       tenantId: patch.tenant_id,
+      description: patch.description,
+      showInLauncher: patch.show_in_launcher,
     };
     if (check) {
       const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
@@ -172,6 +178,8 @@ export function presentClient(client: ClientRecord) {
     id_token_signed_response_alg: idTokenAlg(client),
     require_dpop: client.requireDpop ?? false,
     ...(client.tenantId ? { tenant_id: client.tenantId } : {}),
+    ...(client.description ? { description: client.description } : {}),
+    ...(client.showInLauncher !== undefined ? { show_in_launcher: client.showInLauncher } : {}),
     created_at: client.createdAt.toISOString(),
     updated_at: client.updatedAt.toISOString(),
   };

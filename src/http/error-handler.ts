@@ -4,9 +4,12 @@ import { PortcullisError, ServiceUnavailableError, TooManyRequestsError } from '
 import { renderPage } from './render-page.js';
 import { errorPage } from './error-page.js';
 
+/** The JSON APIs below an app (`/apps/{slug}/api/…`: the account API). */
+const APP_API = /^\/apps\/[^/]+\/api\//;
+
 /** Whether the caller wants JSON (API clients) rather than a page (browsers). */
 export function wantsJson(ctx: Context): boolean {
-  return ctx.path.startsWith('/admin/') || ctx.accepts('html', 'json') === 'json' || !ctx.accepts('html');
+  return ctx.path.startsWith('/admin/') || APP_API.test(ctx.path) || ctx.accepts('html', 'json') === 'json' || !ctx.accepts('html');
 }
 
 /**

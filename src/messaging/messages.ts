@@ -30,6 +30,7 @@ export const messageKinds = [
   'password_changed',
   'recovery_code_used',
   'webhook_disabled',
+  'email_changed',
 ] as const;
 
 export type MessageKind = (typeof messageKinds)[number];
@@ -72,6 +73,8 @@ export const messageCatalogue: Readonly<Record<MessageKind, MessageSpec>> = {
   password_reset: { channels: ['email'], requires: ['link'], links: ['link'], validity: 'passwordReset' },
   /** Notification after a password change (optional `link`: where to reset it if it was not them). */
   password_changed: { channels: ['email'], requires: [], links: ['link'], optional: ['link'] },
+  /** To the previous address after the account's email was changed in the account center (`newEmail`). */
+  email_changed: { channels: ['email'], requires: ['newEmail'], links: [] },
   /** A recovery code was used to sign in (`remaining`: how many are left, as text). */
   recovery_code_used: { channels: ['email'], requires: [], links: [], optional: ['remaining'] },
 };

@@ -28,6 +28,10 @@ import { ACR_VALUES, acrStepUpCheck } from './acr-step-up.js';
 import { ResourceServers } from './resource-servers.js';
 import { JwtAccessTokens } from './jwt-access-tokens.js';
 import { resourceJwtCustomizer, resourceTokenClaims } from './resource-token-claims.js';
+import { recordSessionDetails } from './session-details-recorder.js';
+import { ACCOUNT_SCOPES } from '../account-api/bearer-token.js';
+import { centerCallback } from '../account-center/center-client.js';
+import type { SessionDetailsStore } from '../sessions/session-details.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -42,6 +46,8 @@ export interface ProviderDeps {
   ephemeral: EphemeralStore;
   /** Partners whose assertions the jwt-bearer grant accepts (RFC 7523). */
   partnerGrant?: PartnerGrantDeps;
+  /** Where and how sessions were signed in, for the account's session list (`session-details-recorder.ts`). */
+  sessionDetails?: SessionDetailsStore;
   /** Called for errors the provider reports as server_error (logging). */
   onServerError(app: AppRecord, error: unknown): void;
 }
@@ -60,7 +66,8 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   const lookupClient = clientLookup(app, deps);
   const clientAdapter = clientLookupAdapter(lookupClient);
   const basePath = `/apps/${app.slug}`;
-  const resourceServers = new ResourceServers(app, await deps.resources.list(app.id), deps.tenants);
+  const centerCallbackUri = centerCallback(issuerFor(config, app.slug));
+  const resourceServers = new ResourceServers(app, await deps.resources.list(app.id), deps.tenants, (client) => client.redirectUris?.includes(centerCallbackUri) ?? false);
   const jwtTokens = new JwtAccessTokens(app, deps.ephemeral, keys.jwks, (ctx, sub, token) => findAccount(app, deps, ctx, sub, token));
 
   const configuration: Configuration = {
@@ -74,6 +81,8 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
       short: { httpOnly: true, sameSite: 'lax', path: basePath },
     },
     claims: CLAIMS_BY_SCOPE,
+    // The account API's scopes (src/account-api/): a client asks for them like any other scope.
+    scopes: ['openid', 'offline_access', ...ACCOUNT_SCOPES],
     // `acr` (OIDC Core §2) rides on `openid` like `amr`; discovery lists the two levels (acr_values_supported).
     acrValues: [...ACR_VALUES],
     // OIDC Discovery 1.0 §3: the languages the pages can be shown in (`ui_locales`); only the app's own when pinned.
@@ -153,6 +162,11 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   reuseClients(provider, lookupClient);
   provider.use(clientAuthRequired(provider.issuer));
   provider.use(jwtTokens.middleware(provider) as never);
+  if (deps.sessionDetails) {
+    provider.use(recordSessionDetails(app, deps.sessionDetails, {
+      trustProxy: config.TRUST_PROXY, sessionTtl: (loginTs) => absoluteSessionTtl(loginTs, app.settings.session_ttl_seconds),
+    }) as never);
+  }
   registerJwtBearerGrant(provider, app, deps.partnerGrant, (ctx, sub, token) => findAccount(app, deps, ctx, sub, token));
   provider.on('server_error', (_ctx, err) => deps.onServerError(app, err));
   return provider;

@@ -19,7 +19,14 @@ export class ResourceServers {
   private readonly byIdentifier: ReadonlyMap<string, ResourceRecord>;
   private readonly defaultResource: ResourceRecord | undefined;
 
-  constructor(private readonly app: AppRecord, resources: ResourceRecord[], private readonly tenants: Pick<TenantService, 'membership'>) {
+  /**
+   * @param withoutDefault clients that never get the default resource: the account center, which acts with a
+   * userinfo (opaque) token of the app itself.
+   */
+  constructor(
+    private readonly app: AppRecord, resources: ResourceRecord[], private readonly tenants: Pick<TenantService, 'membership'>,
+    private readonly withoutDefault: (client: Client) => boolean = () => false,
+  ) {
     this.byIdentifier = new Map(resources.map((r) => [r.identifier, r]));
     this.defaultResource = resources.find((r) => r.isDefault);
   }
@@ -47,7 +54,7 @@ export class ResourceServers {
    * `invalid_target` (RFC 8707 §2.2: the client must name one).
    */
   private defaultFor(client: Client, oneOf?: readonly string[]): string | readonly string[] | undefined {
-    const preferred = this.defaultResource && mayUse(this.defaultResource, client.clientId) ? this.defaultResource.identifier : undefined;
+    const preferred = this.defaultResource && mayUse(this.defaultResource, client.clientId) && !this.withoutDefault(client) ? this.defaultResource.identifier : undefined;
     if (oneOf) return preferred && oneOf.includes(preferred) ? preferred : oneOf;
     return preferred;
   }

@@ -14,7 +14,7 @@ import { GRANTABLE_OIDC_MODELS, type OidcAdapterFactory } from '../storage/ports
 import { isConsumeConflict } from '../storage/consume-conflict.js';
 
 /** The library's `revoke(ctx, grantId)`: every grant-bearing model's tokens of the grant, and the grant itself. */
-async function revokeGrant(adapters: (model: string) => Adapter, grantId: string): Promise<void> {
+export async function revokeGrant(adapters: (model: string) => Adapter, grantId: string): Promise<void> {
   await Promise.all([
     ...[...GRANTABLE_OIDC_MODELS].map((model) => adapters(model).revokeByGrantId(grantId)),
     adapters('Grant').destroy(grantId),

@@ -13,6 +13,14 @@ export function tenantOfGrant(grant: Pick<Grant, 'getOIDCClaims'> | undefined): 
   return marker?.slice(MARKER.length);
 }
 
+/** The same, from a stored Grant payload (`openid.claims`), for code that reads grants from the store. */
+export function tenantOfGrantPayload(payload: object): string | undefined {
+  const openid = (payload as { openid?: { claims?: unknown } }).openid;
+  const claims = Array.isArray(openid?.claims) ? (openid.claims as unknown[]) : [];
+  const marker = claims.find((c): c is string => typeof c === 'string' && c.startsWith(MARKER));
+  return marker?.slice(MARKER.length);
+}
+
 export function setGrantTenant(grant: Grant, tenantId: string | undefined): void {
   if (grant.openid?.claims) grant.openid.claims = grant.openid.claims.filter((c) => !c.startsWith(MARKER));
   if (tenantId) grant.addOIDCClaims([MARKER + tenantId]);

@@ -119,6 +119,8 @@ export interface Attempt {
    * messages to a person whose account has no `locale` go out in it.
    */
   readonly language?: string;
+  /** The browser's User-Agent (at most 300 characters), for the account's sign-in history. */
+  readonly userAgent?: string;
   /** The app's issuer (from PUBLIC_URL): links in messages are built from it, never from a request's Host. */
   readonly issuer: string;
   /** The app's current signing secret for HMACs bound to this attempt (codes, CSRF). */

@@ -189,7 +189,7 @@ async function finish(attempt: Attempt, deps: SequenceDeps, progress: Progress):
     result.result.login = { accountId, amr: progress.amr, acr: acrOf(progress.amr), remember: true };
     await Promise.all([
       deps.accounts.recordLogin(attempt.app, accountId),
-      deps.audit.record(attempt.app, 'sign_in.succeeded', { accountId, ip: attempt.ip, detail: { amr: progress.amr.join(' '), client_id: attempt.client.clientId } }),
+      deps.audit.record(attempt.app, 'sign_in.succeeded', { accountId, ip: attempt.ip, detail: { amr: progress.amr.join(' '), client_id: attempt.client.clientId, user_agent: attempt.userAgent } }),
     ]);
   }
   return result;

@@ -8,7 +8,7 @@
  * - Records returned are copies: mutating them never changes what is stored.
  */
 import type { Branding, TenantBranding } from '../branding/branding-schema.js';
-import type { Adapter } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 export type AccountStatus = 'active' | 'invited' | 'deactivated';
 export type LoginMethod = 'password' | 'email_code' | 'sms_code' | 'magic_link';
@@ -52,6 +52,8 @@ export interface AppSettings {
   mfa_remember_days?: number;
   /** The operator's address for notices (a webhook endpoint disabled); absent or null = nobody is emailed. */
   admin_contact?: string | null;
+  /** The account center offers "Delete my account". Absent on apps stored before it existed (= false). */
+  self_service_deletion?: boolean;
 }
 
 export interface AppRecord {
@@ -96,6 +98,10 @@ export interface ClientRecord {
   requireDpop?: boolean;
   /** The tenant the client itself belongs to: its `client_credentials` tokens for a resource carry it. */
   tenantId?: string;
+  /** Shown under the client's name in the account center's launcher ("Your apps"). */
+  description?: string;
+  /** false: a first-party client with an initiate_login_uri stays out of the launcher. Absent = shown. */
+  showInLauncher?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -702,6 +708,32 @@ export const GRANTABLE_OIDC_MODELS: ReadonlySet<string> = new Set([
 /** oidc-provider's Adapter, created per app and model: `factory(appId)(modelName)`. */
 export type OidcAdapterFactory = (appId: string) => (model: string) => Adapter;
 
+/**
+ * Models whose records each store also indexes by the payload's `accountId`: "every session, grant and refresh
+ * token of this account" is one lookup (sign out everywhere, offboarding, the account center), never a scan.
+ */
+export const ACCOUNT_INDEXED_OIDC_MODELS = ['Session', 'Grant', 'RefreshToken'] as const;
+export type AccountIndexedModel = (typeof ACCOUNT_INDEXED_OIDC_MODELS)[number];
+
+/** One stored oidc-provider record: its id (what the adapter's `find`/`destroy` take) and a copy of its payload. */
+export interface OidcRecordRef {
+  id: string;
+  payload: AdapterPayload;
+}
+
+/**
+ * The account index of the OIDC store, beside its Adapter (`OidcAdapterFactory`). Entries are written by the
+ * adapter's `upsert` and go with the record (destroy, revokeByGrantId, expiry): an implementation may keep stale
+ * entries but never returns them.
+ */
+export interface OidcAccountIndex {
+  /**
+   * Unexpired records of `model` in the app whose payload's `accountId` is `accountId` now (a session re-saved for
+   * another account is not returned for the first), in no particular order.
+   */
+  listByAccount(appId: string, model: AccountIndexedModel, accountId: string): Promise<OidcRecordRef[]>;
+}
+
 export interface HealthReport {
   ok: boolean;
   checks: Record<string, 'up' | 'down'>;
@@ -730,6 +762,8 @@ export interface Stores {
   identityLinks: IdentityLinkRepository;
   ephemeral: EphemeralStore;
   oidcAdapter: OidcAdapterFactory;
+  /** Sessions, grants and refresh tokens by account, in whichever store holds each model (see `oidcAdapter`). */
+  oidcAccountIndex: OidcAccountIndex;
   /** Readiness of every backing service. */
   health(): Promise<HealthReport>;
   /** Redis commands/transactions sent so far (0 without Redis): benchmarks report round trips per flow. */

@@ -1,9 +1,9 @@
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../log.js';
-import type { EphemeralStore, OidcAdapterFactory, Stores } from './ports.js';
+import type { EphemeralStore, OidcAccountIndex, OidcAdapterFactory, Stores } from './ports.js';
 import { createMemoryRepositories, MemoryEphemeralStore, MemoryOidcStore } from './memory/index.js';
 import { createRedis, describeRedis, RedisEphemeralStore, RedisOidcStore, waitForRedis, type RedisClient } from './redis/index.js';
-import { splitOidcAdapter } from './split-oidc-adapter.js';
+import { splitAccountIndex, splitOidcAdapter } from './split-oidc-adapter.js';
 import { StoreCommandTiming, timeMongoCommands, timeRedisCommands } from './command-timing.js';
 
 /**
@@ -22,8 +22,8 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
   const checks: Array<{ name: string; up: () => boolean; ping: () => Promise<unknown> }> = [];
   const timing = new StoreCommandTiming();
 
-  let durable: OpenedMongo['durable'] = { ...createMemoryRepositories(), oidcAdapter: memoryOidc.adapterFactory };
-  let shortLived: { ephemeral: EphemeralStore; oidcAdapter: OidcAdapterFactory } = { ephemeral: memoryEphemeral, oidcAdapter: memoryOidc.adapterFactory };
+  let durable: OpenedMongo['durable'] = { ...createMemoryRepositories(), oidcAdapter: memoryOidc.adapterFactory, oidcAccountIndex: memoryOidc.accountIndex };
+  let shortLived: ShortLived = { ephemeral: memoryEphemeral, oidcAdapter: memoryOidc.adapterFactory, oidcAccountIndex: memoryOidc.accountIndex };
   const description: string[] = [];
 
   if (config.MONGODB_URI) {
@@ -49,7 +49,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
     timeRedisCommands(client, timing);
     const ephemeral = new RedisEphemeralStore(client);
     const oidc = new RedisOidcStore(client);
-    shortLived = { ephemeral, oidcAdapter: oidc.adapterFactory };
+    shortLived = { ephemeral, oidcAdapter: oidc.adapterFactory, oidcAccountIndex: oidc.accountIndex };
     countRoundTrips = () => ephemeral.roundTrips + oidc.roundTrips;
     checks.push({ name: 'redis', up: () => client.status === 'ready', ping: () => client.ping() });
     closers.push(async () => { await client.quit().catch(() => client.disconnect()); });
@@ -64,6 +64,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
     ...durable,
     ephemeral: shortLived.ephemeral,
     oidcAdapter: config.MONGODB_URI || config.REDIS_URL ? splitOidcAdapter(durable.oidcAdapter, shortLived.oidcAdapter) : memoryOidc.adapterFactory,
+    oidcAccountIndex: config.MONGODB_URI || config.REDIS_URL ? splitAccountIndex(durable.oidcAccountIndex, shortLived.oidcAccountIndex) : memoryOidc.accountIndex,
     available: () => checks.every((c) => c.up()),
     redisRoundTrips: () => countRoundTrips(),
     onCommand: (listener) => timing.on(listener),
@@ -80,9 +81,15 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
   };
 }
 
+interface ShortLived {
+  ephemeral: EphemeralStore;
+  oidcAdapter: OidcAdapterFactory;
+  oidcAccountIndex: OidcAccountIndex;
+}
+
 interface OpenedMongo {
   durable: Omit<Stores, 'description' | 'embedded' | 'ephemeral' | 'health' | 'available' | 'redisRoundTrips' | 'onCommand' | 'close'>;
-  shortLived: { ephemeral: EphemeralStore; oidcAdapter: OidcAdapterFactory };
+  shortLived: ShortLived;
   check: { name: string; up: () => boolean; ping: () => Promise<unknown> };
   close: () => Promise<void>;
 }
@@ -103,10 +110,10 @@ async function openMongo(config: Config, log: Logger, timing: StoreCommandTiming
     throw err;
   }
   const stores = createMongoStores(conn, { ownsConnection: true });
-  const { ephemeral, oidcAdapter, apps, appKeys, clients, accounts, tenants, invitations, partners, outbox, audit, adminKeys, webhooks, webhookDeliveries, factors, resources, connections, identityLinks } = stores;
+  const { ephemeral, oidcAdapter, oidcAccountIndex, apps, appKeys, clients, accounts, tenants, invitations, partners, outbox, audit, adminKeys, webhooks, webhookDeliveries, factors, resources, connections, identityLinks } = stores;
   return {
-    durable: { apps, appKeys, clients, accounts, tenants, invitations, partners, outbox, audit, adminKeys, webhooks, webhookDeliveries, factors, resources, connections, identityLinks, oidcAdapter },
-    shortLived: { ephemeral, oidcAdapter },
+    durable: { apps, appKeys, clients, accounts, tenants, invitations, partners, outbox, audit, adminKeys, webhooks, webhookDeliveries, factors, resources, connections, identityLinks, oidcAdapter, oidcAccountIndex },
+    shortLived: { ephemeral, oidcAdapter, oidcAccountIndex },
     check: { name: 'mongodb', up: () => stores.available(), ping: () => conn.db!.command({ ping: 1 }) },
     close: () => stores.close(),
   };

@@ -26,6 +26,12 @@ export type ShortLivedKind =
   | 'jwt-at'
   /** Admin console: an operator's session (by token hash), a sign-in in progress (by state), a once-shown notice. */
   | 'console-session' | 'console-flow' | 'console-flash'
+  /** Where and how a browser session was signed in (IP, user agent), by session uid (the account's session list). */
+  | 'session-info'
+  /** A support PIN of an account, its wrong-try counter per hour (support-pin/support-pin-service.ts). */
+  | 'support-pin' | 'support-pin-tries'
+  /** The account center: a signed-in browser, a sign-in in progress, an email or phone change awaiting its code. */
+  | 'account-center' | 'account-center-login' | 'contact-change'
   /** Rate-limit counters: `rl:{bucket}`. */
   | `rl:${string}`;
 

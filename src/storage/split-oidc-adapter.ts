@@ -1,4 +1,4 @@
-import type { OidcAdapterFactory } from './ports.js';
+import type { OidcAccountIndex, OidcAdapterFactory } from './ports.js';
 
 /**
  * oidc-provider models that must outlive a restart of the short-lived store: grants and refresh tokens (they last
@@ -15,5 +15,12 @@ export function splitOidcAdapter(durable: OidcAdapterFactory, shortLived: OidcAd
     const longTerm = durable(appId);
     const shortTerm = shortLived(appId);
     return (model) => (DURABLE_OIDC_MODELS.has(model) ? longTerm(model) : shortTerm(model));
+  };
+}
+
+/** The account index of a split store: each model is looked up where `splitOidcAdapter` stores it. */
+export function splitAccountIndex(durable: OidcAccountIndex, shortLived: OidcAccountIndex): OidcAccountIndex {
+  return {
+    listByAccount: (appId, model, accountId) => (DURABLE_OIDC_MODELS.has(model) ? durable : shortLived).listByAccount(appId, model, accountId),
   };
 }

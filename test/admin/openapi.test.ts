@@ -51,8 +51,9 @@ const BODY_OPERATIONS: Array<Operation & { required: string[] }> = [
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const label = (op: Operation) => `${op.method.toUpperCase()} ${op.path}`;
 
+/** Admin API operations: path items with their own `servers` are other APIs in the document (the account API). */
 function documentedOperations(): Operation[] {
-  return Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
+  return Object.entries(doc.paths as Record<string, Record<string, unknown>>).filter(([, item]) => !item.servers).flatMap(([path, item]) =>
     Object.keys(item).filter((m) => METHODS.includes(m)).map((method) => ({ path, method })));
 }
 

@@ -146,7 +146,7 @@ describe('invitations and sign-ins', () => {
     const page = await admin.browser.follow(`/console/apps/forms/accounts/${accountId}`);
     const done = await admin.browser.submit(page, {}, { action: '/sign-ins/end' });
     expect(done.html).toContain('Every session of this account was ended.');
-    const events = (await server.admin.ok('GET', `/apps/forms/audit?type=account.sign_ins_ended`)).items ?? [];
+    const events = (await server.admin.ok('GET', `/apps/forms/audit?type=session.revoked`)).items ?? [];
     expect(events.some((e: { account_id?: string; actor?: string }) => e.account_id === accountId && e.actor?.startsWith('console:acc_'))).toBe(true);
   });
 });

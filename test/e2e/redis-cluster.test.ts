@@ -160,12 +160,9 @@ describe('Portcullis on a Redis Cluster', () => {
     }, { workers: 3 });
 
     await cluster.waitForOwner(slot, to);
-    // Never a 500 or a hang. A few sign-ins in flight at the moment the client reconnects to a node ("Connection is
-    // closed") answer 503 temporarily_unavailable: the command may have run, so it is not sent again (single use).
-    // Most runs have none; the issue's "no error visible to a person" is not yet met for those.
-    const wrong = outcomes.filter((o) => o.result !== 'signed-in' && o.result !== 503);
-    expect(wrong).toEqual([]);
-    expect(outcomes.filter((o) => o.result === 503).length).toBeLessThanOrEqual(outcomes.length / 4);
+    // Every sign-in succeeds: MOVED, ASK and TRYAGAIN are followed by the client, and a command meant for a node
+    // connection still being opened waits for it (see FailFastCluster in src/storage/redis/connection.ts).
+    expect(outcomes.filter((o) => o.result !== 'signed-in')).toEqual([]);
     // Sign-ins were in flight while keys moved (ASK, TRYAGAIN), and after the move (MOVED to the new owner).
     expect(outcomes.filter((o) => o.startedAt < migrated && o.startedAt + o.ms > migrationStarted).length).toBeGreaterThan(0);
     expect(outcomes.filter((o) => o.startedAt > migrated).length).toBeGreaterThan(0);

@@ -166,7 +166,7 @@ async function startSmsProvider(status = 202): Promise<{ url: string; calls: Sms
 
 describe('message catalogue', () => {
   const renderer = new MessageRenderer();
-  const locals = { code: '482913', link: 'https://id.acme.test/apps/acme/link?t=a&b=1', tenantName: 'Smith & Co', url: 'https://hooks.acme.test/in', failingSince: '2026-12-01T10:00:00.000Z' };
+  const locals = { code: '482913', link: 'https://id.acme.test/apps/acme/link?t=a&b=1', tenantName: 'Smith & Co', url: 'https://hooks.acme.test/in', failingSince: '2026-12-01T10:00:00.000Z', newEmail: 'new@example.test' };
 
   it('renders every kind by email with a subject, text and html branded with the app name', () => {
     for (const kind of messageKinds) {

@@ -86,7 +86,10 @@ export async function verifyCode(attempt: Attempt, deps: Deps, input: { code: st
   if (check.status === 'exhausted') return again({ error: 'sign-in:error.code_exhausted' }, '/code');
   if (check.status === 'expired') return again({ error: 'sign-in:error.code_expired' }, '/code');
   if (check.status === 'wrong') {
-    await deps.audit.record(attempt.app, 'sign_in.failed', { ip: attempt.ip, detail: { method: `${check.stored.channel}_code` } });
+    // Against the account the code was sent for (the first, when several share the address): its sign-in history.
+    await deps.audit.record(attempt.app, 'sign_in.failed', {
+      ip: attempt.ip, accountId: check.stored.accountIds[0], detail: { method: `${check.stored.channel}_code`, reason: 'wrong_code', user_agent: attempt.userAgent },
+    });
     return again({ error: 'sign-in:error.code_wrong' }, '/code');
   }
   const { stored } = check;

@@ -55,7 +55,7 @@ export async function signInWithPassword(attempt: Attempt, deps: Deps, input: z.
   if (accounts.length === 0) {
     await Promise.all([
       deps.limiter.hitAll(attempt.app.id, failures),
-      deps.audit.record(attempt.app, 'sign_in.failed', { ip: attempt.ip, detail: { method: 'password', reason: 'invalid_credentials' } }),
+      recordFailure(attempt, deps, identifier),
     ]);
     // This failure is the one that locked the identifier: recorded once per lock (a webhook event for portals).
     const locked = (await deps.limiter.check(attempt.app.id, failures)).exceeded;
@@ -70,4 +70,16 @@ export async function signInWithPassword(attempt: Attempt, deps: Deps, input: z.
   await Promise.all(counters.used.map(([limit, subject]) => deps.limiter.reset(attempt.app.id, limit, subject)));
   // With several accounts behind one email, only those whose password matched are offered.
   return afterProof(attempt, deps, { accountIds: accounts.map((a) => a.id), amr: [...passwordMethod.amr] }, 'redirect');
+}
+
+/**
+ * A failed password is recorded against the account the email belongs to, when there is one, so that the account's
+ * sign-in history shows it (the typed identifier itself is never recorded). Only on the failure path: a successful
+ * sign-in costs no extra read.
+ */
+async function recordFailure(attempt: Attempt, deps: Deps, identifier: string): Promise<void> {
+  const [owner] = (await deps.accounts.findByEmail(attempt.app, identifier)).filter((a) => a.status === 'active');
+  await deps.audit.record(attempt.app, 'sign_in.failed', {
+    ip: attempt.ip, accountId: owner?.id, detail: { method: 'password', reason: 'invalid_credentials', user_agent: attempt.userAgent },
+  });
 }

@@ -44,6 +44,7 @@ export function createMemoryStores(): Stores {
     ...createMemoryRepositories(),
     ephemeral,
     oidcAdapter: oidc.adapterFactory,
+    oidcAccountIndex: oidc.accountIndex,
     async health() { return { ok: true, checks: { embedded: 'up' } }; },
     available: () => true,
     redisRoundTrips: () => 0,

@@ -1,6 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { ExpiringMap } from './clock-map.js';
-import { GRANTABLE_OIDC_MODELS } from '../ports.js';
+import { ACCOUNT_INDEXED_OIDC_MODELS, GRANTABLE_OIDC_MODELS, type AccountIndexedModel, type OidcAccountIndex, type OidcRecordRef } from '../ports.js';
 import { alreadyConsumed } from '../consume-conflict.js';
 import { DURABLE_OIDC_MODELS } from '../split-oidc-adapter.js';
 
@@ -24,7 +24,11 @@ interface StoredRecord {
   /** uid / userCode index keys pointing at this record. */
   pointers?: string[];
   grantKey?: string;
+  /** The account index entry (Session, Grant, RefreshToken with an accountId). */
+  accountKey?: string;
 }
+
+const ACCOUNT_INDEXED: ReadonlySet<string> = new Set(ACCOUNT_INDEXED_OIDC_MODELS);
 
 /**
  * In-process reference implementation of oidc-provider's Adapter contract. Records are keyed
@@ -45,6 +49,8 @@ export class MemoryOidcStore {
   private readonly longLived: ExpiringMap<StoredRecord>;
   private readonly index: ExpiringMap<string>;
   private readonly grants: ExpiringMap<Set<string>>;
+  /** `{appId}:account:{model}:{accountId}` → record keys: the account index (see `OidcAccountIndex`). */
+  private readonly accounts: ExpiringMap<Set<string>>;
 
   constructor(options: MemoryOidcStoreOptions = {}) {
     this.maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
@@ -54,7 +60,13 @@ export class MemoryOidcStore {
     this.longLived = new ExpiringMap(sweep, cleanUp);
     this.index = new ExpiringMap(sweep);
     this.grants = new ExpiringMap(sweep);
+    this.accounts = new ExpiringMap(sweep);
   }
+
+  /** The account index over this store's records. */
+  readonly accountIndex: OidcAccountIndex = {
+    listByAccount: async (appId, model, accountId) => this.listByAccount(appId, model, accountId),
+  };
 
   adapterFactory = (appId: string) => (model: string): Adapter =>
     new MemoryOidcAdapter(this, `${appId}:${model}`, `${appId}`, GRANTABLE_OIDC_MODELS.has(model), DURABLE_OIDC_MODELS.has(model), model);
@@ -70,6 +82,7 @@ export class MemoryOidcStore {
     this.longLived.sweep();
     this.index.sweep();
     this.grants.sweep();
+    this.accounts.sweep();
   }
 
   upsert(prefix: string, appPrefix: string, id: string, payload: AdapterPayload, expiresIn: number, grantable: boolean, durable: boolean): void {
@@ -85,6 +98,10 @@ export class MemoryOidcStore {
       const remaining = this.grants.remainingMs(grantKey) ?? 0;
       this.grants.set(grantKey, members, Math.max(remaining / 1000, expiresIn || 0) || undefined);
       record.grantKey = grantKey;
+    }
+    const model = prefix.slice(appPrefix.length + 1);
+    if (typeof payload.accountId === 'string' && ACCOUNT_INDEXED.has(model)) {
+      record.accountKey = this.addTo(this.accounts, `${appPrefix}:account:${model}:${payload.accountId}`, key, expiresIn);
     }
     (durable ? this.longLived : this.shortLived).set(key, record, expiresIn);
     this.enforceCap();
@@ -127,7 +144,34 @@ export class MemoryOidcStore {
     this.grants.delete(grantKey);
   }
 
+  /** Reads the index entry's records; entries whose record is gone (or now belongs to another account) are dropped. */
+  private listByAccount(appId: string, model: AccountIndexedModel, accountId: string): OidcRecordRef[] {
+    const indexKey = `${appId}:account:${model}:${accountId}`;
+    const members = this.accounts.get(indexKey);
+    if (!members) return [];
+    const durable = DURABLE_OIDC_MODELS.has(model);
+    const recordPrefix = `${appId}:${model}:`;
+    const found: OidcRecordRef[] = [];
+    for (const key of [...members]) {
+      const payload = this.find(key, durable);
+      if (!payload || payload.accountId !== accountId) members.delete(key);
+      else found.push({ id: key.slice(recordPrefix.length), payload });
+    }
+    if (members.size === 0) this.accounts.delete(indexKey);
+    return found;
+  }
+
+  /** Adds `key` to the set at `setKey`, which lives as long as its longest-lived member. */
+  private addTo(sets: ExpiringMap<Set<string>>, setKey: string, key: string, expiresIn: number): string {
+    const members = sets.get(setKey) ?? new Set<string>();
+    members.add(key);
+    const remaining = sets.remainingMs(setKey) ?? 0;
+    sets.set(setKey, members, remaining === Infinity || !expiresIn ? undefined : Math.max(remaining / 1000, expiresIn));
+    return setKey;
+  }
+
   close(): void {
+    this.accounts.close();
     this.shortLived.close();
     this.longLived.close();
     this.index.close();
@@ -165,6 +209,11 @@ export class MemoryOidcStore {
       const members = this.grants.peek(record.grantKey);
       members?.delete(key);
       if (members && members.size === 0) this.grants.delete(record.grantKey);
+    }
+    if (record.accountKey) {
+      const members = this.accounts.peek(record.accountKey);
+      members?.delete(key);
+      if (members && members.size === 0) this.accounts.delete(record.accountKey);
     }
   }
 }

@@ -3,7 +3,7 @@
  * deployments that have MongoDB but no Redis. `storage/select.ts` decides which parts to use.
  */
 import type { Connection } from 'mongoose';
-import type { HealthReport, OidcAdapterFactory, Stores } from '../ports.js';
+import type { HealthReport, OidcAccountIndex, OidcAdapterFactory, Stores } from '../ports.js';
 import { isMongoConnected, pingMongo } from './connection.js';
 import { MongoEphemeralStore } from './ephemeral-store.js';
 import { defineModels, type MongoModels } from './models.js';
@@ -41,6 +41,7 @@ export interface MongoStores
   /** Used only when no Redis is configured; `oidcAdapter` is its `adapterFactory`. */
   oidc: MongoOidcStore;
   oidcAdapter: OidcAdapterFactory;
+  oidcAccountIndex: OidcAccountIndex;
   models: MongoModels;
   /** `{ ok, checks: { mongodb } }` from a ping round trip. */
   health(): Promise<HealthReport>;
@@ -76,6 +77,7 @@ export function createMongoStores(conn: Connection, options: CreateMongoStoresOp
     ephemeral: new MongoEphemeralStore(models.ephemeral),
     oidc,
     oidcAdapter: oidc.adapterFactory,
+    oidcAccountIndex: oidc.accountIndex,
     models,
     async health() {
       const up = await pingMongo(conn);

@@ -44,6 +44,8 @@ export interface OidcRecordDoc {
   uid?: string;
   userCode?: string;
   grantId?: string;
+  /** Session, Grant and RefreshToken: the account, for the account index. */
+  accountId?: string;
   /** Absent for records without expiry. */
   expiresAt?: Date;
 }
@@ -134,6 +136,8 @@ function clientSchema() {
     idTokenSignedResponseAlg: String,
     requireDpop: Boolean,
     tenantId: String,
+    description: String,
+    showInLauncher: Boolean,
     createdAt: Date,
     updatedAt: Date,
   }, options('clients', DURABLE));
@@ -373,8 +377,10 @@ function oidcRecordSchema() {
     uid: String,
     userCode: String,
     grantId: String,
+    accountId: String,
     expiresAt: Date,
   }, options('oidc_records', false));
+  schema.index({ appId: 1, model: 1, accountId: 1 }, { partialFilterExpression: { accountId: { $exists: true } } });
   schema.index({ appId: 1, model: 1, uid: 1 });
   schema.index({ appId: 1, model: 1, userCode: 1 });
   schema.index({ appId: 1, grantId: 1 });

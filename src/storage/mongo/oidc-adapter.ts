@@ -10,7 +10,9 @@
 import mongoose from 'mongoose';
 import type { Model } from 'mongoose';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { GRANTABLE_OIDC_MODELS, type OidcAdapterFactory } from '../ports.js';
+import {
+  ACCOUNT_INDEXED_OIDC_MODELS, GRANTABLE_OIDC_MODELS, type OidcAccountIndex, type OidcAdapterFactory,
+} from '../ports.js';
 import type { OidcRecordDoc } from './models.js';
 import { mongoCall } from './errors.js';
 import { text } from './values.js';
@@ -34,7 +36,7 @@ function decode(doc: Pick<OidcRecordDoc, 'payload' | 'consumed'> | null): Adapte
 }
 
 /** The stored form of a secondary key: present only when the payload has a (truthy) value for it. */
-function lookupField(name: 'uid' | 'userCode' | 'grantId', value: unknown): Partial<OidcRecordDoc> {
+function lookupField(name: 'uid' | 'userCode' | 'grantId' | 'accountId', value: unknown): Partial<OidcRecordDoc> {
   return value ? { [name]: text(value) } : {};
 }
 
@@ -44,7 +46,22 @@ export class MongoOidcStore {
 
   adapterFactory: OidcAdapterFactory = (appId: string) => (model: string): Adapter =>
     new MongoOidcAdapter(this.model, text(appId), text(model));
+
+  /** The account index: the `accountId` field of Session, Grant and RefreshToken records, indexed with app and model. */
+  readonly accountIndex: OidcAccountIndex = {
+    listByAccount: async (appId, model, accountId) => {
+      const app = text(appId);
+      const prefix = `${app}:${text(model)}:`;
+      const docs = await mongoCall(() => this.model
+        .find({ appId: app, model: text(model), accountId: text(accountId), expiresAt: notExpired() })
+        .select({ _id: 1, ...PAYLOAD_FIELDS })
+        .lean<Array<Pick<OidcRecordDoc, '_id' | 'payload' | 'consumed'>>>().exec());
+      return docs.map((doc) => ({ id: doc._id.slice(prefix.length), payload: decode(doc)! }));
+    },
+  };
 }
+
+const ACCOUNT_INDEXED: ReadonlySet<string> = new Set(ACCOUNT_INDEXED_OIDC_MODELS);
 
 class MongoOidcAdapter implements Adapter {
   constructor(
@@ -68,6 +85,7 @@ class MongoOidcAdapter implements Adapter {
       ...lookupField('userCode', payload.userCode),
       // Only tokens are found by grant: revokeByGrantId must not delete an interaction in progress.
       ...lookupField('grantId', GRANTABLE_OIDC_MODELS.has(this.modelName) ? payload.grantId : undefined),
+      ...lookupField('accountId', ACCOUNT_INDEXED.has(this.modelName) ? payload.accountId : undefined),
       ...(expiresIn ? { expiresAt: new Date(Date.now() + expiresIn * 1000) } : {}),
     };
     await mongoCall(() => this.records.replaceOne({ _id: record._id }, record, { upsert: true }).exec());

@@ -185,6 +185,25 @@ function createSentinel(target: RedisTarget, opts: CreateRedisOptions): Redis {
   });
 }
 
+/**
+ * A Cluster client that fails at once, as a single server does, while it has lost the cluster altogether.
+ * Commands to a node connection that is still being opened (ioredis opens one per node lazily, and again after a
+ * slot move) wait for it instead: with ioredis' own `enableOfflineQueue: false` they were refused with "Connection is
+ * closed." without being sent, a 503 for a person signing in while a slot was resharded.
+ */
+const CLUSTER_DOWN = new Set(['reconnecting', 'disconnecting', 'close', 'end']);
+
+class FailFastCluster extends Cluster {
+  override sendCommand(...args: Parameters<Cluster['sendCommand']>): unknown {
+    const [command] = args;
+    if (CLUSTER_DOWN.has(this.status)) {
+      command.reject(new Error(`Redis Cluster is not ready (${this.status})`));
+      return command.promise;
+    }
+    return super.sendCommand(...args);
+  }
+}
+
 function createCluster(target: RedisTarget, opts: CreateRedisOptions): Cluster {
   // Cluster manages per-node reconnection itself; it rejects retryStrategy/enableOfflineQueue inside redisOptions.
   const { retryStrategy: _r, enableOfflineQueue: _e, enableAutoPipelining: _p, ...redisOptions } = commonOptions(target, opts);
@@ -193,7 +212,10 @@ function createCluster(target: RedisTarget, opts: CreateRedisOptions): Cluster {
     // Auto-pipelining groups commands per node; while a slot migrates, a pipeline whose keys are ASK-redirected
     // answered 503 in the resharding test. A cluster sends commands one by one.
     enableAutoPipelining: false,
-    enableOfflineQueue: false,
+    // Queues only for node connections being opened (FailFastCluster refuses while the cluster itself is down); each
+    // command still ends within the command timeout, and the per-node `maxRetriesPerRequest: 0` fails it at once
+    // when its node's connection drops.
+    enableOfflineQueue: true,
     clusterRetryStrategy: reconnectDelay,
     // Reads go to primaries only: a single-use code or a counter read from a lagging replica could be stale.
     scaleReads: 'master',
@@ -203,7 +225,7 @@ function createCluster(target: RedisTarget, opts: CreateRedisOptions): Cluster {
     // CLUSTERDOWN are still retried: those replies mean the command did not run.
     retryDelayOnFailover: 0,
   };
-  return new Cluster(target.hosts, options);
+  return new FailFastCluster(target.hosts, options as ConstructorParameters<typeof FailFastCluster>[1]);
 }
 
 /** Logs transitions only: a Redis outage must not flood the log with one line per reconnect attempt. */

@@ -1,5 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { GRANTABLE_OIDC_MODELS, type OidcAdapterFactory } from '../ports.js';
+import {
+  ACCOUNT_INDEXED_OIDC_MODELS, GRANTABLE_OIDC_MODELS, type OidcAccountIndex, type OidcAdapterFactory, type OidcRecordRef,
+} from '../ports.js';
 import type { RedisClient } from './connection.js';
 import type { RedisStoreOptions } from './ephemeral-store.js';
 import { callRedis } from './errors.js';
@@ -18,6 +20,8 @@ import { alreadyConsumed } from '../consume-conflict.js';
  * - The grant index `{prefix}{{appId}}:grant:{grantId}` is a SET (re-saving a grant adds nothing) whose TTL is
  *   raised to the longest-lived member with `EXPIRE NX` + `EXPIRE GT` inside the same script, instead of a
  *   separate TTL read.
+ * - The account index `{prefix}{{appId}}:account:{model}:{accountId}` (Session, Grant, RefreshToken) is a SET of
+ *   record ids kept the same way; ids of records that are gone are removed when the set is read.
  * Requires Redis 7.0+ (`EXPIRE NX|GT`).
  */
 const FIELD_PAYLOAD = 'payload';
@@ -28,9 +32,9 @@ const FIELD_CONSUMED = 'consumed';
  * no pipeline object per token): replace the record (HDEL of `consumed` + HSET, so a stale `consumed` never survives
  * a re-save; not DEL + HSET: in a Redis Cluster slot being migrated, a key the script itself deleted counts as
  * "non local" and the HSET after it is refused),
- * set its TTL, write the uid/userCode pointers with the same TTL, add it to its grant's index. Always 4 keys (all
- * of the app's hash tag); an unused slot repeats the record key and its flag in ARGV is '0'.
- * ARGV: payload JSON, ttl seconds (0 = none), record id, has uid, has userCode, has grant.
+ * set its TTL, write the uid/userCode pointers with the same TTL, add it to its grant's and its account's index.
+ * Always 5 keys (all of the app's hash tag); an unused slot repeats the record key and its flag in ARGV is '0'.
+ * ARGV: payload JSON, ttl seconds (0 = none), record id, has uid, has userCode, has grant, has account.
  */
 const UPSERT = new LuaScript(
   `local ttl = tonumber(ARGV[2])
@@ -42,17 +46,34 @@ for i = 2, 3 do
     if ttl > 0 then redis.call('SET', KEYS[i], ARGV[3], 'EX', ttl) else redis.call('SET', KEYS[i], ARGV[3]) end
   end
 end
-if ARGV[6] == '1' then
-  redis.call('SADD', KEYS[4], KEYS[1])
-  if ttl > 0 then
-    redis.call('EXPIRE', KEYS[4], ttl, 'NX')
-    redis.call('EXPIRE', KEYS[4], ttl, 'GT')
-  else
-    redis.call('PERSIST', KEYS[4])
+for i = 4, 5 do
+  if ARGV[i + 2] == '1' then
+    redis.call('SADD', KEYS[i], i == 4 and KEYS[1] or ARGV[3])
+    if ttl > 0 then
+      redis.call('EXPIRE', KEYS[i], ttl, 'NX')
+      redis.call('EXPIRE', KEYS[i], ttl, 'GT')
+    else
+      redis.call('PERSIST', KEYS[i])
+    end
   end
 end
 return 1`,
-  4,
+  5,
+);
+
+/**
+ * The records behind an account index set (ids), in one round trip: `{id, payload, consumed or ''}` per live record;
+ * ids whose record is gone (destroyed, revoked, expired) are removed from the set on the way.
+ */
+const LIST_BY_ACCOUNT = new LuaScript(
+  `local ids = redis.call('SMEMBERS', KEYS[1])
+local out = {}
+for i = 1, #ids do
+  local v = redis.call('HMGET', ARGV[1] .. ids[i], '${FIELD_PAYLOAD}', '${FIELD_CONSUMED}')
+  if v[1] then out[#out + 1] = { ids[i], v[1], v[2] or '' } else redis.call('SREM', KEYS[1], ids[i]) end
+end
+return out`,
+  1,
 );
 
 /** Reads the id behind a uid/userCode key and the record it points to, in one round trip. */
@@ -83,10 +104,11 @@ return #members`,
 );
 
 /**
- * FIND_BY_INDEX and REVOKE_GRANT reach keys they cannot declare (the id behind a pointer, a grant's members). Those
+ * FIND_BY_INDEX, LIST_BY_ACCOUNT and REVOKE_GRANT reach keys they cannot declare (the id behind a pointer, a set's
+ * members). Those
  * keys share the app's slot, which a cluster accepts, except while that slot is being migrated to another node and
  * the key has already moved: the node then refuses the script with this error instead of redirecting it. Every
- * declared key is routed by the client (MOVED/ASK), so only these two scripts need a per-key fallback.
+ * declared key is routed by the client (MOVED/ASK), so only these three scripts need a per-key fallback.
  */
 function isUndeclaredKeyElsewhere(error: unknown): boolean {
   return error instanceof Error && error.message.includes('Script attempted to access a non local key');
@@ -118,6 +140,15 @@ export class RedisOidcStore {
 
   readonly adapterFactory: OidcAdapterFactory = (appId) => (model) => new RedisOidcAdapter(this, this.appKey(appId), model);
 
+  /** The account index over this store's records (see {@link LIST_BY_ACCOUNT}). */
+  readonly accountIndex: OidcAccountIndex = {
+    listByAccount: async (appId, model, accountId) => {
+      const keys = new AdapterKeys(this.appKey(appId), model);
+      const found = await this.listByAccount(keys.account(accountId), keys.recordPrefix);
+      return found.filter((record) => record.payload.accountId === accountId);
+    },
+  };
+
   /** `{prefix}{{appId}}`: the braces make the app id the cluster hash tag (see `./keys.ts`). */
   private appKey(appId: string): string {
     return oidcAppKey(this.prefix, appId);
@@ -143,11 +174,25 @@ export class RedisOidcStore {
     const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
     // Only tokens join the grant index: revokeByGrantId must not delete an interaction in progress.
     const grant = payload.grantId && grantable ? keys.grant(payload.grantId) : undefined;
+    const account = keys.indexedByAccount && typeof payload.accountId === 'string' ? keys.account(payload.accountId) : undefined;
     await this.script(
       UPSERT,
-      [key, payload.uid ? keys.uid(payload.uid) : key, payload.userCode ? keys.userCode(payload.userCode) : key, grant ?? key],
-      [JSON.stringify(payload), ttl, id, payload.uid ? '1' : '0', payload.userCode ? '1' : '0', grant ? '1' : '0'],
+      [key, payload.uid ? keys.uid(payload.uid) : key, payload.userCode ? keys.userCode(payload.userCode) : key, grant ?? key, account ?? key],
+      [JSON.stringify(payload), ttl, id, payload.uid ? '1' : '0', payload.userCode ? '1' : '0', grant ? '1' : '0', account ? '1' : '0'],
     );
+  }
+
+  async listByAccount(indexKey: string, recordPrefix: string): Promise<OidcRecordRef[]> {
+    try {
+      const rows = (await this.script(LIST_BY_ACCOUNT, [indexKey], [recordPrefix])) as Array<[string, string, string]>;
+      return rows.map(([id, payload, consumed]) => ({ id, payload: decode([payload, consumed === '' ? null : consumed])! }));
+    } catch (error) {
+      if (!isUndeclaredKeyElsewhere(error)) throw error;
+      // Resharding (see findByIndex): the set, then each record where it is now.
+      const ids = await this.call(() => this.client.smembers(indexKey));
+      const found = await Promise.all(ids.map(async (id) => ({ id, payload: await this.find(`${recordPrefix}${id}`) })));
+      return found.filter((r): r is OidcRecordRef => r.payload !== undefined);
+    }
   }
 
   async find(key: string): Promise<AdapterPayload | undefined> {
@@ -191,7 +236,12 @@ export class RedisOidcStore {
 
 /** Key builders of one (app, model). */
 class AdapterKeys {
-  constructor(private readonly app: string, private readonly model: string) {}
+  /** Session, Grant and RefreshToken records join the account index. */
+  readonly indexedByAccount: boolean;
+
+  constructor(private readonly app: string, private readonly model: string) {
+    this.indexedByAccount = (ACCOUNT_INDEXED_OIDC_MODELS as readonly string[]).includes(model);
+  }
 
   /** Prefix of record keys; the uid/userCode scripts append the id to it. */
   get recordPrefix(): string {
@@ -214,6 +264,11 @@ class AdapterKeys {
   /** Per app, not per model: a grant's tokens span AccessToken, RefreshToken, AuthorizationCode, … */
   grant(grantId: string): string {
     return `${this.app}:grant:${grantId}`;
+  }
+
+  /** Per model: the ids in it are this model's record ids. */
+  account(accountId: string): string {
+    return `${this.app}:account:${this.model}:${accountId}`;
   }
 }
 
