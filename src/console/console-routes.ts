@@ -21,6 +21,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { FactorService } from '../mfa/factor-service.js';
 import type { AdminOperations } from '../admin/operations.js';
 import type { WebhookService } from '../webhooks/webhook-service.js';
+import type { AccountSessions } from '../sessions/account-sessions.js';
 import type { ConnectionService } from '../connections/connection-service.js';
 import type { AppRecord, OutboxRepository } from '../storage/ports.js';
 import type { EphemeralStore } from '../storage/ports.js';
@@ -40,6 +41,7 @@ export interface ConsoleDeps {
   services: {
     apps: AppService; clients: ClientService; accounts: AccountService; tenants: TenantService; invitations: InvitationService;
     audit: AuditLog; operations: AdminOperations; factors: FactorService; webhooks: WebhookService; connections: ConnectionService;
+    sessions: AccountSessions;
   };
   stores: { ephemeral: EphemeralStore; outbox: OutboxRepository; embedded: boolean; available(): boolean };
   config: Config;
@@ -271,9 +273,11 @@ export function buildConsole(deps: ConsoleDeps): Console {
   const accountPage = async (ctx: Context, status = 200, problem: Record<string, unknown> = {}) => {
     const app = await appOf(ctx);
     const account = await services.accounts.require(app, String(ctx.params.id));
-    const [memberships, factors] = await Promise.all([services.tenants.membershipsOf(app, account.id), services.factors.list(app, account.id)]);
+    const [memberships, factors, browserSessions] = await Promise.all([
+      services.tenants.membershipsOf(app, account.id), services.factors.list(app, account.id), services.sessions.sessions(app, account.id),
+    ]);
     const flash = await sessions.takeFlash(operatorOf(ctx).token);
-    consolePage(ctx, 'account', { title: account.email ?? account.id, current: app, account, memberships, factors, flash, ...problem }, status);
+    consolePage(ctx, 'account', { title: account.email ?? account.id, current: app, account, memberships, factors, browserSessions, flash, ...problem }, status);
   };
   router.get('/apps/:slug/accounts/:id', signedIn, (ctx) => accountPage(ctx));
   router.post('/apps/:slug/accounts/:id/status', signedIn, manage, (ctx) => change(ctx, async () => {

@@ -142,6 +142,15 @@ describe('invitations and sign-ins', () => {
     expect((await server.admin.ok('GET', `/apps/forms/invitations/${invitation.id}`)).status).toBe('revoked');
   });
 
+  it('lists an account\'s browser sessions (the viewer signed in to the console app through its provider)', async () => {
+    const [viewerAccount] = await server.admin.ok('GET', '/apps/console/accounts?email=ops-viewer@example.com');
+    const page = await admin.browser.follow(`/console/apps/console/accounts/${viewerAccount.id}`);
+    expect(page.status).toBe(200);
+    const table = /<table class="list" id="account-sessions">([\s\S]*?)<\/table>/.exec(page.html)?.[1] ?? '';
+    expect(table.match(/<tr>/g)?.length).toBeGreaterThanOrEqual(2); // the header and at least one session
+    expect(table).toContain('127.0.0.1');
+  });
+
   it('ends every sign-in of an account', async () => {
     const page = await admin.browser.follow(`/console/apps/forms/accounts/${accountId}`);
     const done = await admin.browser.submit(page, {}, { action: '/sign-ins/end' });
