@@ -20,7 +20,10 @@ import { catalogue } from '../i18n/catalogue.js';
 import { chooseLanguage } from '../i18n/choose-language.js';
 import type { FactorService } from '../mfa/factor-service.js';
 import type { ProviderPool, PooledProvider } from '../provider/provider-pool.js';
-import { ACR_MFA } from '../mfa/policy.js';
+import { ACR_MFA, countingMethods } from '../mfa/policy.js';
+import { PasskeyRefused } from '../mfa/webauthn-service.js';
+import { PASSKEY_SCRIPTS } from '../sign-in/second-factor-stage.js';
+import { passkeyForm } from '../sign-in/methods/passkey.js';
 import type { AccountSessions } from '../sessions/account-sessions.js';
 import type { Offboarding } from '../sessions/offboarding.js';
 import type { SignInHistory } from '../sessions/sign-in-history.js';
@@ -76,6 +79,11 @@ const cookiePath = (slug: string) => `/apps/${slug}/account`;
 /** Weakening the account (removing a factor, deleting it) needs a sign-in within the last 5 minutes (OWASP ASVS V3.7.1). */
 const recentlySignedIn = (center: Center) => Date.now() / 1000 - center.session.authTime <= RECENT_SIGN_IN_SECONDS;
 const centerOf = (ctx: Context) => ctx.state.center as Center;
+/** An authenticator app counts as a second factor in this app. */
+const offersTotp = (app: AppRecord) => (app.settings.mfa ?? 'off') !== 'off' && countingMethods(app).includes('totp');
+/** Passkeys have a use in this app: as a second factor, or as the whole sign-in. */
+const offersPasskeys = (app: AppRecord) =>
+  app.settings.passkey_sign_in === true || ((app.settings.mfa ?? 'off') !== 'off' && countingMethods(app).includes('webauthn'));
 
 export function accountCenterRouter(deps: CenterDeps): Router {
   const router = new Router({ prefix: '/apps/:slug' });
@@ -169,8 +177,18 @@ export function accountCenterRouter(deps: CenterDeps): Router {
     ]);
     const names = new Map(clients.map((c) => [c.clientId, c.name]));
     const t = catalogue().translator(String(ctx.state.language));
+    // Adding a passkey strengthens the account but also lets whoever holds this session keep access: it needs a
+    // recent sign-in too (OWASP ASVS V2.5.x re-authentication before changing authenticators). The ceremony's
+    // challenge belongs to this center session.
+    const recent = recentlySignedIn(center);
+    const passkey = offersPasskeys(app) && recent
+      ? { ceremony: 'register', action: '/security/passkey', options: await deps.factors.webauthn.registrationOptions(app, account, center.id), label: 'account:security.add_passkey', primary: false }
+      : undefined;
+    const totpWanted = offersTotp(app) && !factors.some((f) => f.type === 'totp');
+    const totp = totpWanted && recent ? await deps.factors.beginTotp(app, account.id, center.id, account.email ?? account.phone ?? account.name ?? account.id) : undefined;
     renderPage(ctx, 'account/index', {
       app, title: t('account:title'), csrf: center.csrf, base: base(app), account, problem, notice: flash?.notice, pin: flash?.pin, pinExpiry,
+      recoveryCodes: flash?.recoveryCodes, passkey, totp, basePath: base(app), addNeedsSignIn: !recent && (offersPasskeys(app) || totpWanted),
       pendingEmail, pendingPhone, locales: PROFILE_LOCALES,
       factors: factors.filter((f) => f.type !== 'recovery_codes'),
       canEnrol: (app.settings.mfa ?? 'off') !== 'off' && usable.length === 0,
@@ -181,7 +199,7 @@ export function accountCenterRouter(deps: CenterDeps): Router {
       history,
       deletion: app.settings.self_service_deletion === true,
       formatTime: (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-    }, { status });
+    }, { status, scripts: passkey ? PASSKEY_SCRIPTS : undefined });
   };
 
   // The sign-in's return (OIDC Core §3.1.2.5): the code is exchanged with the verifier kept for this browser.
@@ -280,6 +298,40 @@ export function accountCenterRouter(deps: CenterDeps): Router {
   });
   router.post('/account/security/enrol', signedIn, csrf, async (ctx) => {
     await startLogin(ctx, centerOf(ctx).pooled, { acr_values: ACR_MFA, prompt: 'login' });
+  });
+  // A passkey registered right here (WebAuthn Level 3 §7.1), the ceremony's challenge bound to this center session.
+  // The account's first factor comes with recovery codes, shown once, as at enrolment during sign-in.
+  router.post('/account/security/passkey', signedIn, csrf, async (ctx) => {
+    const center = centerOf(ctx);
+    const { app, account } = center;
+    if (!offersPasskeys(app)) throw new NotFoundError('Passkeys are not offered in this app.');
+    if (!recentlySignedIn(center)) return page(ctx, 403, { section: 'security', error: 'account:security.reauthenticate' });
+    const input = parse(ctx, passkeyForm);
+    if (!input) return page(ctx, 400, { section: 'security', error: 'account:security.passkey_refused' });
+    const ip = ctx.state.ip as string | undefined;
+    try {
+      await deps.factors.webauthn.register(app, account.id, center.id, input.response, input.name || 'Passkey', ip);
+    } catch (error) {
+      if (!(error instanceof PasskeyRefused)) throw error;
+      return page(ctx, 400, { section: 'security', error: 'account:security.passkey_refused' });
+    }
+    const recoveryCodes = (await deps.factors.hasRecoveryCodes(app, account.id)) ? undefined : await deps.factors.regenerateRecoveryCodes(app, account.id, ip);
+    await done(ctx, 'account:security.passkey_added', 'security', { recoveryCodes });
+  });
+  // An authenticator app (RFC 6238) set up right here: the secret pending for this center session, confirmed by a code
+  // from the app; wrong codes count towards the same lockout as at sign-in.
+  router.post('/account/security/totp', signedIn, csrf, async (ctx) => {
+    const center = centerOf(ctx);
+    const { app, account } = center;
+    if (!offersTotp(app)) throw new NotFoundError('Authenticator apps are not offered in this app.');
+    if (!recentlySignedIn(center)) return page(ctx, 403, { section: 'security', error: 'account:security.reauthenticate' });
+    const input = parse(ctx, codeForm);
+    if (!input) return page(ctx, 400, { section: 'security', error: 'account:code.invalid' });
+    const result = await deps.factors.confirmTotp(app, account.id, center.id, input.code, ctx.state.ip as string | undefined);
+    if (result.status === 'locked') return page(ctx, 429, { section: 'security', error: 'account:security.totp_locked' });
+    if (result.status === 'expired') return page(ctx, 400, { section: 'security', error: 'account:security.totp_expired' });
+    if (result.status === 'wrong') return page(ctx, 400, { section: 'security', error: 'account:code.wrong' });
+    await done(ctx, 'account:security.totp_added', 'security', { recoveryCodes: result.recoveryCodes });
   });
 
   router.post('/account/sessions/:sid/end', signedIn, csrf, async (ctx) => {

@@ -21,7 +21,7 @@ export interface CenterSession {
   authTime: number;
   accessToken: string;
   /** One-shot message for the next page (post/redirect/get): a catalogue key, and a support PIN just made. */
-  flash?: { notice?: string; pin?: string };
+  flash?: { notice?: string; pin?: string; recoveryCodes?: string[] };
 }
 
 export interface PendingLogin {

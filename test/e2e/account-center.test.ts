@@ -274,6 +274,51 @@ describe('account center', () => {
     await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { self_service_deletion: false } });
   });
 
+  it('sets up an authenticator app on the page: a wrong code is refused, the right one adds it with recovery codes', async () => {
+    await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { mfa: 'optional' } });
+    try {
+      const { id, email } = await person();
+      const { browser, page } = await openCenter(email);
+      expect(text(page)).toContain('Add an authenticator app');
+      const authenticator = new Authenticator(secretOn(page));
+      const action = `${center}/security/totp`;
+      const right = await authenticator.code();
+      const wrong = await browser.submit(page, { code: right === '000000' ? '111111' : '000000' }, { action });
+      expect(wrong.status).toBe(400);
+      expect(text(wrong)).toContain('That code is not right.');
+      expect((await browser.submit(page, { code: 'abc' }, { action })).status).toBe(400);
+      const added = await browser.submit(page, { code: right }, { action });
+      expect(added.status).toBe(200);
+      expect(text(added)).toContain('The authenticator app was added.');
+      expect(added.html.match(/<li><code>/g)).toHaveLength(10);
+      expect(added.html).not.toContain('id="totp-secret"');
+      const factors = await server.admin.ok('GET', `/apps/${SLUG}/accounts/${id}/factors`);
+      expect(factors.map((f: any) => f.type).sort()).toEqual(['recovery_codes', 'totp']);
+    } finally {
+      await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { mfa: 'off' } });
+    }
+  });
+
+  it('offers a passkey form where passkeys have a use, and refuses a bad or forged registration with a message', async () => {
+    await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { passkey_sign_in: true } });
+    try {
+      const { id, email } = await person();
+      const { browser, page } = await openCenter(email);
+      const action = `${center}/security/passkey`;
+      expect(page.html).toMatch(new RegExp(`<form method="post" action="${action}" data-passkey="register"`));
+      for (const response of ['not json', '{"id":"made-up","response":{}}']) {
+        const refused = await browser.submit(page, { response, name: 'Mine' }, { action });
+        expect(refused.status).toBe(400);
+        expect(text(refused)).toContain('The passkey could not be added.');
+      }
+      const forged = await browser.submit(page, { response: '{}', _csrf: 'forged' }, { action });
+      expect(forged.status).toBe(403);
+      expect(await server.admin.ok('GET', `/apps/${SLUG}/accounts/${id}/factors`)).toEqual([]);
+    } finally {
+      await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { passkey_sign_in: false } });
+    }
+  });
+
   it('lists the second factors with remove, and enrols one through the sign-in\'s own enrolment', async () => {
     await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { mfa: 'optional' } });
     const { id, email } = await person();

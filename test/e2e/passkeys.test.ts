@@ -152,6 +152,48 @@ describe('passkeys in Chromium with a virtual authenticator', () => {
   }, 60_000);
 });
 
+describe('passkeys added in the account center', () => {
+  it('registers a passkey on the account page after a password sign-in, with recovery codes, then signs in with it alone', async () => {
+    await server.admin.ok('POST', '/apps', { slug: 'center-keys', name: 'Member Portal' });
+    await server.admin.ok('PATCH', '/apps/center-keys', { settings: { mfa: 'optional', mfa_methods: ['webauthn', 'totp'], passkey_sign_in: true } });
+    const leeId = (await server.admin.ok('POST', '/apps/center-keys/accounts', { email: 'lee@example.com', password: PASSWORD, email_verified: true })).id;
+    const context = await chromiumBrowser.newContext();
+    try {
+      const { page, presence } = await withAuthenticator(context);
+      const center = `${url}/apps/center-keys/account`;
+      await presence(false);
+      await page.goto(center);
+      await page.fill('#identifier', 'lee@example.com');
+      await page.fill('#password', PASSWORD);
+      await page.click('button.primary');
+      await page.waitForURL(center);
+      await presence(true);
+      await page.fill('#passkey-name', 'Work laptop');
+      await page.click('#passkey-button');
+      await page.waitForURL(`${center}#security`);
+      expect(await page.getByRole('status').first().textContent()).toContain('The passkey was added');
+      expect(await page.locator('#security').textContent()).toContain('Work laptop');
+      expect(await page.locator('.recovery-codes li').count()).toBe(10);
+      const factors = await server.admin.ok('GET', `/apps/center-keys/accounts/${leeId}/factors`);
+      expect(factors.map((f: any) => [f.type, f.name]).sort()).toEqual([['recovery_codes', 'Recovery codes'], ['webauthn', 'Work laptop']].sort());
+
+      // The new passkey is the whole sign-in at a relying party of the app.
+      const portal = await setUpRp(server, 'center-keys', { redirect_uris: [chromiumCallback] });
+      await context.clearCookies();
+      const flow = await portal.begin({ redirect_uri: chromiumCallback });
+      await presence(false);
+      await page.goto(flow.url);
+      await page.click('text=Sign in with a passkey');
+      await presence(true);
+      await page.click('#passkey-button');
+      await page.waitForURL((u) => u.href.startsWith(chromiumCallback), { timeout: 15_000 });
+      expect((await portal.finish(flow, page.url())).claims()).toMatchObject({ sub: leeId, amr: ['hwk', 'user', 'mfa'] });
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+});
+
 describe('bad passkey responses', () => {
   /** A fresh attempt at the passkey page, in the fetch browser. */
   async function passkeyPage() {
