@@ -65,6 +65,11 @@ export const settingsSchema = z.object({
   /** A partner's jwks_uri is refetched for an unknown `kid` at most this often. */
   PARTNER_JWKS_COOLDOWN_SECONDS: duration(60),
   SEED_DEMO: bool(true),
+  /**
+   * The first operator of the admin console (`/console`), created with the built-in `console` app at first start: on
+   * the embedded store with a random password printed once, on a real store with an invitation in the outbox.
+   */
+  CONSOLE_ADMIN_EMAIL: z.string().trim().toLowerCase().regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').max(254).default('admin@localhost'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_ENABLED: bool(true),
   /** Sign-in / code attempts allowed per client IP per hour (generous: offices sit behind one NAT). */

@@ -32,6 +32,8 @@ import { ProviderPool } from './provider/provider-pool.js';
 import { canonicalHost, providerMount } from './provider/provider-mount.js';
 import { appSide, chain, dispatchByPrefix } from './provider/app-dispatch.js';
 import { adminRouter } from './admin/router.js';
+import { AdminOperations } from './admin/operations.js';
+import { buildConsole, type Console } from './console/console-routes.js';
 import { appPagesRouter } from '../interactions/router.js';
 import { createMessenger } from './messaging/index.js';
 import type { Messenger } from './messaging/messenger.js';
@@ -79,6 +81,8 @@ export interface Portcullis {
   services: Services;
   pool: ProviderPool;
   adminKey: string;
+  /** The admin console at /console; `start()` creates its built-in `console` app (main.ts calls it at start). */
+  console: Console;
 }
 
 export interface Services {
@@ -105,6 +109,8 @@ export interface Services {
   upstreamClients: UpstreamClients;
   upstreamAccounts: UpstreamAccounts;
   identityLinks: IdentityLinkService;
+  /** Administrative operations shared by the Admin API and the admin console. */
+  operations: AdminOperations;
   /** An account's sessions and grants (through the stores' account index), offboarding, sign-in history. */
   sessions: AccountSessions;
   offboarding: Offboarding;
@@ -206,10 +212,12 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
   const selfService = new SelfService({ accounts, hasher, audit, messenger, ephemeral: stores.ephemeral, limiter, offboarding, secretKey });
   const centerClients = new CenterClients(clients, (app) => issuerFor(config, app.slug));
   const centerSessions = new CenterSessions(stores.ephemeral, hmac(secretKey, 'portcullis account center csrf'));
+  const operations = new AdminOperations({ clients, accounts, tenants, audit, pool, sessions, offboarding, resetFactors: (app, id, by) => factors.reset(app, id, by) });
   return {
     services: {
       apps, clients, accounts, tenants, audit, limiter, hasher, messenger, invitations, partners, partnerRedemption, adminKeys, webhooks, webhookWorker,
       metrics, factors, resources, connections, upstreamClients, upstreamAccounts, identityLinks, sessions, offboarding, signInHistory, supportPins, selfService, centerClients, centerSessions,
+      operations,
     },
     pool,
   };
@@ -273,7 +281,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   const metrics = config.METRICS_PORT === undefined ? [metricsEndpoint(services.metrics, config.METRICS_TOKEN)] : [];
 
   const admin = adminRouter({
-    services, stores, config, adminKey, pool,
+    services, stores, config, adminKey, pool, operations: services.operations,
     extend: (registry, helpers) => {
       registerOutboxRoutes(registry, helpers, stores.outbox);
       registerInvitationRoutes(registry, helpers, services.invitations);
@@ -287,7 +295,8 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
       registry.document(accountApiDocument());
     },
   });
-  const site = chain([health.routes(), ...metrics, admin.routes(), admin.allowedMethods()]);
+  const adminConsole = buildConsole({ services, stores, config, log: log.child({ component: 'console' }) });
+  const site = chain([health.routes(), ...metrics, admin.routes(), admin.allowedMethods(), adminConsole.router.routes(), adminConsole.router.allowedMethods()]);
 
   // Everything below /apps/ needs the stores: answer 503 at once while one is down.
   const storesUp: Middleware = async (_ctx, next) => {
@@ -318,5 +327,5 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
 
   koa.on('error', (err) => log.debug({ err }, 'koa error'));
   if (config.WEBHOOK_WORKER_ENABLED) services.webhookWorker.start();
-  return { koa, services, pool, adminKey };
+  return { koa, services, pool, adminKey, console: adminConsole };
 }

@@ -42,6 +42,10 @@ async function main(): Promise<void> {
     const { seedDemo } = await import('./demo/seed.js');
     await seedDemo(portcullis, config, log);
   }
+  // After the demo (which seeds only an empty store): the console app, and on its first start its first operator,
+  // whose password (embedded store) or invitation is printed once. A store hiccup must not stop the server: the
+  // console then sets itself up at its first request.
+  await portcullis.console.start().catch((err) => log.error({ err }, 'the admin console could not be set up; it retries at its first request'));
   const server = createServer(portcullis.koa.callback());
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));

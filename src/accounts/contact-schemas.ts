@@ -1,7 +1,11 @@
 /** How contacts and names are written: one definition for the Admin API and the sign-in pages. */
 import { z } from 'zod';
 
-export const emailSchema = z.email().max(254);
+/**
+ * An email address; `name@localhost` too (RFC 6761 §6.3 reserves that name for this machine), so the console's default
+ * first operator `admin@localhost` can sign in on a development machine.
+ */
+export const emailSchema = z.email({ pattern: new RegExp(`(?:${z.regexes.email.source})|^[A-Za-z0-9._%+-]+@localhost$`) }).max(254);
 /** E.164 (ITU-T): +, country code, up to 15 digits. */
 export const phoneSchema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +14155550123');
 

@@ -14,14 +14,14 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ProviderPool } from '../provider/provider-pool.js';
 import type { AppRecord, Stores } from '../storage/ports.js';
 import { sha256, safeEqual } from '../crypto/random.js';
-import { ForbiddenError, InvalidRequestError, UnauthorizedError } from '../errors.js';
+import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { AdminKeyService } from './admin-keys.js';
 import { registerKeyRoutes } from './key-routes.js';
 import { presentAccount } from '../accounts/account-service.js';
 import { presentClient } from '../clients/client-service.js';
-import { providerMetadataCheck } from '../provider/client-metadata-check.js';
 import { presentMembership, presentTenant } from '../tenants/tenant-service.js';
 import { RouteRegistry } from './route-registry.js';
+import type { AdminOperations } from './operations.js';
 import type { AccountSessions } from '../sessions/account-sessions.js';
 import type { Offboarding } from '../sessions/offboarding.js';
 import { registerAuditRoutes } from './audit-routes.js';
@@ -50,6 +50,8 @@ export interface AdminDeps {
   config: Config;
   adminKey: string;
   pool: ProviderPool;
+  /** The operations shared with the admin console (one set of rules). */
+  operations: AdminOperations;
   /** Extra routes registered by other modules (invitations, outbox). */
   extend?: (registry: RouteRegistry, helpers: AdminHelpers) => void;
 }
@@ -105,13 +107,7 @@ export function adminRouter(deps: AdminDeps) {
   });
   api.use(requireAdminKey(deps.adminKey, services.adminKeys));
   api.use(recordAdminChanges(services.audit, (slug) => services.apps.find(slug)));
-  /** The id of the tenant a client is put in (by id or slug); a 400 naming `tenant` when the app has no such tenant. */
-  const clientTenant = async (app: AppRecord, tenant: string | undefined) => {
-    if (tenant === undefined) return undefined;
-    const found = await services.tenants.find(app, tenant);
-    if (!found) throw new InvalidRequestError('No such tenant in this app.', [{ path: 'tenant', message: `no tenant "${tenant}"` }]);
-    return found.id;
-  };
+  const operations = deps.operations;
   /** The key behind a change, for the domain events recorded by the routes. */
   const actor = (ctx: Context) => principalOf(ctx)?.keyId;
 
@@ -132,10 +128,7 @@ export function adminRouter(deps: AdminDeps) {
   // Clients
   registry.add({ method: 'post', path: '/apps/:slug/clients', tag: 'clients', summary: 'Register a client app; the secret is shown only in this answer', body: createClientSchema, status: 201,
     handler: async ({ ctx, params, body }) => {
-      const app = await appOf(params);
-      const { tenant, ...input } = body;
-      const { client, secret } = await services.clients.create(app, { ...input, tenant_id: await clientTenant(app, tenant) }, providerMetadataCheck(deps.pool, app));
-      await services.audit.record(app, 'client.created', { actor: actor(ctx), detail: { client_id: client.clientId, name: client.name } });
+      const { client, secret } = await operations.createClient(await appOf(params), body, actor(ctx));
       return { ...presentClient(client), ...(secret ? { client_secret: secret } : {}) };
     } });
   registry.add({ method: 'get', path: '/apps/:slug/clients', tag: 'clients', summary: 'List client apps',
@@ -143,11 +136,7 @@ export function adminRouter(deps: AdminDeps) {
   registry.add({ method: 'get', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Get a client app',
     handler: async ({ params }) => presentClient(await services.clients.require(await appOf(params), params.client_id)) });
   registry.add({ method: 'patch', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Change a client app', body: updateClientSchema,
-    handler: async ({ params, body }) => {
-      const app = await appOf(params);
-      const { tenant, ...patch } = body;
-      return presentClient(await services.clients.update(app, params.client_id, { ...patch, tenant_id: await clientTenant(app, tenant) }, providerMetadataCheck(deps.pool, app)));
-    } });
+    handler: async ({ params, body }) => presentClient(await operations.updateClient(await appOf(params), params.client_id, body)) });
   registry.add({ method: 'delete', path: '/apps/:slug/clients/:client_id', tag: 'clients', summary: 'Delete a client app', status: 204,
     handler: async ({ ctx, params }) => {
       const app = await appOf(params);
@@ -162,28 +151,13 @@ export function adminRouter(deps: AdminDeps) {
 
   // Accounts
   registry.add({ method: 'post', path: '/apps/:slug/accounts', tag: 'accounts', summary: 'Create an account', body: createAccountSchema, status: 201,
-    handler: async ({ ctx, params, body }) => {
-      const app = await appOf(params);
-      const account = await services.accounts.create(app, { ...body, phone: body.phone_number, phone_verified: body.phone_number_verified });
-      await services.audit.record(app, 'account.created', { accountId: account.id, actor: actor(ctx), detail: { by: 'admin' } });
-      return presentAccount(account);
-    } });
+    handler: async ({ ctx, params, body }) => presentAccount(await operations.createAccount(await appOf(params), body, actor(ctx))) });
   registry.add({ method: 'get', path: '/apps/:slug/accounts', tag: 'accounts', summary: 'List accounts (filter by email; page with limit/after)', query: listAccountsQuery,
     handler: async ({ params, query }) => (await services.accounts.list(await appOf(params), query)).map(presentAccount) });
   registry.add({ method: 'get', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Get an account',
     handler: async ({ params }) => presentAccount(await services.accounts.require(await appOf(params), params.id)) });
   registry.add({ method: 'patch', path: '/apps/:slug/accounts/:id', tag: 'accounts', summary: 'Change an account (password null removes it)', body: updateAccountSchema,
-    handler: async ({ ctx, params, body }) => {
-      const app = await appOf(params);
-      const before = await services.accounts.require(app, params.id);
-      const account = await services.accounts.update(app, params.id, { ...body, phone: body.phone_number, phone_verified: body.phone_number_verified });
-      const by = { accountId: account.id, actor: actor(ctx) };
-      await services.audit.record(app, 'account.updated', { ...by, detail: { by: 'admin', fields: Object.keys(body).join(' ') } });
-      // Deactivating ends every session and token (src/sessions/offboarding.ts), as POST …/deactivate does.
-      const stored = await services.offboarding.afterStatusChange(app, before, account, { by: 'admin', actor: actor(ctx), ip: ctx.state.ip as string | undefined });
-      if (body.password !== undefined) await services.audit.record(app, 'account.password_changed', { ...by, detail: { by: 'admin', removed: body.password === null } });
-      return presentAccount(stored);
-    } });
+    handler: async ({ ctx, params, body }) => presentAccount(await operations.updateAccount(await appOf(params), params.id, body, actor(ctx), ctx.state.ip as string | undefined)) });
   registry.add({ method: 'delete', path: '/apps/:slug/accounts/:id', tag: 'accounts', status: 204,
     summary: 'Delete an account: ends its sessions and tokens, erases its personal data, factors and memberships (the audit log keeps account.deleted)',
     handler: async ({ ctx, params }) => {
@@ -199,12 +173,7 @@ export function adminRouter(deps: AdminDeps) {
 
   // Tenants and memberships
   registry.add({ method: 'post', path: '/apps/:slug/tenants', tag: 'tenants', summary: 'Create a tenant', body: createTenantSchema, status: 201, bodyLimit: BRANDING_JSON_LIMIT_BYTES,
-    handler: async ({ ctx, params, body }) => {
-      const app = await appOf(params);
-      const tenant = await services.tenants.create(app, body);
-      await services.audit.record(app, 'tenant.created', { tenantId: tenant.id, actor: actor(ctx), detail: { slug: tenant.slug, name: tenant.name } });
-      return presentTenant(tenant);
-    } });
+    handler: async ({ ctx, params, body }) => presentTenant(await operations.createTenant(await appOf(params), body, actor(ctx))) });
   registry.add({ method: 'get', path: '/apps/:slug/tenants', tag: 'tenants', summary: 'List tenants',
     handler: async ({ params }) => (await services.tenants.list(await appOf(params))).map(presentTenant) });
   registry.add({ method: 'get', path: '/apps/:slug/tenants/:tenant', tag: 'tenants', summary: 'Get a tenant (by id or slug)',
@@ -226,25 +195,9 @@ export function adminRouter(deps: AdminDeps) {
   registry.add({ method: 'get', path: '/apps/:slug/tenants/:tenant/members', tag: 'tenants', summary: 'List members with their roles',
     handler: async ({ params }) => (await services.tenants.members(await appOf(params), params.tenant)).map(presentMembership) });
   registry.add({ method: 'put', path: '/apps/:slug/tenants/:tenant/members/:accountId', tag: 'tenants', summary: 'Add a member or replace its roles', body: membershipSchema,
-    handler: async ({ ctx, params, body }) => {
-      const app = await appOf(params);
-      const tenant = await services.tenants.require(app, params.tenant);
-      const existed = (await services.tenants.membershipsOf(app, params.accountId)).some((m) => m.tenant.id === tenant.id);
-      const membership = await services.tenants.putMember(app, tenant.id, params.accountId, body.roles);
-      await services.audit.record(app, existed ? 'membership.updated' : 'membership.added', {
-        tenantId: tenant.id, accountId: params.accountId, actor: actor(ctx), detail: { roles: membership.roles.join(' ') },
-      });
-      return presentMembership(membership);
-    } });
+    handler: async ({ ctx, params, body }) => presentMembership(await operations.putMember(await appOf(params), params.tenant, params.accountId, body.roles, actor(ctx))) });
   registry.add({ method: 'delete', path: '/apps/:slug/tenants/:tenant/members/:accountId', tag: 'tenants', summary: 'Remove a member', status: 204,
-    handler: async ({ ctx, params }) => {
-      const app = await appOf(params);
-      const tenant = await services.tenants.require(app, params.tenant);
-      await services.tenants.removeMember(app, tenant.id, params.accountId);
-      // Tokens issued for a sign-in to this tenant end too (not only the tenant claims of the next token).
-      const revoked = await services.sessions.revokeTenantGrants(app, params.accountId, tenant.id);
-      await services.audit.record(app, 'membership.removed', { tenantId: tenant.id, accountId: params.accountId, actor: actor(ctx), detail: { grants_revoked: revoked } });
-    } });
+    handler: async ({ ctx, params }) => operations.removeMember(await appOf(params), params.tenant, params.accountId, actor(ctx)) });
 
   // Audit
   registerAuditRoutes(registry, helpers, services.audit);

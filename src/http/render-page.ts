@@ -15,6 +15,8 @@ export interface PageOptions {
   retryAfter?: number;
   /** CSP hash sources of inline scripts the page carries. */
   scripts?: string[];
+  /** The layout view around the page (default `layout`; the admin console has its own). */
+  layout?: string;
 }
 
 /** Locals that may hold a {@link import('../i18n/text.js').Text} (a catalogue key), translated before the view runs. */
@@ -30,7 +32,7 @@ export function renderPage(ctx: Pick<Context, 'set' | 'status' | 'type' | 'body'
   if (options.retryAfter !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(options.retryAfter))));
   ctx.status = options.status ?? 200;
   ctx.type = 'html';
-  ctx.body = renderView(view, { ...pageLocals(ctx, locals), brand });
+  ctx.body = renderView(view, { ...pageLocals(ctx, locals), brand }, options.layout);
 }
 
 /**

@@ -35,10 +35,10 @@ function template(name: string): ejs.TemplateFunction {
   return fn;
 }
 
-/** Renders `views/{name}.ejs` (escaped by default) inside `views/layout.ejs`. */
-export function renderView(name: string, locals: Record<string, unknown>): string {
+/** Renders `views/{name}.ejs` (escaped by default) inside `views/layout.ejs` (or another layout, e.g. the console's). */
+export function renderView(name: string, locals: Record<string, unknown>, layout = 'layout'): string {
   const body = template(name)(locals);
-  return template('layout')({ ...locals, body });
+  return template(layout)({ ...locals, body });
 }
 
 /** Renders a template without the layout (messages). */

@@ -255,7 +255,7 @@ export interface AuditEvent {
   ip?: string;
   /** The tenant the event concerns (tenant and membership changes, tenant-scoped sign-ins). */
   tenantId?: string;
-  /** Who made the change: `bootstrap` (ADMIN_API_KEY) or an Admin API key id (`key_…`); absent for end users. */
+  /** Who made the change: `bootstrap` (ADMIN_API_KEY), an Admin API key id (`key_…`) or a console operator (`console:{account id}`); absent for end users. */
   actor?: string;
   detail?: Record<string, string | number | boolean | undefined>;
   createdAt: Date;

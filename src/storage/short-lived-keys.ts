@@ -24,6 +24,8 @@ export type ShortLivedKind =
   | 'webauthn-challenge'
   /** A JWT access token's `jti` with its grant, until the token expires (introspection and revocation of JWTs). */
   | 'jwt-at'
+  /** Admin console: an operator's session (by token hash), a sign-in in progress (by state), a once-shown notice. */
+  | 'console-session' | 'console-flow' | 'console-flash'
   /** Where and how a browser session was signed in (IP, user agent), by session uid (the account's session list). */
   | 'session-info'
   /** A support PIN of an account, its wrong-try counter per hour (support-pin/support-pin-service.ts). */

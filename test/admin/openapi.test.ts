@@ -141,7 +141,7 @@ describe('the OpenAPI document', () => {
 
   it('documents every route the admin router registers', () => {
     const router = adminRouter({
-      services: server.portcullis.services, stores: server.stores, config: server.config, adminKey: ADMIN_KEY, pool: server.portcullis.pool,
+      services: server.portcullis.services, stores: server.stores, config: server.config, adminKey: ADMIN_KEY, pool: server.portcullis.pool, operations: server.portcullis.services.operations,
     });
     const registered = router.stack
       .filter((layer) => layer.methods.length > 0 && typeof layer.path === 'string' && !String(layer.path).endsWith('/openapi.json'))
