@@ -191,6 +191,7 @@ export function accountCenterRouter(deps: CenterDeps): Router {
       recoveryCodes: flash?.recoveryCodes, passkey, totp, basePath: base(app), addNeedsSignIn: !recent && (offersPasskeys(app) || totpWanted),
       pendingEmail, pendingPhone, locales: PROFILE_LOCALES,
       factors: factors.filter((f) => f.type !== 'recovery_codes'),
+      hasRecoveryCodes: factors.some((f) => f.type === 'recovery_codes'),
       canEnrol: (app.settings.mfa ?? 'off') !== 'off' && usable.length === 0,
       sessions: sessions.map((s) => ({ ...s, current: center.currentSession !== undefined && s.id === center.currentSession, clientNames: s.clientIds.map((id) => names.get(id) ?? id) })),
       launcher: clients.filter((c) => c.firstParty && c.initiateLoginUri && c.clientId !== center.clientId && c.showInLauncher !== false)
@@ -317,6 +318,15 @@ export function accountCenterRouter(deps: CenterDeps): Router {
     }
     const recoveryCodes = (await deps.factors.hasRecoveryCodes(app, account.id)) ? undefined : await deps.factors.regenerateRecoveryCodes(app, account.id, ip);
     await done(ctx, 'account:security.passkey_added', 'security', { recoveryCodes });
+  });
+  // New recovery codes: the old set stops working at once (a person who used or lost some starts again).
+  router.post('/account/security/recovery-codes', signedIn, csrf, async (ctx) => {
+    const center = centerOf(ctx);
+    const { app, account } = center;
+    if (!(await deps.factors.hasRecoveryCodes(app, account.id))) throw new NotFoundError('This account has no recovery codes.');
+    if (!recentlySignedIn(center)) return page(ctx, 403, { section: 'security', error: 'account:security.reauthenticate' });
+    const recoveryCodes = await deps.factors.regenerateRecoveryCodes(app, account.id, ctx.state.ip as string | undefined);
+    await done(ctx, 'account:security.recovery_renewed', 'security', { recoveryCodes });
   });
   // An authenticator app (RFC 6238) set up right here: the secret pending for this center session, confirmed by a code
   // from the app; wrong codes count towards the same lockout as at sign-in.

@@ -294,6 +294,23 @@ describe('account center', () => {
       expect(added.html).not.toContain('id="totp-secret"');
       const factors = await server.admin.ok('GET', `/apps/${SLUG}/accounts/${id}/factors`);
       expect(factors.map((f: any) => f.type).sort()).toEqual(['recovery_codes', 'totp']);
+
+      // New recovery codes replace the old set: an old one no longer signs in, a new one does.
+      const codesOf = (p: Page) => [...p.html.matchAll(/<li><code>([^<]+)<\/code><\/li>/g)].map((m) => m[1]);
+      const old = codesOf(added);
+      // Offered once the codes just made are off the page.
+      const renewed = await browser.submit(await browser.follow(center), {}, { action: `${center}/security/recovery-codes` });
+      expect(text(renewed)).toContain('New recovery codes were made');
+      const fresh = codesOf(renewed);
+      expect(fresh).toHaveLength(10);
+      expect(fresh.filter((c) => old.includes(c))).toEqual([]);
+      const elsewhere = new Browser(server.url);
+      const prompt = await elsewhere.submit(await open(elsewhere, await rp.begin()), { identifier: email, password: PASSWORD }, { action: '/login', stopAt: REDIRECT_URI });
+      expect(prompt.html).toContain('name="code"');
+      const refused = await elsewhere.submit(prompt, { code: old[0] }, { action: '/mfa/code', stopAt: REDIRECT_URI });
+      expect(refused.html).toContain('name="code"');
+      const accepted = await elsewhere.submit(refused, { code: fresh[0] }, { action: '/mfa/code', stopAt: REDIRECT_URI });
+      expect(accepted.html).not.toContain('name="code"');
     } finally {
       await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { mfa: 'off' } });
     }
