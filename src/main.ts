@@ -32,6 +32,11 @@ async function main(): Promise<void> {
   const stores = await openStores(config, log);
   if (stores.embedded) log.warn({ store: stores.description }, 'using the embedded store: data is lost on restart; set MONGODB_URI / REDIS_URL for production');
   else log.info({ store: stores.description }, 'storage connected');
+  // Secrets sealed by one process (client secrets, pending factor secrets) must open in the next one and in its
+  // peers: on a shared store a per-process key fails them all with 503 secrets_key after a restart or on another node.
+  if (!stores.embedded && !config.SECRETS_KEY) {
+    log.warn({ store: stores.description }, 'SECRETS_KEY is not set: secrets stored now will not open after a restart or in another process; set it (32 bytes, base64 or hex) in production');
+  }
 
   const adminKey = config.ADMIN_API_KEY ?? generateAdminKey(log);
 
