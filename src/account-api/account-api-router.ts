@@ -90,8 +90,7 @@ function operations(deps: AccountApiDeps): Operation[] {
     { method: 'delete', path: '/grants/:grant', scope: 'account:write', status: 204, summary: 'Revoke a connected app: its refresh and access tokens end',
       handler: async (caller, ctx) => {
         const grantId = idOf(ctx, 'grant');
-        if (!(await deps.sessions.revokeGrant(caller.app, caller.account.id, grantId))) throw new NotFoundError('No such grant for this account.');
-        await deps.audit.record(caller.app, 'grant.revoked', { accountId: caller.account.id, ip: ctx.state.ip as string | undefined, detail: { by: 'account', grant: grantId } });
+        if (!(await deps.offboarding.revokeGrant(caller.app, caller.account.id, grantId, who(caller, ctx)))) throw new NotFoundError('No such grant for this account.');
       } },
     { method: 'get', path: '/sign-ins', scope: 'account:read', summary: 'The last 50 sign-in attempts, successful or not',
       handler: async (caller) => (await deps.history.list(caller.app, caller.account.id)).map(presentSignInAttempt) },

@@ -360,7 +360,7 @@ export function accountCenterRouter(deps: CenterDeps): Router {
   router.post('/account/grants/:grant/revoke', signedIn, csrf, async (ctx) => {
     const { app, account } = centerOf(ctx);
     const grant = recordIdOrNotFound(ctx.params.grant);
-    if (!(await deps.sessions.revokeGrant(app, account.id, grant))) throw new NotFoundError('No such connected app for this account.');
+    if (!(await deps.offboarding.revokeGrant(app, account.id, grant, { by: 'account', ip: ctx.state.ip as string | undefined }))) throw new NotFoundError('No such connected app for this account.');
     await done(ctx, 'account:apps.revoked', 'connected');
   });
 

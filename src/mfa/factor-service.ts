@@ -186,7 +186,8 @@ export class FactorService {
   async reset(app: AppRecord, accountId: string, by: string): Promise<number> {
     const count = await this.factors.deleteByAccount(app.id, accountId);
     await this.ephemeral.delete(shortLivedKey(app.id, 'mfa-tries', accountId));
-    await this.audit.record(app, 'mfa.removed', { accountId, detail: { type: 'all', count, by } });
+    // Nothing removed is nothing to audit (deleting an account without factors comes here too).
+    if (count > 0) await this.audit.record(app, 'mfa.removed', { accountId, detail: { type: 'all', count, by } });
     return count;
   }
 

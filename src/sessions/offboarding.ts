@@ -30,6 +30,13 @@ export class Offboarding {
     return ended;
   }
 
+  /** Revokes one connected app's grant with every token issued under it; false when the account holds no such grant. */
+  async revokeGrant(app: AppRecord, accountId: string, grantId: string, who: Requester): Promise<boolean> {
+    const revoked = await this.deps.sessions.revokeGrant(app, accountId, grantId);
+    if (revoked) await this.record(app, 'grant.revoked', accountId, who, { grant: grantId });
+    return revoked;
+  }
+
   /**
    * Sign out everywhere: every session, grant and token. With `keep` (a session uid: "everywhere else"), that
    * session and what it issued stay valid; without it, nothing issued before now is honoured any more.

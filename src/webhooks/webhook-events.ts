@@ -6,14 +6,16 @@ import type { AuditEvent } from '../storage/ports.js';
 
 export const WEBHOOK_EVENT_TYPES = [
   'account.created', 'account.updated', 'account.deactivated', 'account.reactivated', 'account.deleted',
-  'account.password_changed', 'account.password_reset',
-  'sign_in.succeeded', 'sign_in.failed', 'sign_in.locked', 'session.revoked',
+  'account.password_changed', 'account.password_reset', 'account.email_change_requested', 'account.phone_change_requested',
+  'sign_in.succeeded', 'sign_in.failed', 'sign_in.locked', 'session.revoked', 'grant.revoked',
   'invitation.created', 'invitation.accepted',
   'tenant.created', 'tenant.updated', 'tenant.deleted',
   'membership.added', 'membership.updated', 'membership.removed',
   'client.created', 'client.deleted',
   'resource.created', 'resource.updated', 'resource.deleted',
-  'mfa.enrolled', 'partner_link.used',
+  'mfa.enrolled', 'mfa.used', 'mfa.failed', 'mfa.locked', 'mfa.removed',
+  'partner_link.used', 'partner_link.refused',
+  'support_pin.created', 'support_pin.verified', 'support_pin.locked',
   'webhook.disabled',
 ] as const;
 

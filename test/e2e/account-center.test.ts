@@ -194,6 +194,8 @@ describe('account center', () => {
     const revoked = await browser.submit(page, {}, { formaction: `${center}/grants/${grant}/revoke`, action: '/account/profile' });
     expect(text(revoked)).toContain('The app no longer has access.');
     await expect(oidc.refreshTokenGrant(rp.config, portal.tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    const audited = await server.admin.ok('GET', `/apps/${SLUG}/audit?type=grant.revoked`);
+    expect(audited.items[0]).toMatchObject({ type: 'grant.revoked', detail: { by: 'account', grant } });
   });
 
   it('shows the sign-in history with a failed and a successful attempt', async () => {

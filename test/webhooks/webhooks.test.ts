@@ -128,6 +128,17 @@ describe('webhook endpoints', () => {
     expect(locked.body).not.toContain('ada@example.com');
   });
 
+  it('delivers account-center events: support PIN created, verified and locked; sessions and grants revoked', async () => {
+    const { slug, hook } = await appWithHook(['support_pin.created', 'support_pin.verified', 'support_pin.locked', 'session.revoked', 'grant.revoked']);
+    const account = await server.admin.ok('POST', `/apps/${slug}/accounts`, { email: 'pin@example.com' });
+    await server.admin.ok('POST', `/apps/${slug}/accounts/${account.id}/support-pin/verify`, { pin: '000000' });
+    await server.admin.call('DELETE', `/apps/${slug}/accounts/${account.id}/sessions`);
+    const got = (await receiver.waitFor(2)).map((r) => verified(hook.secret, r));
+    expect(got.map((b) => b.type).sort()).toEqual(['session.revoked', 'support_pin.verified']);
+    expect(got.find((b) => b.type === 'support_pin.verified').data).toMatchObject({ account_id: account.id, valid: false });
+    expect(got.find((b) => b.type === 'session.revoked').data).toMatchObject({ account_id: account.id, by: 'admin', session: 'all' });
+  });
+
   it('sends only subscribed events', async () => {
     const { slug, hook } = await appWithHook(['tenant.created']);
     await server.admin.ok('POST', `/apps/${slug}/accounts`, { email: 'x@example.com' });
