@@ -45,6 +45,15 @@ describe('several accounts behind one email', () => {
     expect((await rp.finish(flow, back.url)).claims()).toMatchObject({ sub: ids.north, tenant_slug: 'north', roles: ['user'] });
   });
 
+  it('records a wrong password in the sign-in history of every account behind the email', async () => {
+    const { page } = await passwordStep(new Browser(server.url), 'password-none');
+    expect(page.url.startsWith(REDIRECT_URI)).toBe(false);
+    for (const id of [ids.north, ids.south, ids.other]) {
+      const [latest] = await server.admin.ok('GET', `/apps/multi/accounts/${id}/sign-ins`);
+      expect(latest).toMatchObject({ result: 'failed', method: 'password', reason: 'wrong_password' });
+    }
+  });
+
   it('signs straight in when only one account has that password', async () => {
     const { flow, page } = await passwordStep(new Browser(server.url), 'password-other');
     expect(page.url.startsWith(REDIRECT_URI)).toBe(true);

@@ -102,8 +102,8 @@ describe('sign-in with a code by email or SMS', () => {
     return { ...keysOfCode({ app, uid }, 'otp'), resend: (identifier: string) => sendWaitKey(app.id, identifier) };
   }
 
-  it('refuses an expired code', async () => {
-    await server.admin.ok('POST', '/apps/court/accounts', { email: 'late@example.com' });
+  it('refuses an expired code, and the account\'s sign-in history says so', async () => {
+    const { id } = await server.admin.ok('POST', '/apps/court/accounts', { email: 'late@example.com' });
     const browser = new Browser(server.url);
     const { page } = await requestCode(browser, 'late@example.com');
     const code = await lastCode('late@example.com');
@@ -111,6 +111,8 @@ describe('sign-in with a code by email or SMS', () => {
     const after = await enter(browser, page, code);
     expect(after.url.startsWith(REDIRECT_URI)).toBe(false);
     expect(after.html).toContain('expired');
+    const [latest] = await server.admin.ok('GET', `/apps/court/accounts/${id}/sign-ins`);
+    expect(latest).toMatchObject({ result: 'failed', method: 'email_code', reason: 'code_expired', ip: '127.0.0.1' });
   });
 
   it('accepts only the newest code after a resend', async () => {

@@ -14,6 +14,7 @@ import type { SignInMethod } from '../method.js';
 import { afterProof } from '../sequence.js';
 import { identifierField, INVALID_IDENTIFIER, parseIdentifier, sendRefusal, type Channel } from '../identifier.js';
 import { checkCode, issueCode } from '../one-time-code-secret.js';
+import { recordFailedSignIn } from '../failed-sign-in.js';
 
 const methodOf = (channel: Channel): SignInMethod => ({
   id: channel === 'email' ? 'email_code' : 'sms_code',
@@ -77,6 +78,17 @@ export function codePage(attempt: Attempt, deps: Pick<Deps, 'lifetimes'>): Outco
   return page('code', { title: 'sign-in:code.title', otp, validMinutes: Math.max(1, Math.round(deps.lifetimes.signInCode / 60)), resendIn: secondsUntilResend(otp.sentAt, deps.lifetimes.resendAfter) });
 }
 
+/**
+ * An expired code's record is gone with its TTL, so the accounts it was for are found again from the identifier
+ * the attempt asked a code for (only on this failure path; unknown identifiers are recorded without an account).
+ */
+async function recordExpiredCode(attempt: Attempt, deps: Deps): Promise<void> {
+  const otp = attempt.state.otp;
+  if (!otp) return;
+  const accounts = await eligibleAccounts(attempt.app, deps, otp.channel, otp.identifier);
+  await recordFailedSignIn(attempt, deps.audit, accounts.map((a) => a.id), { method: `${otp.channel}_code`, reason: 'code_expired' });
+}
+
 export async function verifyCode(attempt: Attempt, deps: Deps, input: { code: string }): Promise<Outcome> {
   // Single use: of two concurrent correct submissions, only the one that takes the record signs in.
   const check = await checkCode<StoredCode>(attempt, deps.ephemeral, 'otp', input.code, {
@@ -84,12 +96,13 @@ export async function verifyCode(attempt: Attempt, deps: Deps, input: { code: st
     redeemable: (s) => s.accountIds.length > 0,
   });
   if (check.status === 'exhausted') return again({ error: 'sign-in:error.code_exhausted' }, '/code');
-  if (check.status === 'expired') return again({ error: 'sign-in:error.code_expired' }, '/code');
+  if (check.status === 'expired') {
+    await recordExpiredCode(attempt, deps);
+    return again({ error: 'sign-in:error.code_expired' }, '/code');
+  }
   if (check.status === 'wrong') {
-    // Against the account the code was sent for (the first, when several share the address): its sign-in history.
-    await deps.audit.record(attempt.app, 'sign_in.failed', {
-      ip: attempt.ip, accountId: check.stored.accountIds[0], detail: { method: `${check.stored.channel}_code`, reason: 'wrong_code', user_agent: attempt.userAgent },
-    });
+    // Against the accounts the code was sent for: their sign-in history shows it.
+    await recordFailedSignIn(attempt, deps.audit, check.stored.accountIds, { method: `${check.stored.channel}_code`, reason: 'wrong_code' });
     return again({ error: 'sign-in:error.code_wrong' }, '/code');
   }
   const { stored } = check;

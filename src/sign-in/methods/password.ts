@@ -16,6 +16,7 @@ import type { SignInMethod } from '../method.js';
 import { afterProof } from '../sequence.js';
 import { signInPage, tooMany } from '../sign-in-page.js';
 import { identifierField } from '../identifier.js';
+import { recordFailedSignIn } from '../failed-sign-in.js';
 
 export const passwordMethod: SignInMethod = {
   id: 'password',
@@ -73,13 +74,10 @@ export async function signInWithPassword(attempt: Attempt, deps: Deps, input: z.
 }
 
 /**
- * A failed password is recorded against the account the email belongs to, when there is one, so that the account's
- * sign-in history shows it (the typed identifier itself is never recorded). Only on the failure path: a successful
- * sign-in costs no extra read.
+ * A failed password is recorded against every active account the email belongs to. Only on the failure path: a
+ * successful sign-in costs no extra read.
  */
 async function recordFailure(attempt: Attempt, deps: Deps, identifier: string): Promise<void> {
-  const [owner] = (await deps.accounts.findByEmail(attempt.app, identifier)).filter((a) => a.status === 'active');
-  await deps.audit.record(attempt.app, 'sign_in.failed', {
-    ip: attempt.ip, accountId: owner?.id, detail: { method: 'password', reason: 'invalid_credentials', user_agent: attempt.userAgent },
-  });
+  const owners = (await deps.accounts.findByEmail(attempt.app, identifier)).filter((a) => a.status === 'active');
+  await recordFailedSignIn(attempt, deps.audit, owners.map((a) => a.id), { method: 'password', reason: 'invalid_credentials' });
 }
