@@ -163,7 +163,7 @@ export function buildServices(config: Config, stores: Stores, log: Logger): { se
     sessionTtlSeconds: config.SESSION_TTL_SECONDS,
     // Deliver only when a transport is configured: otherwise every message would fail.
     messagingMode: config.MESSAGING_MODE ?? (!stores.embedded && (config.SMTP_URL || config.SMS_HTTP_URL) ? 'deliver' : 'simulate'),
-  }, (app) => pool.invalidate(app.slug));
+  }, (app) => pool.invalidate(app.slug), (app) => centerClients.create(app));
   const resources = new ResourceService({ resources: stores.resources, apps: stores.apps, clients: stores.clients, onChange: (app) => pool.invalidate(app.slug) });
   const invitations = new InvitationService({
     invitations: stores.invitations, accounts, tenants, clients, messenger, audit, ephemeral: stores.ephemeral, config,

@@ -1,8 +1,9 @@
 /**
  * The account center is a first-party client of each app, like any portal: it signs the person in through the
  * app's own authorization endpoint with openid-client (authorization code + PKCE, OIDC Core §3.1) and calls nothing
- * the app's other clients could not. The client is created on first use (a public client: nothing secret to keep;
- * its one redirect URI is exact, below the app's issuer) and recognised afterwards by that redirect URI.
+ * the app's other clients could not. The client is created with the app (a public client: nothing secret to keep;
+ * its one redirect URI is exact, below the app's issuer), for apps older than that or whose client an operator
+ * deleted on first use, and recognised by that redirect URI.
  */
 import * as oidc from 'openid-client';
 import type { ClientService } from '../clients/client-service.js';
@@ -26,10 +27,14 @@ export class CenterClients {
     const callback = centerCallback(this.issuerOf(app));
     const existing = (await this.clients.list(app)).filter((c) => c.redirectUris.includes(callback))
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0];
-    if (existing) return existing;
+    return existing ?? this.create(app);
+  }
+
+  /** Creates the app's account center client (called when the app is created, and by `ensure`). */
+  async create(app: AppRecord): Promise<ClientRecord> {
     const { client } = await this.clients.create(app, {
       name: CENTER_CLIENT_NAME,
-      redirect_uris: [callback],
+      redirect_uris: [centerCallback(this.issuerOf(app))],
       grant_types: ['authorization_code'],
       token_endpoint_auth_method: 'none',
       first_party: true,

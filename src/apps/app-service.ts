@@ -12,8 +12,14 @@ type SettingsPatch = Partial<z.output<typeof appSettingsSchema>>;
 export class AppService {
   /**
    * @param onChange called after any change that affects the app's provider instance (settings, keys, deletion).
+   * @param onCreated called once the new app is stored, for what every app starts with (its account center client).
    */
-  constructor(private readonly stores: Deps, private readonly defaults: SettingsDefaults, private readonly onChange: (app: AppRecord) => void = () => {}) {}
+  constructor(
+    private readonly stores: Deps,
+    private readonly defaults: SettingsDefaults,
+    private readonly onChange: (app: AppRecord) => void = () => {},
+    private readonly onCreated: (app: AppRecord) => Promise<unknown> = async () => {},
+  ) {}
 
   async create(input: { slug: string; name: string; settings?: SettingsPatch }): Promise<AppRecord> {
     if (await this.stores.apps.findBySlug(input.slug)) throw new ConflictError(`An app with slug "${input.slug}" already exists.`);
@@ -31,6 +37,7 @@ export class AppService {
     // is added before the app's provider is first built (completeAppKeys), so creating an app costs one EC keygen.
     await this.stores.appKeys.put(await generateAppKeys(app.id));
     await this.stores.apps.create(app);
+    await this.onCreated(app);
     return app;
   }
 

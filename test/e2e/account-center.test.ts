@@ -55,17 +55,26 @@ async function openCenter(email: string, userAgent = FIREFOX): Promise<{ browser
 const text = (page: Page) => decode(page.html.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ');
 
 describe('account center', () => {
-  it('signs in through the app as a first-party client created on first use', async () => {
+  it('signs in through the app as a first-party client created with the app, and again on first use when deleted', async () => {
+    const centersOf = async (slug: string) => (await server.admin.ok('GET', `/apps/${slug}/clients`))
+      .filter((c: any) => c.redirect_uris.includes(`${server.url}/apps/${slug}/account/callback`));
+    // Created with the app, before anyone visits.
+    await server.admin.ok('POST', '/apps', { slug: 'center-new', name: 'New' });
+    expect(await centersOf('center-new')).toEqual([expect.objectContaining({ name: 'Account center', first_party: true, token_endpoint_auth_method: 'none' })]);
+
     const { email } = await person();
     const { page } = await openCenter(email);
     expect(text(page)).toContain('Your account');
     expect(text(page)).toContain(`Signed in as ${email}`);
-    const clients = await server.admin.ok('GET', `/apps/${SLUG}/clients`);
-    const centers = clients.filter((c: any) => c.redirect_uris.includes(`${server.url}${center}/callback`));
-    expect(centers).toEqual([expect.objectContaining({ name: 'Account center', first_party: true, token_endpoint_auth_method: 'none' })]);
-    // A second person's first visit reuses it.
+    const [created] = await centersOf(SLUG);
+    expect(await centersOf(SLUG)).toHaveLength(1);
+    // An operator deleting it (or an app older than the center) gets a new one on the next visit, and only one.
+    await server.admin.call('DELETE', `/apps/${SLUG}/clients/${created.client_id}`);
     await openCenter((await person()).email);
-    expect((await server.admin.ok('GET', `/apps/${SLUG}/clients`)).filter((c: any) => c.redirect_uris.includes(`${server.url}${center}/callback`))).toHaveLength(1);
+    await openCenter((await person()).email);
+    const again = await centersOf(SLUG);
+    expect(again).toHaveLength(1);
+    expect(again[0].client_id).not.toBe(created.client_id);
   });
 
   it('changes the profile; the page, the ID token and userinfo follow', async () => {
