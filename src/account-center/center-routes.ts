@@ -186,6 +186,8 @@ export function accountCenterRouter(deps: CenterDeps): Router {
       : undefined;
     const totpWanted = offersTotp(app) && !factors.some((f) => f.type === 'totp');
     const totp = totpWanted && recent ? await deps.factors.beginTotp(app, account.id, center.id, account.email ?? account.phone ?? account.name ?? account.id) : undefined;
+    const launcher = clients.filter((c) => c.firstParty && c.initiateLoginUri && c.clientId !== center.clientId && c.showInLauncher !== false)
+      .map((c) => ({ name: c.name, description: c.description, logo: c.logoUri, href: launchUrl(c.initiateLoginUri!, deps.issuerOf(app)) }));
     renderPage(ctx, 'account/index', {
       app, title: t('account:title'), csrf: center.csrf, base: base(app), account, problem, notice: flash?.notice, pin: flash?.pin, pinExpiry,
       recoveryCodes: flash?.recoveryCodes, passkey, totp, basePath: base(app), addNeedsSignIn: !recent && (offersPasskeys(app) || totpWanted),
@@ -194,13 +196,12 @@ export function accountCenterRouter(deps: CenterDeps): Router {
       hasRecoveryCodes: factors.some((f) => f.type === 'recovery_codes'),
       canEnrol: (app.settings.mfa ?? 'off') !== 'off' && usable.length === 0,
       sessions: sessions.map((s) => ({ ...s, current: center.currentSession !== undefined && s.id === center.currentSession, clientNames: s.clientIds.map((id) => names.get(id) ?? id) })),
-      launcher: clients.filter((c) => c.firstParty && c.initiateLoginUri && c.clientId !== center.clientId && c.showInLauncher !== false)
-        .map((c) => ({ name: c.name, description: c.description, href: launchUrl(c.initiateLoginUri!, deps.issuerOf(app)) })),
+      launcher,
       grants: grants.filter((g) => g.clientId !== center.clientId).map((g) => ({ ...g, clientName: names.get(g.clientId) ?? g.clientId })),
       history,
       deletion: app.settings.self_service_deletion === true,
       formatTime: (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-    }, { status, scripts: passkey ? PASSKEY_SCRIPTS : undefined });
+    }, { status, scripts: passkey ? PASSKEY_SCRIPTS : undefined, images: launcher.flatMap((entry) => (entry.logo ? [new URL(entry.logo).origin] : [])) });
   };
 
   // The sign-in's return (OIDC Core §3.1.2.5): the code is exchanged with the verifier kept for this browser.

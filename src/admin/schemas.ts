@@ -60,6 +60,8 @@ export const createClientSchema = z.object({
   tenant: z.string().min(1).max(100).optional(),
   /** The account center's launcher: a line under the name, and whether the client is listed (default true). */
   description: cleanText(300).optional(),
+  /** OIDC Registration §2: an https image the launcher shows beside the name (its origin joins the page's img-src). */
+  logo_uri: z.url({ protocol: /^https$/ }).max(2000).optional(),
   show_in_launcher: z.boolean().optional(),
 }).strict();
 export const updateClientSchema = createClientSchema.omit({ token_endpoint_auth_method: true }).partial().strict();

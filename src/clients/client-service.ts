@@ -18,6 +18,7 @@ export interface ClientInput {
   /** Resolved by the caller from the `tenant` the Admin API names. */
   tenant_id?: string;
   description?: string;
+  logo_uri?: string;
   show_in_launcher?: boolean;
 }
 
@@ -78,6 +79,7 @@ export class ClientService {
       ...(input.require_dpop ? { requireDpop: true } : {}),
       ...(input.tenant_id ? { tenantId: input.tenant_id } : {}),
       ...(input.description ? { description: input.description } : {}),
+      ...(input.logo_uri ? { logoUri: input.logo_uri } : {}),
       ...(input.show_in_launcher !== undefined ? { showInLauncher: input.show_in_launcher } : {}),
       createdAt: now,
       updatedAt: now,
@@ -114,6 +116,7 @@ export class ClientService {
       requireDpop: patch.require_dpop,
       tenantId: patch.tenant_id,
       description: patch.description,
+      logoUri: patch.logo_uri,
       showInLauncher: patch.show_in_launcher,
     };
     if (check) {
@@ -179,6 +182,7 @@ export function presentClient(client: ClientRecord) {
     require_dpop: client.requireDpop ?? false,
     ...(client.tenantId ? { tenant_id: client.tenantId } : {}),
     ...(client.description ? { description: client.description } : {}),
+    ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
     ...(client.showInLauncher !== undefined ? { show_in_launcher: client.showInLauncher } : {}),
     created_at: client.createdAt.toISOString(),
     updated_at: client.updatedAt.toISOString(),

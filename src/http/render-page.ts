@@ -15,6 +15,8 @@ export interface PageOptions {
   retryAfter?: number;
   /** CSP hash sources of inline scripts the page carries. */
   scripts?: string[];
+  /** Origins of https images the page shows besides the brand's (the launcher's client logos), for `img-src`. */
+  images?: string[];
   /** The layout view around the page (default `layout`; the admin console has its own). */
   layout?: string;
 }
@@ -28,7 +30,7 @@ const TEXT_LOCALS = ['title', 'heading', 'error', 'notice', 'description'] as co
  */
 export function renderPage(ctx: Pick<Context, 'set' | 'status' | 'type' | 'body' | 'state' | 'get'>, view: string, locals: Record<string, unknown>, options: PageOptions = {}): void {
   const brand = pageBrand(ctx, locals.app);
-  setPageCsp(ctx as Context, options.formTargets ?? [], options.scripts ?? [], { styles: brand?.cssHash ? [brand.cssHash] : [], images: brand?.imageOrigins });
+  setPageCsp(ctx as Context, options.formTargets ?? [], options.scripts ?? [], { styles: brand?.cssHash ? [brand.cssHash] : [], images: [...(brand?.imageOrigins ?? []), ...(options.images ?? [])] });
   if (options.retryAfter !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(options.retryAfter))));
   ctx.status = options.status ?? 200;
   ctx.type = 'html';

@@ -100,6 +100,8 @@ export interface ClientRecord {
   tenantId?: string;
   /** Shown under the client's name in the account center's launcher ("Your apps"). */
   description?: string;
+  /** The client's logo in the launcher (OIDC Registration §2 `logo_uri`): an https image, linked, never fetched by us. */
+  logoUri?: string;
   /** false: a first-party client with an initiate_login_uri stays out of the launcher. Absent = shown. */
   showInLauncher?: boolean;
   createdAt: Date;

@@ -62,6 +62,17 @@ describe('client metadata validated with the provider\'s rules', () => {
     expect((await server.admin.ok('GET', '/apps/meta/clients')).length).toBe(before);
   });
 
+  it('keeps an https logo_uri for the launcher and refuses any other with 400 naming the field', async () => {
+    const created = await server.admin.ok('POST', '/apps/meta/clients', client({ logo_uri: 'https://cdn.example.test/portal.png' }));
+    expect(created.logo_uri).toBe('https://cdn.example.test/portal.png');
+    for (const logo_uri of ['http://cdn.example.test/portal.png', 'javascript:alert(1)', 'data:image/png;base64,AAAA', 42]) {
+      const res = await server.admin.call('PATCH', `/apps/meta/clients/${created.client_id}`, { logo_uri });
+      expect(res.status).toBe(400);
+      expect(res.body.fields).toEqual([expect.objectContaining({ path: 'logo_uri' })]);
+    }
+    expect((await server.admin.ok('GET', `/apps/meta/clients/${created.client_id}`)).logo_uri).toBe('https://cdn.example.test/portal.png');
+  });
+
   it('refuses it in a PATCH and leaves the client as it was, still able to sign in', async () => {
     const created = await server.admin.ok('POST', '/apps/meta/clients', client({ initiate_login_uri: 'https://portal.example.test/login' }));
     const res = await server.admin.call('PATCH', `/apps/meta/clients/${created.client_id}`, { initiate_login_uri: 'http://portal.example.test/login' });

@@ -137,6 +137,7 @@ function clientSchema() {
     requireDpop: Boolean,
     tenantId: String,
     description: String,
+    logoUri: String,
     showInLauncher: Boolean,
     createdAt: Date,
     updatedAt: Date,
