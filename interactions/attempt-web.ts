@@ -22,6 +22,7 @@ import { catalogue } from '../src/i18n/catalogue.js';
 import type { TenantService } from '../src/tenants/tenant-service.js';
 import type { AccountService } from '../src/accounts/account-service.js';
 import { chooseLanguage } from '../src/i18n/choose-language.js';
+import { useBrandTenant } from './brand-tenant.js';
 
 export class InteractionExpiredError extends PortcullisError {
   constructor() {
@@ -163,7 +164,8 @@ async function useAccountLanguage(ctx: Context, accounts: Pick<AccountService, '
   const locale = (await accounts.find(attempt.app, accountId))?.locale;
   if (!locale) return;
   const uiLocales = typeof interaction.params.ui_locales === 'string' ? interaction.params.ui_locales : undefined;
-  loaded.attempt = { ...attempt, language: attemptLanguage(ctx, attempt.app, uiLocales, locale) };
+  // Spread the attempt as it is now: findBrandTenant runs alongside and may have replaced it meanwhile.
+  loaded.attempt = { ...loaded.attempt, language: attemptLanguage(ctx, attempt.app, uiLocales, locale) };
 }
 
 /**
@@ -171,9 +173,11 @@ async function useAccountLanguage(ctx: Context, accounts: Pick<AccountService, '
  * unknown one never gets here: the provider refuses the authorization request first).
  */
 async function findBrandTenant(ctx: Context, tenants: Pick<TenantService, 'find'>): Promise<void> {
-  const { attempt } = attemptOf(ctx);
-  const wanted = attempt.state.progress?.tenantId ?? attempt.request.tenant;
-  if (wanted) ctx.state.brandTenant = await tenants.find(attempt.app, wanted);
+  const loaded = attemptOf(ctx);
+  const { attempt } = loaded;
+  const brandTenant = await useBrandTenant(ctx, tenants, attempt.app, attempt.state.progress?.tenantId ?? attempt.request.tenant);
+  // The messages the attempt sends wear it too, and the links they carry remember it (password reset, sign-in link).
+  if (brandTenant) loaded.attempt = { ...loaded.attempt, brandTenant };
 }
 
 /** Loads the attempt of the uid in the path into `ctx.state`; false when this browser has no such interaction. */

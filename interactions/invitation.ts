@@ -12,7 +12,7 @@ import { linkCsrf, loadVisit, runVisit } from './link-page-web.js';
 const invitationCsrf = linkCsrf('invitation', { bindToBrowser: true });
 
 export function invitationRoutes(router: Router, pool: ProviderPool, deps: SignInDeps & { invitations: InvitationService }): void {
-  const visit = loadVisit(pool);
+  const visit = loadVisit(pool, deps.tenants);
   router.get('/invitation/:token', visit, invitationCsrf, runVisit((v, _input, ctx) => invitationPage(v, deps, String(ctx.params.token))));
   router.post('/invitation/:token', visit, form(acceptForm), invitationCsrf, runVisit((v, input: FormInput<typeof acceptForm> | undefined, ctx) => acceptInvitation(v, deps, String(ctx.params.token), input)));
 }

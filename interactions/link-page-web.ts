@@ -15,6 +15,8 @@ import { renderPage } from '../src/http/render-page.js';
 import type { PooledProvider, ProviderPool } from '../src/provider/provider-pool.js';
 import { clientSummary } from '../src/provider/client-summary.js';
 import type { AppVisit, Outcome } from '../src/sign-in/attempt.js';
+import type { TenantService } from '../src/tenants/tenant-service.js';
+import { useBrandTenant } from './brand-tenant.js';
 
 const BROWSER_COOKIE = 'portcullis_browser';
 const BROWSER_PATTERN = /^[A-Za-z0-9_-]{22}$/;
@@ -23,6 +25,8 @@ export const HANDOFF_COOKIE = 'portcullis_handoff';
 interface VisitContext {
   visit: AppVisit;
   pooled: PooledProvider;
+  /** To brand a page with the tenant its link's record names (`brandTenantId` of the outcome). */
+  tenants?: Pick<TenantService, 'find'>;
   /** Set by `linkCsrf`: the token the page's form must send back. */
   csrf?: string;
 }
@@ -30,8 +34,11 @@ interface VisitContext {
 const visitOf = (ctx: Context) => ctx.state.visit as VisitContext;
 const appPath = (pooled: PooledProvider) => `/apps/${pooled.app.slug}`;
 
-/** Step 1 of every link page: the app and its provider. */
-export function loadVisit(pool: ProviderPool) {
+/**
+ * Step 1 of every link page: the app and its provider. With `tenants`, a page the core answers with a
+ * `brandTenantId` wears that tenant's brand.
+ */
+export function loadVisit(pool: ProviderPool, tenants?: Pick<TenantService, 'find'>) {
   return async function visitFromRequest(ctx: Context, next: Next) {
     const pooled = await pool.get((ctx.params as { slug: string }).slug);
     if (!pooled) throw new NotFoundError('There is nothing at this address.');
@@ -44,7 +51,7 @@ export function loadVisit(pool: ProviderPool) {
         return client ? clientSummary(client) : undefined;
       },
     };
-    ctx.state.visit = { visit, pooled } satisfies VisitContext;
+    ctx.state.visit = { visit, pooled, tenants } satisfies VisitContext;
     await next();
   };
 }
@@ -93,9 +100,10 @@ export function runVisit<T>(handler: Handler<T>) {
 }
 
 async function respondVisit(ctx: Context, outcome: Outcome): Promise<void> {
-  const { visit, pooled, csrf } = visitOf(ctx);
+  const { visit, pooled, csrf, tenants } = visitOf(ctx);
   switch (outcome.kind) {
     case 'page':
+      if (tenants) await useBrandTenant(ctx, tenants, visit.app, outcome.brandTenantId);
       return renderPage(ctx, outcome.view, { app: visit.app, appPath: appPath(pooled), csrf, ...outcome.locals }, outcome);
     case 'redirect':
       ctx.status = 303;

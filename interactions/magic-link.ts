@@ -17,7 +17,7 @@ import { z } from 'zod';
 const CSRF_PURPOSE = 'link';
 
 export function magicLinkRoutes(router: Router, attempt: ReturnType<typeof loadAttempt>, pool: ProviderPool, deps: SignInDeps & UpstreamDeps): void {
-  const visit = loadVisit(pool);
+  const visit = loadVisit(pool, deps.tenants);
   router.post(`${ATTEMPT}/link/send`, attempt, form(sendLinkForm), attemptCsrf, homeRealmStep(deps, 'code_or_link'), run((a, input: FormInput<typeof sendLinkForm>) => sendLink(a, deps, input), invalidSendLinkForm));
   router.get(`${ATTEMPT}/link`, attempt, run((a) => linkSentPage(a, deps)));
 

@@ -15,15 +15,15 @@ import { ATTEMPT } from './paths.js';
 const resetCsrf = linkCsrf('reset', { bindToBrowser: false });
 
 export function passwordResetRoutes(router: Router, attempt: ReturnType<typeof loadAttempt>, pool: ProviderPool, deps: SignInDeps): void {
-  const visit = loadVisit(pool);
+  const visit = loadVisit(pool, deps.tenants);
   const withPasswords = offered(passwordResetMethod);
   router.get(`${ATTEMPT}/forgot`, attempt, withPasswords, run((a) => forgotPage(a, deps, false)));
   router.post(`${ATTEMPT}/forgot`, attempt, withPasswords, form(forgotForm), attemptCsrf, run((a, input: FormInput<typeof forgotForm>) => requestReset(a, deps, input), invalidForgotForm));
   router.get(`${ATTEMPT}/forgot/sent`, attempt, withPasswords, run((a) => forgotPage(a, deps, true)));
 
   // Before `/reset/:token`: "done" can never be a token (tokens are 43 characters).
-  router.get('/reset/done', visit, runVisit((v, _input, ctx) =>
-    resetDonePage(v, typeof ctx.query.client_id === 'string' ? ctx.query.client_id.slice(0, 200) : undefined)));
+  const param = (value: unknown) => (typeof value === 'string' ? value.slice(0, 200) : undefined);
+  router.get('/reset/done', visit, runVisit((v, _input, ctx) => resetDonePage(v, param(ctx.query.client_id), param(ctx.query.tenant))));
   router.get('/reset/:token', visit, resetCsrf, runVisit((v, _input, ctx) => openReset(v, deps, String(ctx.params.token))));
   router.post('/reset/:token', visit, form(resetForm), resetCsrf, runVisit((v, input: FormInput<typeof resetForm> | undefined, ctx) => completeReset(v, deps, String(ctx.params.token), input)));
 }

@@ -29,9 +29,22 @@ interface BrandedApp {
   settings?: { branding?: Branding };
 }
 
-interface BrandedTenant {
+export interface BrandedTenant {
   id: string;
   branding?: TenantBranding;
+}
+
+/**
+ * The name and primary colour the brand shows, the tenant's override first: what a page's header and an email's
+ * heading and button use (the one rule for both, so an email looks like the page it came from).
+ */
+export function brandNameAndColour(app: Pick<BrandedApp, 'name' | 'settings'>, tenant?: Pick<BrandedTenant, 'branding'>): { name: string; primaryColor: string } {
+  const branding = app.settings?.branding ?? {};
+  const override = tenant?.branding ?? {};
+  return {
+    name: override.display_name ?? branding.display_name ?? app.name,
+    primaryColor: override.primary_color ?? branding.primary_color ?? DEFAULT_COLOURS.primary,
+  };
 }
 
 /** A short version of an image, so a changed upload gets a new address (the image answers are cached). */
@@ -60,10 +73,9 @@ export function resolveBrand(app: BrandedApp, tenant?: BrandedTenant): Brand {
   const logo = imageSrc(app, 'logo', override.logo_url ?? branding.logo_url, logoFromTenant ? tenant : undefined);
   const favicon = imageSrc(app, 'favicon', branding.favicon_url);
   return {
-    name: override.display_name ?? branding.display_name ?? app.name,
+    ...brandNameAndColour(app, tenant),
     logo,
     favicon,
-    primaryColor: primary ?? DEFAULT_COLOURS.primary,
     css,
     cssHash: css ? `'sha256-${createHash('sha256').update(css).digest('base64')}'` : undefined,
     imageOrigins: [...new Set([logo, favicon].filter((s): s is string => !!s && /^https:/.test(s)).map((s) => new URL(s).origin))],

@@ -18,7 +18,7 @@ import { prefixedId, randomId, sha256 } from '../crypto/random.js';
 import { shortLivedKey } from '../storage/short-lived-keys.js';
 import { ConflictError, InvalidRequestError, NotFoundError, PortcullisError } from '../errors.js';
 import type { Messenger } from '../messaging/index.js';
-import type { AccountRecord, AppRecord, EphemeralStore, InvitationRecord, InvitationRepository } from '../storage/ports.js';
+import type { AccountRecord, AppRecord, EphemeralStore, InvitationRecord, InvitationRepository, TenantRecord } from '../storage/ports.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 
 /** How long an acceptance holds its claim; after that an acceptance that crashed half-way can be retried. */
@@ -121,7 +121,7 @@ export class InvitationService {
       updatedAt: now,
     };
     await this.deps.invitations.create(invitation);
-    await this.send(app, invitation, token, account, tenant?.name);
+    await this.send(app, invitation, token, account, tenant);
     await this.deps.audit.record(app, 'invitation.created', { accountId: account.id, detail: { invitation: invitation.id, tenant: tenant?.id } });
     return invitation;
   }
@@ -159,7 +159,7 @@ export class InvitationService {
     });
     if (!updated) throw new NotFoundError(`No invitation "${id}" in app "${app.slug}".`);
     const tenant = updated.tenantId ? await this.deps.tenants.find(app, updated.tenantId) : undefined;
-    await this.send(app, updated, token, account, tenant?.name);
+    await this.send(app, updated, token, account, tenant);
     await this.deps.audit.record(app, 'invitation.resent', { accountId: updated.accountId, detail: { invitation: id } });
     return updated;
   }
@@ -213,14 +213,16 @@ export class InvitationService {
     return `${issuerFor(this.deps.config, app.slug)}/invitation/${token}`;
   }
 
-  private async send(app: AppRecord, invitation: InvitationRecord, token: string, account: AccountRecord, tenantName?: string): Promise<void> {
+  private async send(app: AppRecord, invitation: InvitationRecord, token: string, account: AccountRecord, tenant?: TenantRecord): Promise<void> {
     // Awaited (unlike sign-in messages): this is an operator's call, and the answer says nothing about accounts.
     await this.deps.messenger.send(app, {
       channel: 'email',
       to: invitation.email,
       kind: 'invitation',
-      locals: { link: this.linkFor(app, token), tenantName },
+      locals: { link: this.linkFor(app, token), tenantName: tenant?.name },
       locale: account.locale,
+      // The tenant the person joins: its branding override (name, colour) is the email's, as on the invitation page.
+      brandTenant: tenant,
     });
   }
 }

@@ -16,7 +16,8 @@ import type { TFunction } from 'i18next';
 import { catalogue } from '../i18n/catalogue.js';
 import { chooseLanguage } from '../i18n/choose-language.js';
 import { htmlTranslator } from '../i18n/text.js';
-import { DEFAULT_COLOURS, type Branding } from '../branding/branding-schema.js';
+import type { Branding } from '../branding/branding-schema.js';
+import { brandNameAndColour, type BrandedTenant } from '../branding/brand.js';
 
 export type MessageChannel = 'email' | 'sms';
 
@@ -134,7 +135,7 @@ export class MessageRenderer {
 
   render(
     app: { name: string; settings?: { branding?: Branding } },
-    message: { kind: MessageKind; channel: MessageChannel; to?: string; locals: Record<string, unknown>; locale?: string },
+    message: { kind: MessageKind; channel: MessageChannel; to?: string; locals: Record<string, unknown>; locale?: string; brandTenant?: Pick<BrandedTenant, 'branding'> },
   ): RenderedMessage {
     const { kind, channel } = message;
     checkMessage(kind, channel, message.locals);
@@ -142,13 +143,15 @@ export class MessageRenderer {
     const validMinutes = spec.validity ? Math.max(1, Math.round(this.lifetimes[spec.validity] / 60)) : undefined;
     const lang = messageLanguage(message.locale);
     const t = catalogue().translator(lang);
+    const brand = brandNameAndColour(app, message.brandTenant);
     const locals = {
       ...Object.fromEntries((spec.optional ?? []).map((name) => [name, undefined])),
       ...message.locals,
       to: message.to,
-      // The brand's name and colour (src/branding/): emails look like the pages the person signs in on.
-      appName: app.settings?.branding?.display_name ?? app.name,
-      brandColour: app.settings?.branding?.primary_color ?? DEFAULT_COLOURS.primary,
+      // The brand's name and colour (src/branding/), with the tenant's override when the message is about a known
+      // tenant: emails look like the pages the person signs in on.
+      appName: brand.name,
+      brandColour: brand.primaryColor,
       support: app.settings?.branding?.support_url ?? (app.settings?.branding?.support_email ? `mailto:${app.settings.branding.support_email}` : undefined),
       validMinutes,
       validFor: validMinutes === undefined ? undefined : describeValidity(validMinutes, t),

@@ -16,6 +16,7 @@ import type { AppRecord, OutboxMessage, OutboxRepository, Patch } from '../stora
 import { prefixedId } from '../crypto/random.js';
 import type { EmailTransport } from './email-transport.js';
 import type { SmsTransport } from './sms-transport.js';
+import type { BrandedTenant } from '../branding/brand.js';
 import { MessageRenderer, redactMessage, secretValues, type MessageChannel, type MessageKind, type RenderedMessage } from './messages.js';
 
 export interface OutgoingMessage {
@@ -27,6 +28,11 @@ export interface OutgoingMessage {
   locals: Record<string, unknown>;
   /** Defaults to the app's locale; unknown locales fall back to `en`. */
   locale?: string;
+  /**
+   * The tenant the message is about, when known (an invitation into it, a reset or link asked for in a sign-in to
+   * it): its branding override (display name, primary colour) replaces the app's, as on the pages.
+   */
+  brandTenant?: BrandedTenant;
 }
 
 export interface MessengerTransports {

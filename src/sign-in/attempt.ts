@@ -3,7 +3,7 @@
  * and the progress saved so far. It knows nothing of Koa or of oidc-provider: `interactions/attempt-web.ts`
  * builds it from a request, and the core answers with an {@link Outcome} that the web layer turns into a response.
  */
-import type { AppRecord } from '../storage/ports.js';
+import type { AppRecord, TenantRecord } from '../storage/ports.js';
 import type { Text } from '../i18n/text.js';
 
 /** The relying party the person is signing in to. */
@@ -119,6 +119,11 @@ export interface Attempt {
    * messages to a person whose account has no `locale` go out in it.
    */
   readonly language?: string;
+  /**
+   * The tenant whose brand the attempt's pages wear (the chosen organisation, else `tenant=`), when known: the
+   * messages the attempt sends wear it too, and the records behind their links keep its id for the pages they open.
+   */
+  readonly brandTenant?: TenantRecord;
   /** The browser's User-Agent (at most 300 characters), for the account's sign-in history. */
   readonly userAgent?: string;
   /** The app's issuer (from PUBLIC_URL): links in messages are built from it, never from a request's Host. */
@@ -157,13 +162,14 @@ export interface SignInResult {
 
 /**
  * What a step of the core answers; the web layer renders it:
- * - `page`: render a view (status 200 unless said; 429 carries `retryAfter`);
+ * - `page`: render a view (status 200 unless said; 429 carries `retryAfter`); outside an attempt, `brandTenantId`
+ *   is the tenant whose brand the page wears (the one an emailed link's record names);
  * - `again`: back to a page of the attempt (303) with a one-shot message;
  * - `go`: on to a page of the attempt (303), `at` relative to the attempt (`''` is the attempt's main page);
  * - `finish`: hand the result to the provider, which sends the browser back to the authorization endpoint.
  */
 export type Outcome =
-  | { kind: 'page'; view: string; locals: Record<string, unknown>; status?: number; retryAfter?: number; formTargets?: string[]; scripts?: string[] }
+  | { kind: 'page'; view: string; locals: Record<string, unknown>; status?: number; retryAfter?: number; formTargets?: string[]; scripts?: string[]; brandTenantId?: string }
   | { kind: 'again'; flash: Flash; at?: string }
   | { kind: 'go'; at: string }
   | { kind: 'finish'; result: SignInResult & Record<string, unknown> }

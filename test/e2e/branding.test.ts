@@ -2,11 +2,13 @@
  * Branding through the Admin API and on the pages: `settings.branding` is PATCHed field by field like every setting
  * (null clears one), colours a person could not read are refused with a 400 that says which pair and by how much
  * (WCAG 2.2 AA), uploaded images are checked by their bytes (PNG, WebP, SVG, ≤ 100 KB) and served from our own
- * address with a CSP that runs nothing, and a tenant's override shows once the tenant is known (`tenant=`).
+ * address with a CSP that runs nothing, and a tenant's override shows once the tenant is known (`tenant=`): on the
+ * sign-in pages, and outside a sign-in on the pages emailed links open and in those emails (an invitation into the
+ * tenant, a password reset or sign-in link asked for in a sign-in to it, opened in another browser).
  */
 import { Browser } from '../support/browser.js';
 import { open, setUpRp, type Rp } from '../support/rp.js';
-import { messagesTo, skipSendWait } from '../support/outbox.js';
+import { lastMessage, messagesTo, skipSendWait } from '../support/outbox.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -134,5 +136,133 @@ describe('tenant branding', () => {
     const without = await open(new Browser(server.url), await rp.begin());
     expect(without.html).toContain('--accent: #1d4ed8');
     expect(without.html).not.toContain('Acme Client Hub');
+  });
+});
+
+describe('tenant branding outside a sign-in', () => {
+  // The tenant's override (set above): its name and colour replace the app's Northwind and #1d4ed8.
+  const TENANT_STYLE = '<style>:root { --accent: #7c2d12; --focus: #7c2d12; }</style>';
+  const APP_STYLE = '<style>:root { --accent: #1d4ed8; --focus: #1d4ed8; }</style>';
+
+  function expectTenantPage(page: { status: number; html: string }, status = 200) {
+    expect(page.status).toBe(status);
+    expect(page.html).toContain(TENANT_STYLE);
+    expect(page.html).toContain(' · Acme Client Hub</title>');
+    expect(page.html).toContain('alt="Acme Client Hub"');
+    expect(page.html).not.toContain('Northwind');
+    expect(page.html).not.toContain('#1d4ed8');
+  }
+  function expectAppPage(page: { status: number; html: string }) {
+    expect(page.status).toBe(200);
+    expect(page.html).toContain(APP_STYLE);
+    expect(page.html).toContain(' · Northwind</title>');
+    expect(page.html).not.toContain('Acme Client Hub');
+  }
+  function expectTenantEmail(message: { subject: string; text: string; html: string }) {
+    expect(message.subject).toContain('Acme Client Hub');
+    expect(message.text).toContain('Acme Client Hub');
+    // The button (emails with a link) and the help link are the tenant's colour.
+    expect(message.html).toContain(/\/(invitation|reset|link)\//.test(message.text) ? 'background:#7c2d12' : 'color:#7c2d12');
+    // The app's support address stays (a tenant overrides name, logo and colour only).
+    expect(message.html).toContain('mailto:help@northwind.test');
+    expect(`${message.subject}\n${message.text}\n${message.html}`).not.toMatch(/Northwind|#1d4ed8/);
+  }
+  function expectAppEmail(message: { subject: string; text: string; html: string }) {
+    expect(message.subject).toContain('Northwind');
+    expect(message.html).toContain('background:#1d4ed8');
+    expect(`${message.subject}\n${message.text}\n${message.html}`).not.toContain('Acme Client Hub');
+  }
+  const linkIn = (message: { text: string }, kind: 'invitation' | 'reset' | 'link') => new RegExp(`https?://\\S+/${kind}/[A-Za-z0-9_-]{43}`).exec(message.text)![0];
+
+  beforeAll(async () => {
+    await server.admin.ok('PATCH', `/apps/${SLUG}`, { settings: { login_methods: ['password', 'email_code', 'magic_link'] } });
+    for (const email of ['rita@example.com', 'ron@example.com', 'lina@example.com', 'leo@example.com']) {
+      await server.admin.ok('POST', `/apps/${SLUG}/accounts`, { email, password: `password ${email}` });
+    }
+  });
+
+  it("an invitation into the tenant: the email and its page (also after a form error) wear the tenant's brand", async () => {
+    await server.admin.ok('POST', `/apps/${SLUG}/invitations`, { email: 'ivy@example.com', tenant: 'acme' });
+    const message = await lastMessage(server, SLUG, 'ivy@example.com');
+    expect(message.subject).toBe('You are invited to Acme Client Hub (Acme Ltd)');
+    expectTenantEmail(message);
+
+    const browser = new Browser(server.url);
+    const page = await browser.follow(linkIn(message, 'invitation'));
+    expectTenantPage(page);
+    expect(page.html).toContain('as a member of <strong>Acme Ltd</strong>');
+    const mismatch = await browser.submit(page, { new_password: 'a long new password', new_password_confirm: 'another long password' }, { action: '/invitation/' });
+    expectTenantPage(mismatch);
+    expect(mismatch.html).toContain('id="form-error"');
+  });
+
+  it("an invitation without a tenant: the app's brand", async () => {
+    await server.admin.ok('POST', `/apps/${SLUG}/invitations`, { email: 'ike@example.com' });
+    const message = await lastMessage(server, SLUG, 'ike@example.com');
+    expect(message.subject).toBe('You are invited to Northwind');
+    expectAppEmail(message);
+    expectAppPage(await new Browser(server.url).follow(linkIn(message, 'invitation')));
+  });
+
+  /** "Forgot password?" in a sign-in (with `params`), for `email`; the reset email it sends. */
+  async function askForReset(email: string, params: Record<string, string> = {}) {
+    const browser = new Browser(server.url);
+    const start = await open(browser, await rp.begin(params));
+    const forgot = await browser.follow(/href="([^"]*\/forgot)"/.exec(start.html)![1]);
+    const sent = await browser.submit(forgot, { identifier: email }, { action: '/forgot' });
+    expect(sent.html).toContain('Check your email');
+    return lastMessage(server, SLUG, email, (m) => /reset your/i.test(m.subject));
+  }
+
+  it("a reset asked for in a sign-in with tenant=: the email, the page its link opens in another browser and the pages after wear the tenant's brand", async () => {
+    const message = await askForReset('rita@example.com', { tenant: 'acme' });
+    expect(message.subject).toBe('Reset your Acme Client Hub password');
+    expectTenantEmail(message);
+
+    const elsewhere = new Browser(server.url);
+    const page = await elsewhere.follow(linkIn(message, 'reset'));
+    expectTenantPage(page);
+    expect(page.html).toContain('rita@example.com');
+    const tooShort = await elsewhere.submit(page, { new_password: 'short', new_password_confirm: 'short' }, { action: '/reset/' });
+    expectTenantPage(tooShort, 400);
+    const done = await elsewhere.submit(page, { new_password: 'a brand new passphrase', new_password_confirm: 'a brand new passphrase' }, { action: '/reset/' });
+    expect(done.url).toMatch(/\/reset\/done\?/);
+    expectTenantPage(done);
+    const changed = await lastMessage(server, SLUG, 'rita@example.com', (m) => /was changed/.test(m.subject));
+    expect(changed.subject).toBe('Your Acme Client Hub password was changed');
+    expectTenantEmail(changed);
+  });
+
+  it("a reset asked for without a tenant: the app's brand", async () => {
+    const message = await askForReset('ron@example.com');
+    expect(message.subject).toBe('Reset your Northwind password');
+    expectAppEmail(message);
+    expectAppPage(await new Browser(server.url).follow(linkIn(message, 'reset')));
+  });
+
+  /** "Email me a sign-in link" in a sign-in (with `params`), for `email`; the email it sends. */
+  async function askForLink(email: string, params: Record<string, string> = {}) {
+    const browser = new Browser(server.url);
+    const start = await open(browser, await rp.begin(params));
+    const sent = await browser.submit(start, { identifier: email }, { formaction: `${new URL(start.url).pathname}/link/send`, button: { name: 'channel', value: 'email' } });
+    expect(sent.html).toContain('Check your email');
+    return lastMessage(server, SLUG, email, (m) => /sign-in link/.test(m.subject));
+  }
+
+  it("a sign-in link asked for with tenant=: the email and the \"Sign in on this device?\" page of another browser wear the tenant's brand", async () => {
+    const message = await askForLink('lina@example.com', { tenant: 'acme' });
+    expect(message.subject).toBe('Your Acme Client Hub sign-in link');
+    expectTenantEmail(message);
+    const confirm = await new Browser(server.url).follow(linkIn(message, 'link'));
+    expect(confirm.url).toMatch(/\/interaction\/[^/]+\/link\//);
+    expectTenantPage(confirm);
+    expect(confirm.html).toContain('action="/apps/branded/link/');
+  });
+
+  it("a sign-in link asked for without a tenant: the app's brand", async () => {
+    const message = await askForLink('leo@example.com');
+    expect(message.subject).toBe('Your Northwind sign-in link');
+    expectAppEmail(message);
+    expectAppPage(await new Browser(server.url).follow(linkIn(message, 'link')));
   });
 });

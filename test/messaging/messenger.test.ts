@@ -206,6 +206,23 @@ describe('message catalogue', () => {
     expect(out.text).toContain('Acme <script>alert(1)</script>');
   });
 
+  it("wears a tenant's branding override when the message names its tenant: name and button colour, the app's support kept", () => {
+    const app = { name: 'Acme Portal', settings: { branding: { display_name: 'Acme', primary_color: '#1d4ed8', support_email: 'help@acme.test' } } };
+    const tenant = { branding: { display_name: 'Smith Hub', primary_color: '#7c2d12' } };
+    const branded = renderer.render(app, { kind: 'password_reset', channel: 'email', to: 'ann@example.test', locals, brandTenant: tenant });
+    expect(branded.subject).toBe('Reset your Smith Hub password');
+    expect(branded.text).toContain('Smith Hub');
+    expect(branded.html).toContain('background:#7c2d12');
+    expect(branded.html).toContain('mailto:help@acme.test');
+    expect(`${branded.subject} ${branded.text} ${branded.html}`).not.toMatch(/\bAcme\b|#1d4ed8/);
+    // A tenant without an override (or none at all): the app's brand.
+    for (const brandTenant of [{}, undefined]) {
+      const plain = renderer.render(app, { kind: 'password_reset', channel: 'email', locals, brandTenant });
+      expect(plain.subject).toBe('Reset your Acme password');
+      expect(plain.html).toContain('background:#1d4ed8');
+    }
+  });
+
   it('falls back to en for unknown, regional and malformed locales', () => {
     const en = renderer.render({ name: 'A' }, { kind: 'sign_in_code', channel: 'email', locals, locale: 'en' });
     for (const locale of ['it', 'en-GB', '../../etc', 'EN', '']) {

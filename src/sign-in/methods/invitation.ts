@@ -55,6 +55,8 @@ export async function invitationPage(visit: AppVisit, deps: Deps, token: string)
       error: flash?.error,
     },
     formTargets: formTargetsOf(landing),
+    // The page wears the brand of the tenant the person is invited into, like the email did.
+    brandTenantId: invitation.tenantId,
   };
 }
 

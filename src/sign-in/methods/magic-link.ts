@@ -41,6 +41,11 @@ interface StoredLink {
   email: string;
   /** Accounts the link signs in to; empty for an unknown address (then no link was sent). */
   accountIds: string[];
+  /**
+   * The tenant whose brand the attempt wore (`tenant=` or the chosen organisation): the "Sign in on this device?"
+   * page wears it too. Absent on links issued before it was recorded.
+   */
+  tenantId?: string;
 }
 
 export class LinkInvalidError extends PortcullisError {
@@ -68,7 +73,7 @@ export async function sendLink(attempt: Attempt, deps: Deps, input: z.output<typ
 
   const accounts = (await deps.accounts.findByEmail(attempt.app, identifier)).filter(mayReceiveSignInMessages);
   const token = randomId(32);
-  const stored: StoredLink = { uid: attempt.uid, clientId: attempt.client.clientId, email: identifier, accountIds: accounts.map((a) => a.id) };
+  const stored: StoredLink = { uid: attempt.uid, clientId: attempt.client.clientId, email: identifier, accountIds: accounts.map((a) => a.id), tenantId: attempt.brandTenant?.id };
   // Only the newest link of this attempt works: the previous one is deleted.
   const latestKey = shortLivedKey(attempt.app.id, 'link-latest', attempt.uid);
   const previous = await deps.ephemeral.get<string>(latestKey);
@@ -80,7 +85,7 @@ export async function sendLink(attempt: Attempt, deps: Deps, input: z.output<typ
   if (accounts.length > 0) {
     // Built from the issuer (PUBLIC_URL), never from a Host header. Not awaited: known addresses must not answer slower.
     const link = `${attempt.issuer}/link/${token}`;
-    void deps.messenger.send(attempt.app, { channel: 'email', to: identifier, kind: 'magic_link', locals: { link }, locale: accounts[0].locale ?? attempt.language });
+    void deps.messenger.send(attempt.app, { channel: 'email', to: identifier, kind: 'magic_link', locals: { link }, locale: accounts[0].locale ?? attempt.language, brandTenant: attempt.brandTenant });
   }
   await Promise.all([
     deps.audit.record(attempt.app, 'sign_in.link_requested', { ip: attempt.ip }),
@@ -131,7 +136,10 @@ export async function openLinkInAttempt(attempt: Attempt, deps: Deps, token: str
 export async function confirmOnThisDevicePage(visit: AppVisit, deps: Deps, token: string): Promise<Outcome> {
   const stored = await findLink(visit.app, deps, token);
   const landing = await landingUri(visit, stored.clientId, stored.email);
-  return { kind: 'page', view: 'link-confirm', locals: { title: 'sign-in:link.confirm_title', action: `/apps/${visit.app.slug}/link/${token}` }, formTargets: formTargetsOf(landing) };
+  return {
+    kind: 'page', view: 'link-confirm', locals: { title: 'sign-in:link.confirm_title', action: `/apps/${visit.app.slug}/link/${token}` },
+    formTargets: formTargetsOf(landing), brandTenantId: stored.tenantId,
+  };
 }
 
 /**

@@ -19,7 +19,7 @@ import type { Text } from '../../i18n/text.js';
 import { randomId, sha256 } from '../../crypto/random.js';
 import { NotFoundError } from '../../errors.js';
 import { LIMITS } from '../../limits/rate-limiter.js';
-import type { AccountRecord, AppRecord } from '../../storage/ports.js';
+import type { AccountRecord, AppRecord, TenantRecord } from '../../storage/ports.js';
 import { shortLivedKey } from '../../storage/short-lived-keys.js';
 import { again, go, page, type AppVisit, type Attempt, type Outcome } from '../attempt.js';
 import type { SignInDeps } from '../deps.js';
@@ -42,6 +42,11 @@ interface StoredReset {
   accountId: string;
   /** The client whose sign-in page asked for the link: the "done" page links back to it. */
   clientId?: string;
+  /**
+   * The tenant of the sign-in that asked for the link (its brand: `tenant=` or the chosen organisation): the link's
+   * pages and the "password changed" email wear its brand. Absent on links issued before it was recorded.
+   */
+  tenantId?: string;
   /** Milliseconds since the epoch. */
   issuedAt: number;
 }
@@ -50,7 +55,7 @@ export const forgotForm = z.object({ identifier: identifierField });
 export const invalidForgotForm = (raw: Record<string, string>): Outcome => again({ error: INVALID_IDENTIFIER.email, identifier: raw.identifier?.slice(0, 320) }, '/forgot');
 export const resetForm = z.object({ new_password: typedPasswordSchema, new_password_confirm: typedPasswordSchema });
 
-type Deps = Pick<SignInDeps, 'accounts' | 'audit' | 'limiter' | 'messenger' | 'ephemeral' | 'lifetimes' | 'ipPerHour' | 'publicUrl' | 'log'>;
+type Deps = Pick<SignInDeps, 'accounts' | 'tenants' | 'audit' | 'limiter' | 'messenger' | 'ephemeral' | 'lifetimes' | 'ipPerHour' | 'publicUrl' | 'log'>;
 
 const tokenKey = (appId: string, token: string) => shortLivedKey(appId, 'reset', sha256(token));
 /** When the account's password was last reset by link: links issued before then are void. */
@@ -87,19 +92,22 @@ export async function requestReset(attempt: Attempt, deps: Deps, input: z.output
   }
   const accounts = (await deps.accounts.findByEmail(attempt.app, email)).filter(mayReceiveSignInMessages);
   // Not awaited: storing tokens and sending happen only for known addresses, so the answer must not wait for them.
-  const context = { app: attempt.app, clientId: attempt.client.clientId, ip: attempt.ip, language: attempt.language };
+  const context = { app: attempt.app, clientId: attempt.client.clientId, ip: attempt.ip, language: attempt.language, tenant: attempt.brandTenant };
   void issueLinks(deps, context, accounts).catch((err: unknown) => deps.log.error({ err, app: attempt.app.slug }, 'could not issue password reset links'));
   return go('/forgot/sent');
 }
 
-async function issueLinks(deps: Deps, context: { app: AppRecord; clientId: string; ip?: string; language?: string }, accounts: AccountRecord[]): Promise<void> {
+async function issueLinks(deps: Deps, context: { app: AppRecord; clientId: string; ip?: string; language?: string; tenant?: TenantRecord }, accounts: AccountRecord[]): Promise<void> {
   const { app } = context;
   for (const account of accounts) {
     if (!account.email) continue;
     const token = randomId(32);
-    const stored: StoredReset = { accountId: account.id, clientId: context.clientId, issuedAt: Date.now() };
+    const stored: StoredReset = { accountId: account.id, clientId: context.clientId, tenantId: context.tenant?.id, issuedAt: Date.now() };
     await deps.ephemeral.set(tokenKey(app.id, token), stored, deps.lifetimes.passwordReset);
-    await deps.messenger.send(app, { channel: 'email', to: account.email, kind: 'password_reset', locals: { link: resetLink(deps.publicUrl, app.slug, token) }, locale: account.locale ?? context.language });
+    await deps.messenger.send(app, {
+      channel: 'email', to: account.email, kind: 'password_reset', locals: { link: resetLink(deps.publicUrl, app.slug, token) },
+      locale: account.locale ?? context.language, brandTenant: context.tenant,
+    });
     await deps.audit.record(app, 'password.reset_requested', { accountId: account.id, ip: context.ip, detail: { client_id: context.clientId } });
   }
 }
@@ -129,20 +137,26 @@ const expiredPage = (): Outcome => page('error', {
   description: 'sign-in:reset.expired',
 }, 400);
 
-function resetFormPage(visit: AppVisit, token: string, account: AccountRecord, error?: Text): Outcome {
-  return page('reset', {
-    title: 'sign-in:reset.title',
-    action: `/apps/${visit.app.slug}/reset/${token}`,
-    account: { email: account.email ?? '', name: account.name ?? '' },
-    minLength: PASSWORD_MIN,
-    maxLength: PASSWORD_MAX,
-    error,
-  }, error ? 400 : 200);
+function resetFormPage(visit: AppVisit, token: string, { account, stored }: OpenReset, error?: Text): Outcome {
+  return {
+    kind: 'page',
+    view: 'reset',
+    locals: {
+      title: 'sign-in:reset.title',
+      action: `/apps/${visit.app.slug}/reset/${token}`,
+      account: { email: account.email ?? '', name: account.name ?? '' },
+      minLength: PASSWORD_MIN,
+      maxLength: PASSWORD_MAX,
+      error,
+    },
+    status: error ? 400 : 200,
+    brandTenantId: stored.tenantId,
+  };
 }
 
 export async function openReset(visit: AppVisit, deps: Deps, token: string): Promise<Outcome> {
   const found = await findReset(deps, visit.app, token, 'peek');
-  return found ? resetFormPage(visit, token, found.account) : expiredPage();
+  return found ? resetFormPage(visit, token, found) : expiredPage();
 }
 
 export async function completeReset(visit: AppVisit, deps: Deps, token: string, input: z.output<typeof resetForm> | undefined): Promise<Outcome> {
@@ -154,7 +168,7 @@ export async function completeReset(visit: AppVisit, deps: Deps, token: string, 
     : passwordProblemText(input.new_password, { email: peeked.account.email, appName: app.name })
       ?? (input.new_password !== input.new_password_confirm ? passwordText('mismatch') : undefined);
   // A typo does not use the link up: it is taken only once the new password is acceptable.
-  if (problem || !input) return resetFormPage(visit, token, peeked.account, problem);
+  if (problem || !input) return resetFormPage(visit, token, peeked, problem);
 
   const found = await findReset(deps, app, token, 'take');
   if (!found) return expiredPage();
@@ -169,13 +183,18 @@ export async function completeReset(visit: AppVisit, deps: Deps, token: string, 
     // A locked-out person can sign in with the new password at once (from anywhere).
     await deps.limiter.reset(app.id, LIMITS.passwordPerIdentifier, account.email);
     await deps.limiter.reset(app.id, LIMITS.passwordPerIdentifierAndIp, `${account.email}|${visit.ip ?? 'unknown'}`);
-    void deps.messenger.send(app, { channel: 'email', to: account.email, kind: 'password_changed', locals: {}, locale: account.locale });
+    const tenant = stored.tenantId ? await deps.tenants.find(app, stored.tenantId) : undefined;
+    void deps.messenger.send(app, { channel: 'email', to: account.email, kind: 'password_changed', locals: {}, locale: account.locale, brandTenant: tenant });
   }
   await deps.audit.record(app, 'password.reset', { accountId: account.id, ip: visit.ip, detail: { sessions_ended: true } });
-  return { kind: 'redirect', to: `/apps/${app.slug}/reset/done${stored.clientId ? `?client_id=${encodeURIComponent(stored.clientId)}` : ''}` };
+  const done = new URLSearchParams({ ...(stored.clientId ? { client_id: stored.clientId } : {}), ...(stored.tenantId ? { tenant: stored.tenantId } : {}) });
+  return { kind: 'redirect', to: `/apps/${app.slug}/reset/done${done.size ? `?${done}` : ''}` };
 }
 
-/** "Password changed": links to the client's or the app's landing page, when it has one. */
-export async function resetDonePage(visit: AppVisit, clientId: string | undefined): Promise<Outcome> {
-  return page('reset-done', { title: 'sign-in:reset.done_title', next: await placeToGo(visit, clientId) });
+/**
+ * "Password changed": links to the client's or the app's landing page, when it has one, and wears the brand of the
+ * tenant the link was asked for (`tenant=` of the address: only a brand, so naming another one shows nothing more).
+ */
+export async function resetDonePage(visit: AppVisit, clientId: string | undefined, tenantId?: string): Promise<Outcome> {
+  return { kind: 'page', view: 'reset-done', locals: { title: 'sign-in:reset.done_title', next: await placeToGo(visit, clientId) }, brandTenantId: tenantId };
 }
