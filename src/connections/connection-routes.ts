@@ -16,14 +16,20 @@ export interface ConnectionRouteDeps {
   audit: AuditLog;
 }
 
-/** A missing credential for the chosen authentication method is a 400 naming the field. */
-async function credentialsChecked<T>(work: () => Promise<T>): Promise<T> {
+/** A missing credential for the chosen authentication method is a 400 naming the field (Admin API and console). */
+export async function credentialsChecked<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
     if (!(err instanceof InvalidCredentials)) throw err;
     throw new InvalidRequestError(`token_endpoint_auth_method ${err.method} needs ${err.field}.`, [{ path: err.field, message: `required with ${err.method}` }]);
   }
+}
+
+/** Deletes a connection and the identities linked through it (Admin API and console). */
+export async function deleteConnection(deps: Pick<ConnectionRouteDeps, 'connections' | 'identityLinks'>, app: AppRecord, slug: string): Promise<void> {
+  await deps.connections.delete(app, slug);
+  await deps.identityLinks.removeConnection(app, slug);
 }
 
 export function registerConnectionRoutes(registry: RouteRegistry, helpers: AdminHelpers, deps: ConnectionRouteDeps): void {
@@ -54,9 +60,7 @@ export function registerConnectionRoutes(registry: RouteRegistry, helpers: Admin
   registry.add({ method: 'delete', path: '/apps/:slug/connections/:connection', tag: 'connections', status: 204,
     summary: 'Delete an upstream identity provider and the identities linked through it',
     handler: async ({ params }) => {
-      const app = await helpers.app(params);
-      await connections.delete(app, params.connection);
-      await identityLinks.removeConnection(app, params.connection);
+      await deleteConnection(deps, await helpers.app(params), params.connection);
     } });
   registry.add({ method: 'get', path: '/apps/:slug/accounts/:id/identities', tag: 'accounts', summary: 'Upstream identities linked to an account',
     handler: async ({ params }) => {

@@ -22,7 +22,10 @@ import type { FactorService } from '../mfa/factor-service.js';
 import type { AdminOperations } from '../admin/operations.js';
 import type { WebhookService } from '../webhooks/webhook-service.js';
 import type { AccountSessions } from '../sessions/account-sessions.js';
-import type { ConnectionService } from '../connections/connection-service.js';
+import { presentConnection, type ConnectionService } from '../connections/connection-service.js';
+import type { IdentityLinkService } from '../connections/identity-links.js';
+import { credentialsChecked, deleteConnection } from '../connections/connection-routes.js';
+import { presentPartner, type PartnerService } from '../partners/partner-service.js';
 import type { AppRecord, OutboxRepository } from '../storage/ports.js';
 import type { EphemeralStore } from '../storage/ports.js';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError } from '../errors.js';
@@ -41,11 +44,17 @@ export interface ConsoleDeps {
   services: {
     apps: AppService; clients: ClientService; accounts: AccountService; tenants: TenantService; invitations: InvitationService;
     audit: AuditLog; operations: AdminOperations; factors: FactorService; webhooks: WebhookService; connections: ConnectionService;
-    sessions: AccountSessions;
+    sessions: AccountSessions; partners: PartnerService; identityLinks: IdentityLinkService;
   };
   stores: { ephemeral: EphemeralStore; outbox: OutboxRepository; embedded: boolean; available(): boolean };
   config: Config;
   log: Logger;
+}
+
+/** A presented object as an editable JSON text area: the fields it does not set (`null`) left out, as a PATCH takes it. */
+function editableJson(value: Record<string, unknown>): string {
+  const kept = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
+  return Object.keys(kept).length ? JSON.stringify(kept, null, 2) : '';
 }
 
 export interface Console {
@@ -357,10 +366,100 @@ export function buildConsole(deps: ConsoleDeps): Console {
     await recordChange(ctx, app, 'webhook.deleted');
     return `/console/apps/${app.slug}/webhooks`;
   }, (status, problem) => webhooksPage(ctx, status, problem)));
-  router.get('/apps/:slug/connections', signedIn, async (ctx) => {
+
+  // ---- partners ----
+  const issuerOf = (app: AppRecord) => issuerFor(config, app.slug);
+  const partnersPage = async (ctx: Context, status = 200, problem: Record<string, unknown> = {}) => {
     const app = await appOf(ctx);
-    consolePage(ctx, 'connections', { title: 'console:connections.title', current: app, connections: await services.connections.list(app) });
-  });
+    const partners = (await services.partners.list(app)).map((p) => presentPartner(p, issuerOf(app)));
+    const flash = await sessions.takeFlash(operatorOf(ctx).token);
+    consolePage(ctx, 'partners', { title: 'console:partners.title', current: app, partners, flash, ...problem }, status);
+  };
+  router.get('/apps/:slug/partners', signedIn, (ctx) => partnersPage(ctx));
+  router.post('/apps/:slug/partners', signedIn, manage, (ctx) => change(ctx, async () => {
+    const app = await appOf(ctx);
+    const partner = await services.partners.create(app, forms.partnerCreateForm(fieldsOf(ctx)));
+    await recordChange(ctx, app, 'partner.created');
+    await sessions.flash(operatorOf(ctx).token, { notice: 'console:partners.created' });
+    return `/console/apps/${app.slug}/partners/${partner.slug}`;
+  }, (status, problem) => partnersPage(ctx, status, problem)));
+
+  const partnerPage = async (ctx: Context, status = 200, problem: Record<string, unknown> = {}) => {
+    const app = await appOf(ctx);
+    const partner = presentPartner(await services.partners.require(app, String(ctx.params.partner)), issuerOf(app));
+    const flash = await sessions.takeFlash(operatorOf(ctx).token);
+    consolePage(ctx, 'partner', {
+      title: partner.name, current: app, partner, flash, ...problem,
+      claimMappingJson: editableJson(partner.claim_mapping), requiredClaimsJson: editableJson(partner.required_claims),
+      // The default audience (the app's issuer) stays implicit, so it follows the issuer if PUBLIC_URL changes.
+      audienceField: partner.audience === issuerOf(app) ? '' : partner.audience,
+    }, status);
+  };
+  router.get('/apps/:slug/partners/:partner', signedIn, (ctx) => partnerPage(ctx));
+  router.post('/apps/:slug/partners/:partner', signedIn, manage, (ctx) => change(ctx, async () => {
+    const app = await appOf(ctx);
+    const partner = await services.partners.update(app, String(ctx.params.partner), forms.partnerUpdateForm(fieldsOf(ctx)));
+    await recordChange(ctx, app, 'partner.updated');
+    await sessions.flash(operatorOf(ctx).token, { notice: 'console:partner.saved' });
+    return `/console/apps/${app.slug}/partners/${partner.slug}`;
+  }, (status, problem) => partnerPage(ctx, status, problem)));
+  router.post('/apps/:slug/partners/:partner/delete', signedIn, manage, (ctx) => change(ctx, async () => {
+    const app = await appOf(ctx);
+    await services.partners.delete(app, String(ctx.params.partner));
+    await recordChange(ctx, app, 'partner.deleted');
+    await sessions.flash(operatorOf(ctx).token, { notice: 'console:partners.deleted' });
+    return `/console/apps/${app.slug}/partners`;
+  }, (status, problem) => partnersPage(ctx, status, problem)));
+
+  // ---- upstream identity providers (connections) ----
+  const connectionsPage = async (ctx: Context, status = 200, problem: Record<string, unknown> = {}) => {
+    const app = await appOf(ctx);
+    const connections = (await services.connections.list(app)).map((c) => presentConnection(c, issuerOf(app)));
+    const flash = await sessions.takeFlash(operatorOf(ctx).token);
+    consolePage(ctx, 'connections', { title: 'console:connections.title', current: app, connections, flash, ...problem }, status);
+  };
+  router.get('/apps/:slug/connections', signedIn, (ctx) => connectionsPage(ctx));
+  router.post('/apps/:slug/connections', signedIn, manage, (ctx) => change(ctx, async () => {
+    const app = await appOf(ctx);
+    const connection = await credentialsChecked(() => services.connections.create(app, forms.connectionCreateForm(fieldsOf(ctx))));
+    await recordChange(ctx, app, 'connection.created');
+    await sessions.flash(operatorOf(ctx).token, { notice: 'console:connections.created' });
+    return `/console/apps/${app.slug}/connections/${connection.slug}`;
+  }, (status, problem) => connectionsPage(ctx, status, problem)));
+
+  const connectionPage = async (ctx: Context, status = 200, problem: Record<string, unknown> = {}) => {
+    const app = await appOf(ctx);
+    const connection = presentConnection(await services.connections.require(app, String(ctx.params.connection)), issuerOf(app));
+    const flash = await sessions.takeFlash(operatorOf(ctx).token);
+    consolePage(ctx, 'connection', {
+      title: connection.display_name, current: app, connection, flash, ...problem, claimMappingJson: editableJson(connection.claim_mapping),
+    }, status);
+  };
+  const connectionRef = (ctx: Context) => String(ctx.params.connection);
+  router.get('/apps/:slug/connections/:connection', signedIn, (ctx) => connectionPage(ctx));
+  router.post('/apps/:slug/connections/:connection', signedIn, manage, (ctx) => change(ctx, async () => {
+    const app = await appOf(ctx);
+    await credentialsChecked(() => services.connections.update(app, connectionRef(ctx), forms.connectionUpdateForm(fieldsOf(ctx))));
+    await recordChange(ctx, app, 'connection.updated');
+    await sessions.flash(operatorOf(ctx).token, { notice: 'console:connection.saved' });
+    return `/console/apps/${app.slug}/connections/${connectionRef(ctx)}`;
+  }, (status, problem) => connectionPage(ctx, status, problem)));
+  /** The list's switch: a connection's button shows on sign-in pages only while it is enabled. */
+  router.post('/apps/:slug/connections/:connection/enabled', signedIn, manage, (ctx) => change(ctx, async () => {
+    const app = await appOf(ctx);
+    const enabled = forms.enabledOf(fieldsOf(ctx));
+    await services.connections.update(app, connectionRef(ctx), { enabled });
+    await recordChange(ctx, app, enabled ? 'connection.enabled' : 'connection.disabled');
+    await sessions.flash(operatorOf(ctx).token, { notice: enabled ? 'console:connections.now_enabled' : 'console:connections.now_disabled' });
+    return `/console/apps/${app.slug}/connections`;
+  }, (status, problem) => connectionsPage(ctx, status, problem)));
+  router.post('/apps/:slug/connections/:connection/delete', signedIn, manage, (ctx) => change(ctx, async () => {
+    const app = await appOf(ctx);
+    await deleteConnection(services, app, connectionRef(ctx));
+    await recordChange(ctx, app, 'connection.deleted');
+    await sessions.flash(operatorOf(ctx).token, { notice: 'console:connections.deleted' });
+    return `/console/apps/${app.slug}/connections`;
+  }, (status, problem) => connectionsPage(ctx, status, problem)));
 
   // ---- operators (owner) ----
   const operatorsPage = async (ctx: Context, status = 200, problem: Record<string, unknown> = {}) => {

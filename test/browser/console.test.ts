@@ -156,6 +156,46 @@ describe('admin console in a real browser', () => {
     await expectNoProblems(tab);
   }, SLOW);
 
+  it('an owner trusts a partner and adds an identity provider, then switches its button off', async () => {
+    await server.admin.ok('POST', '/apps', { slug: 'marina', name: 'Marina' });
+    await signIn(first.email, first.password);
+    await tab.page.goto(`${server.url}/console/apps/marina`);
+
+    await tab.page.getByRole('link', { name: 'Partners' }).click();
+    await tab.page.getByLabel('Slug').fill('berths');
+    await tab.page.getByLabel('Name', { exact: true }).fill('Berth bookings');
+    await tab.page.getByLabel('Issuer (iss)').fill('https://berths.example');
+    await tab.page.getByLabel('Shared secret (HS256, write-only)').fill('a-shared-secret-of-more-than-32-bytes');
+    await tab.page.getByRole('button', { name: 'Add partner' }).click();
+    await arrive(tab, `${server.url}/console/apps/marina/partners/berths`);
+    await tab.page.getByText('The partner was added.').waitFor();
+    expect(await tab.page.locator('#partner-sign-in-url').textContent()).toBe(`${server.url}/apps/marina/sso/berths`);
+    expect(await tab.page.getByLabel('Shared secret (HS256, write-only)').inputValue()).toBe('');
+
+    await tab.page.getByRole('link', { name: 'Identity providers' }).click();
+    await tab.page.getByLabel('Slug').fill('quay');
+    await tab.page.getByLabel('Button name').fill('Quay staff');
+    await tab.page.getByLabel('Issuer', { exact: true }).fill('https://login.quay.example');
+    await tab.page.getByLabel('Client ID').fill('marina-portal');
+    await tab.page.getByLabel('Client secret (write-only)').fill('quay-client-secret');
+    await tab.page.getByRole('button', { name: 'Add identity provider' }).click();
+    await arrive(tab, `${server.url}/console/apps/marina/connections/quay`);
+    expect(await tab.page.locator('#connection-redirect-uri').textContent()).toBe(`${server.url}/apps/marina/connections/quay/callback`);
+    await tab.page.getByRole('link', { name: 'Identity providers' }).click();
+    await tab.page.getByRole('button', { name: 'Disable Quay staff' }).click();
+    await tab.page.getByText('The identity provider is disabled.').waitFor();
+    expect((await server.admin.ok('GET', '/apps/marina/connections/quay')).enabled).toBe(false);
+
+    await tab.page.setViewportSize({ width: 375, height: 800 });
+    for (const page of ['/console/apps/marina/partners', '/console/apps/marina/partners/berths', '/console/apps/marina/connections', '/console/apps/marina/connections/quay']) {
+      await tab.page.goto(`${server.url}${page}`);
+      expect(await fitsWidth()).toBe(true);
+    }
+    await settle(tab.page);
+    tab.problems.splice(0, tab.problems.length, ...tab.problems.filter((p) => !(p.kind === 'requestfailed' && p.text.includes('/assets/favicon.svg: net::ERR_ABORTED'))));
+    await expectNoProblems(tab);
+  }, SLOW);
+
   it('a viewer reads the console and gets the 403 page on any change', async () => {
     await server.admin.ok('POST', '/apps', { slug: 'lighthouse', name: 'Lighthouse' });
     await signIn('reader@example.com', 'reader-password-1');
