@@ -64,7 +64,7 @@ async function buildAttempt(ctx: Context, pooled: PooledProvider, interaction: I
   const params = interaction.params as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   // The attempt's language (OIDC Core §3.1.2.1 ui_locales): its pages and the messages it sends use it.
-  const language = attemptLanguage(ctx, app, str(params.ui_locales));
+  const language = attemptLanguage(ctx, app, interaction, str(params.ui_locales));
   const attempt: Attempt = {
     app,
     uid: interaction.uid,
@@ -138,12 +138,16 @@ export function loadAttempt(pool: ProviderPool, people?: { tenants: Pick<TenantS
 }
 
 /**
- * The language of the attempt: the switcher's choice, `ui_locales`, the account's `locale` once the person is known,
- * Accept-Language, the app's default (`src/i18n/choose-language.ts`). Settles `ctx.state.language` for renderPage.
+ * The language of the attempt: `ui_locales` (unless the person used the switcher since the sign-in began), an
+ * earlier switcher choice, the account's `locale` once the person is known, Accept-Language, the app's default
+ * (`src/i18n/choose-language.ts`). Settles `ctx.state.language` for renderPage.
  */
-function attemptLanguage(ctx: Context, app: PooledProvider['app'], uiLocales: string | undefined, accountLocale?: string): string {
+function attemptLanguage(ctx: Context, app: PooledProvider['app'], interaction: Interaction, uiLocales: string | undefined, accountLocale?: string): string {
+  const chosen = ctx.state.chosenLanguage as string | undefined;
+  const chosenAt = ctx.state.chosenLanguageAt as number | undefined;
+  const duringThisSignIn = chosenAt !== undefined && typeof interaction.iat === 'number' && chosenAt >= interaction.iat;
   const language = chooseLanguage(catalogue().languages, {
-    chosen: ctx.state.chosenLanguage as string | undefined,
+    ...(duringThisSignIn ? { chosenNow: chosen } : { chosen }),
     uiLocales,
     accountLocale,
     acceptLanguage: ctx.get('accept-language'),
@@ -165,7 +169,7 @@ async function useAccountLanguage(ctx: Context, accounts: Pick<AccountService, '
   if (!locale) return;
   const uiLocales = typeof interaction.params.ui_locales === 'string' ? interaction.params.ui_locales : undefined;
   // Spread the attempt as it is now: findBrandTenant runs alongside and may have replaced it meanwhile.
-  loaded.attempt = { ...loaded.attempt, language: attemptLanguage(ctx, attempt.app, uiLocales, locale) };
+  loaded.attempt = { ...loaded.attempt, language: attemptLanguage(ctx, attempt.app, interaction, uiLocales, locale) };
 }
 
 /**

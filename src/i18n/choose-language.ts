@@ -1,13 +1,16 @@
 /**
- * Which language a page or message is in. Order (issue: languages): the language the person picked with the
- * page's language switcher (an explicit choice on this very page wins), then the request's `ui_locales` (OIDC Core
- * §3.1.2.1, space-separated BCP 47 tags in order of preference), then the account's `locale` once the person is
- * known, then the browser's `Accept-Language` (RFC 9110 §12.5.4, by q-value), then the app's default. An app that
- * pins its language (`force_locale`) always gets its default. A tag matches a supported language exactly or by its
- * primary subtag (`fr-CA` → `fr`).
+ * Which language a page or message is in. Order: the request's `ui_locales` (OIDC Core §3.1.2.1, space-separated
+ * BCP 47 tags in order of preference) first, unless the person picked another language with the switcher during
+ * this very sign-in (a choice made on the page answers the person's own click, like Keycloak's `kc_locale`); then
+ * a language picked earlier on this browser; the account's `locale` once the person is known; the browser's
+ * `Accept-Language` (RFC 9110 §12.5.4, by q-value); the app's default. An app that pins its language
+ * (`force_locale`) always gets its default. A tag matches a supported language exactly or by its primary subtag
+ * (`fr-CA` → `fr`).
  */
 export interface LanguagePreferences {
-  /** Picked with the language switcher (its cookie). */
+  /** Picked with the language switcher during this sign-in: ahead of `ui_locales`. */
+  chosenNow?: string;
+  /** Picked with the language switcher before (its cookie): after `ui_locales`. */
   chosen?: string;
   uiLocales?: string;
   accountLocale?: string;
@@ -20,8 +23,9 @@ export function chooseLanguage(supported: readonly string[], prefs: LanguagePref
   const fallback = match(supported, prefs.appDefault) ?? supported[0];
   if (prefs.forceAppDefault) return fallback;
   const candidates = [
-    prefs.chosen,
+    prefs.chosenNow,
     ...(prefs.uiLocales ?? '').split(' '),
+    prefs.chosen,
     prefs.accountLocale,
     ...parseAcceptLanguage(prefs.acceptLanguage),
   ];

@@ -2,7 +2,9 @@
  * The language switcher every page shows: plain links (`?lang=fr`) that work without script under the pages'
  * strict CSP. Following one stores the choice in a cookie and answers 303 to the same address without `lang`, so
  * the choice lasts for the rest of the visit (every app of this server: it is the person's preference, not an
- * app's) and the parameter never reaches the provider or a form.
+ * app's) and the parameter never reaches the provider or a form. The cookie also holds when the choice was made
+ * (`fr.1764748800`): a sign-in started after it puts the relying party's `ui_locales` first, a choice made during
+ * the sign-in goes ahead of them (`choose-language.ts`).
  */
 import type { Context, Next } from 'koa';
 import { catalogue } from './catalogue.js';
@@ -27,7 +29,7 @@ export function languageSwitch() {
     const asked = ctx.method === 'GET' ? ctx.query.lang : undefined;
     if (typeof asked === 'string') {
       if (languages.includes(asked)) {
-        ctx.cookies.set(LANGUAGE_COOKIE, asked, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: ONE_YEAR_MS, secure: ctx.secure, overwrite: true });
+        ctx.cookies.set(LANGUAGE_COOKIE, `${asked}.${Math.floor(Date.now() / 1000)}`, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: ONE_YEAR_MS, secure: ctx.secure, overwrite: true });
       }
       const url = new URL(ctx.href);
       url.searchParams.delete('lang');
@@ -36,8 +38,12 @@ export function languageSwitch() {
       ctx.redirect(`/${url.pathname.replace(/^[/\\]+/, '')}${url.search}`);
       return;
     }
-    const cookie = ctx.cookies.get(LANGUAGE_COOKIE);
-    if (cookie && languages.includes(cookie)) ctx.state.chosenLanguage = cookie;
+    const [chosen, at] = (ctx.cookies.get(LANGUAGE_COOKIE) ?? '').split('.');
+    if (chosen && languages.includes(chosen)) {
+      ctx.state.chosenLanguage = chosen;
+      // Seconds since the epoch; a cookie without a time (set before times were kept) counts as an earlier choice.
+      if (at && /^\d{1,12}$/.test(at)) ctx.state.chosenLanguageAt = Number(at);
+    }
     // Where the switcher's links point: this page when it was a GET (a page shown after a POST links to the attempt's
     // page). Not an authorization response (an upstream IdP's callback): its code and state are single-use, so the
     // address cannot show the page again, and they must not be copied into links (RFC 9700 §4.2.4).

@@ -58,7 +58,7 @@ describe('language choice', () => {
     const res = await browser.request(`${path}?lang=es`);
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(path);
-    expect(res.headers.get('set-cookie')).toMatch(/^portcullis_lang=es; path=\/; expires=[^;]+; samesite=lax; httponly$/);
+    expect(res.headers.get('set-cookie')).toMatch(/^portcullis_lang=es\.\d+; path=\/; expires=[^;]+; samesite=lax; httponly$/);
     expect(h1((await browser.follow(path)).html)).toBe('Iniciar sesión en Multi');
     // Never a redirect to another site, whatever the path looks like.
     const sneaky = await fetch(`${server.url}//evil.test/x?lang=fr`, { redirect: 'manual' });
@@ -67,6 +67,28 @@ describe('language choice', () => {
     const unknown = await browser.request(`${path}?lang=xx`);
     expect(unknown.status).toBe(303);
     expect(unknown.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('ui_locales comes first in a new sign-in; the switcher used during that sign-in goes ahead of it', async () => {
+    const browser = new Browser(server.url);
+    // A language picked on an earlier visit (a cookie from before this sign-in began).
+    const earlier = Math.floor(Date.now() / 1000) - 3600;
+    const first = await open(new Browser(server.url).addCookie('portcullis_lang', `es.${earlier}`), await open_.begin({ ui_locales: 'fr' }));
+    expect(h1(first.html)).toBe('Se connecter à Multi');
+    // A cookie of the older format (no time) counts as an earlier choice too.
+    const legacy = await open(new Browser(server.url).addCookie('portcullis_lang', 'es'), await open_.begin({ ui_locales: 'fr' }));
+    expect(h1(legacy.html)).toBe('Se connecter à Multi');
+    // Using the switcher on the page of this sign-in: the person's click wins over the relying party's ui_locales.
+    const page = await open(browser, await open_.begin({ ui_locales: 'fr' }));
+    expect(h1(page.html)).toBe('Se connecter à Multi');
+    const path = new URL(page.url).pathname;
+    expect((await browser.request(`${path}?lang=de`)).status).toBe(303);
+    expect(h1((await browser.follow(path)).html)).toBe('Bei Multi anmelden');
+    // The next sign-in asks for French again: French it is, the earlier German choice comes after ui_locales.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(h1((await open(browser, await open_.begin({ ui_locales: 'fr' }))).html)).toBe('Se connecter à Multi');
+    // Without ui_locales, the earlier choice beats the browser's languages.
+    expect(h1((await open(browser, await open_.begin())).html)).toBe('Bei Multi anmelden');
   });
 
   it('once the person is known, the account\'s locale comes before the browser\'s languages (not before ui_locales)', async () => {

@@ -46,6 +46,13 @@ describe('chooseLanguage', () => {
     expect(chooseLanguage(supported, {})).toBe('en');
   });
 
+  it('puts a switcher choice made during the sign-in ahead of ui_locales, an earlier one after them', () => {
+    expect(chooseLanguage(supported, { chosenNow: 'es', uiLocales: 'fr', accountLocale: 'de' })).toBe('es');
+    expect(chooseLanguage(supported, { chosen: 'es', uiLocales: 'fr', accountLocale: 'de' })).toBe('fr');
+    expect(chooseLanguage(supported, { chosen: 'es', accountLocale: 'de', acceptLanguage: 'fr' })).toBe('es');
+    expect(chooseLanguage(supported, { chosenNow: 'es', uiLocales: 'fr', appDefault: 'de', forceAppDefault: true })).toBe('de');
+  });
+
   it('keeps the app default when the app pins its language', () => {
     expect(chooseLanguage(supported, { uiLocales: 'fr', appDefault: 'de', forceAppDefault: true })).toBe('de');
   });

@@ -28,6 +28,12 @@ export class Browser {
       .join('; ');
   }
 
+  /** A cookie the browser kept from an earlier visit. */
+  addCookie(name: string, value: string, path = '/'): this {
+    this.cookies = [...this.cookies.filter((c) => !(c.name === name && c.path === path)), { name, value, path }];
+    return this;
+  }
+
   cookieNames(): string[] {
     return this.cookies.map((c) => `${c.name}@${c.path}`);
   }
