@@ -6,7 +6,20 @@
  */
 export interface FieldIssue {
   path: string;
+  /** In English: the Admin API answers with it. */
   message: string;
+  /**
+   * For pages in other languages (the console): the message's template (`no tenant "{{tenant}}"`) and its values,
+   * or the zod issue it came from (its input replaced by a value of the same type). Never serialized.
+   */
+  template?: string;
+  values?: Record<string, string>;
+  zod?: unknown;
+}
+
+/** A field issue whose message has values in it: the English message, and the template for other languages. */
+export function templatedIssue(path: string, template: string, values: Record<string, string>): FieldIssue {
+  return { path, message: template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => values[name] ?? ''), template, values };
 }
 
 export class PortcullisError extends Error {
@@ -38,7 +51,7 @@ export class PortcullisError extends Error {
     return {
       error: this.expose ? this.error : 'server_error',
       error_description: this.expose ? this.error_description : 'An unexpected error occurred.',
-      ...(this.fields ? { fields: this.fields } : {}),
+      ...(this.fields ? { fields: this.fields.map(({ path, message }) => ({ path, message })) } : {}),
     };
   }
 }
@@ -102,6 +115,22 @@ export class ServiceUnavailableError extends PortcullisError {
 }
 
 /** Turns a zod error into field-level issues (`path` is dotted). */
-export function fieldIssues(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): FieldIssue[] {
-  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
+export function fieldIssues(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; input?: unknown }> }): FieldIssue[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message, ...('input' in i ? { zod: { ...i, input: sameType(i.input) } } : {}) }));
+}
+
+/**
+ * A stand-in of the same type as a refused input: zod's messages in other languages name the type received, and a
+ * refused value (a password, a secret) is not kept in the error.
+ */
+function sameType(input: unknown): unknown {
+  if (Array.isArray(input)) return [];
+  switch (typeof input) {
+    case 'string': return '';
+    case 'number': return Number.isNaN(input) ? Number.NaN : 0;
+    case 'bigint': return 0n;
+    case 'boolean': return false;
+    case 'object': return input === null ? null : input instanceof Date ? new Date(0) : {};
+    default: return undefined;
+  }
 }

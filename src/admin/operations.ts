@@ -10,7 +10,7 @@ import type { ClientService } from '../clients/client-service.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import type { ProviderPool } from '../provider/provider-pool.js';
 import type { AccountRecord, AppRecord, ClientRecord, MembershipRecord, TenantRecord } from '../storage/ports.js';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, templatedIssue } from '../errors.js';
 import { providerMetadataCheck } from '../provider/client-metadata-check.js';
 import type { AccountSessions } from '../sessions/account-sessions.js';
 import type { Offboarding } from '../sessions/offboarding.js';
@@ -35,7 +35,7 @@ export class AdminOperations {
   private async clientTenant(app: AppRecord, tenant: string | undefined): Promise<string | undefined> {
     if (tenant === undefined) return undefined;
     const found = await this.deps.tenants.find(app, tenant);
-    if (!found) throw new InvalidRequestError('No such tenant in this app.', [{ path: 'tenant', message: `no tenant "${tenant}"` }]);
+    if (!found) throw new InvalidRequestError('No such tenant in this app.', [templatedIssue('tenant', 'no tenant "{{tenant}}"', { tenant })]);
     return found.id;
   }
 

@@ -5,6 +5,7 @@
  * patch is merged with what is stored ({@link brandingContrastProblems}), since a PATCH may change one colour of a pair.
  */
 import { z } from 'zod';
+import { templatedIssue, type FieldIssue } from '../errors.js';
 import { HEX_COLOUR, TEXT_CONTRAST, contrastRatio, formatRatio } from './contrast.js';
 import { decodeImageDataUri } from './logo.js';
 
@@ -69,27 +70,31 @@ export function mergeBranding<T extends Record<string, unknown>>(current: T | un
   return Object.keys(merged).length ? (merged as T) : undefined;
 }
 
+const CONTRAST_MESSAGES = {
+  button: 'white button labels and links on primary_color: contrast {{ratio}}:1 ({{a}} on {{b}}) is below the 4.5:1 that WCAG 2.2 AA asks for text; choose a darker colour',
+  card: 'text_color on the white card: contrast {{ratio}}:1 ({{a}} on {{b}}) is below the 4.5:1 that WCAG 2.2 AA asks for text; choose a more contrasting colour',
+  background: 'text_color on background_color: contrast {{ratio}}:1 ({{a}} on {{b}}) is below the 4.5:1 that WCAG 2.2 AA asks for text; choose a more contrasting colour',
+};
+
 /**
  * Why these colours would make a page hard to read (WCAG 2.2 §1.4.3, AA: 4.5:1 for text), one message per pair, or
  * none. Pairs: the text on the white card and on the page background (footer), and the white label of buttons on the
  * primary colour (the primary colour is also the links' colour on the card and the focus ring, §1.4.11 3:1, which a
  * 4.5:1 pair with white satisfies).
  */
-export function brandingContrastProblems(branding: Pick<Branding, 'primary_color' | 'background_color' | 'text_color'> | undefined, prefix = 'settings.branding'): { path: string; message: string }[] {
+export function brandingContrastProblems(branding: Pick<Branding, 'primary_color' | 'background_color' | 'text_color'> | undefined, prefix = 'settings.branding'): FieldIssue[] {
   const primary = branding?.primary_color ?? DEFAULT_COLOURS.primary;
   const background = branding?.background_color ?? DEFAULT_COLOURS.background;
   const text = branding?.text_color ?? DEFAULT_COLOURS.text;
-  const problems: { path: string; message: string }[] = [];
-  const check = (path: string, a: string, b: string, what: string) => {
+  const problems: FieldIssue[] = [];
+  const check = (path: string, a: string, b: string, template: string) => {
     const ratio = contrastRatio(a, b);
-    if (ratio < TEXT_CONTRAST) {
-      problems.push({ path: `${prefix}.${path}`, message: `${what}: contrast ${formatRatio(ratio)}:1 (${a} on ${b}) is below the 4.5:1 that WCAG 2.2 AA asks for text; choose a ${path === 'primary_color' ? 'darker' : 'more contrasting'} colour` });
-    }
+    if (ratio < TEXT_CONTRAST) problems.push(templatedIssue(`${prefix}.${path}`, template, { ratio: formatRatio(ratio), a, b }));
   };
-  if (branding?.primary_color !== undefined) check('primary_color', DEFAULT_COLOURS.buttonText, primary, 'white button labels and links on primary_color');
+  if (branding?.primary_color !== undefined) check('primary_color', DEFAULT_COLOURS.buttonText, primary, CONTRAST_MESSAGES.button);
   if (branding?.text_color !== undefined || branding?.background_color !== undefined) {
-    check('text_color', text, DEFAULT_COLOURS.card, 'text_color on the white card');
-    check(branding?.text_color !== undefined ? 'text_color' : 'background_color', text, background, 'text_color on background_color');
+    check('text_color', text, DEFAULT_COLOURS.card, CONTRAST_MESSAGES.card);
+    check(branding?.text_color !== undefined ? 'text_color' : 'background_color', text, background, CONTRAST_MESSAGES.background);
   }
   return problems;
 }

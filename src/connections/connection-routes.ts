@@ -3,7 +3,7 @@ import type { AdminHelpers } from '../admin/router.js';
 import type { RouteRegistry } from '../admin/route-registry.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, templatedIssue } from '../errors.js';
 import type { AppRecord } from '../storage/ports.js';
 import { createConnectionSchema, updateConnectionSchema } from './connection-schemas.js';
 import { InvalidCredentials, presentConnection, type ConnectionService } from './connection-service.js';
@@ -22,7 +22,7 @@ export async function credentialsChecked<T>(work: () => Promise<T>): Promise<T> 
     return await work();
   } catch (err) {
     if (!(err instanceof InvalidCredentials)) throw err;
-    throw new InvalidRequestError(`token_endpoint_auth_method ${err.method} needs ${err.field}.`, [{ path: err.field, message: `required with ${err.method}` }]);
+    throw new InvalidRequestError(`token_endpoint_auth_method ${err.method} needs ${err.field}.`, [templatedIssue(err.field, 'required with {{method}}', { method: err.method })]);
   }
 }
 

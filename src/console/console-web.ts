@@ -5,6 +5,7 @@
 import type { Context, Next } from 'koa';
 import { readForm } from '../http/body.js';
 import { renderPage } from '../http/render-page.js';
+import { fieldMessage } from '../i18n/field-messages.js';
 import { ForbiddenError, PortcullisError } from '../errors.js';
 import type { AccountRecord } from '../storage/ports.js';
 import type { TenantService } from '../tenants/tenant-service.js';
@@ -101,6 +102,8 @@ export function consolePage(ctx: Context, view: string, locals: Record<string, u
     mayManage: mayDo(operator.role, 'manage'),
     mayManageOperators: mayDo(operator.role, 'manage_operators'),
     issues: [],
+    // A refused field's message in the page's language (the Admin API's own messages are English).
+    fieldMessage,
     values: {},
     ...locals,
   }, { status, layout: 'console/_layout' });

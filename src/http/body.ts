@@ -87,7 +87,8 @@ export async function readJson(ctx: Context, limit = JSON_LIMIT_BYTES): Promise<
  * is reported at its own path (`settings.extra`) rather than at its parent object.
  */
 export function validate<S extends z.ZodType>(schema: S, input: unknown, what = 'request body'): z.output<S> {
-  const parsed = schema.safeParse(input);
+  // reportInput: the issue's input type lets pages say "expected a number, received text" in their own language.
+  const parsed = schema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({ path: [...issue.path, key], message: 'is not a known field' }))

@@ -1,4 +1,4 @@
-import { InvalidRequestError, NotFoundError } from '../errors.js';
+import { InvalidRequestError, NotFoundError, templatedIssue } from '../errors.js';
 import { brandingContrastProblems, mergeBranding, type TenantBranding } from '../branding/branding-schema.js';
 import { prefixedId } from '../crypto/random.js';
 import type { AccountRepository, AppRecord, MembershipRecord, TenantRecord, TenantRepository } from '../storage/ports.js';
@@ -60,7 +60,7 @@ export class TenantService {
 
   private async checkConnection(app: AppRecord, connection: string | null | undefined): Promise<void> {
     if (connection && !(await this.connectionExists(app, connection))) {
-      throw new InvalidRequestError('No such connection in this app.', [{ path: 'connection', message: `no connection "${connection}"` }]);
+      throw new InvalidRequestError('No such connection in this app.', [templatedIssue('connection', 'no connection "{{connection}}"', { connection })]);
     }
   }
 

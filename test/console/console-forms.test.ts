@@ -114,6 +114,26 @@ describe('CSRF', () => {
   });
 });
 
+describe('field messages in the operator\'s language', () => {
+  it('names each refused field in French once the operator picked French; the Admin API stays English', async () => {
+    const french = await signIn(server, 'ops-admin@example.com', 'admin-password-1');
+    french.browser.addCookie('portcullis_lang', 'fr');
+    const home = await french.browser.follow('/console');
+    const refused = await post(french.browser, '/console/apps', { _csrf: csrfOf(home), slug: 'Pas Un Slug', name: 'x'.repeat(201) });
+    expect(refused.status).toBe(400);
+    const html = await refused.text();
+    expect(html).toContain('<html lang="fr">');
+    expect(html).toContain('doit compter 1 à 63 lettres minuscules, chiffres ou tirets');
+    expect(html).toContain('Trop grand');
+    expect(html).not.toContain('must be 1-63');
+    const colours = await post(french.browser, '/console/apps/forms', { _csrf: csrfOf(home), name: 'Forms Portal', settings: '{"branding": {"primary_color": "#ffff00"}}' });
+    expect(colours.status).toBe(400);
+    expect(await colours.text()).toMatch(/textes blancs des boutons et liens sur primary_color : le contraste 1\.\d+:1/);
+    const api = await server.admin.call('POST', '/apps', { slug: 'Pas Un Slug', name: 'X' });
+    expect(api.body.fields).toEqual([{ path: 'slug', message: 'must be 1-63 lower-case letters, digits or dashes' }]);
+  });
+});
+
 describe('webhooks', () => {
   it('adds an endpoint and shows its signing secret once', async () => {
     const added = await admin.browser.submit(await admin.browser.follow('/console/apps/forms/webhooks'), { url: 'http://127.0.0.1:9/in', events: 'account.created tenant.created' }, { action: '/webhooks' });
