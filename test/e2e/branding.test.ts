@@ -259,6 +259,16 @@ describe('tenant branding outside a sign-in', () => {
     expect(confirm.html).toContain('action="/apps/branded/link/');
   });
 
+  it("a sign-in code asked for with tenant=: the code email wears the tenant's brand", async () => {
+    const browser = new Browser(server.url);
+    const start = await open(browser, await rp.begin({ tenant: 'acme' }));
+    await skipSendWait(server, SLUG, 'rita@example.com');
+    await browser.submit(start, { identifier: 'rita@example.com' }, { formaction: `${new URL(start.url).pathname}/code/send`, button: { name: 'channel', value: 'email' } });
+    const message = await lastMessage(server, SLUG, 'rita@example.com', (m) => /sign-in code/.test(m.subject));
+    expect(message.subject).toBe('Your Acme Client Hub sign-in code');
+    expectTenantEmail(message);
+  });
+
   it("a sign-in link asked for without a tenant: the app's brand", async () => {
     const message = await askForLink('leo@example.com');
     expect(message.subject).toBe('Your Northwind sign-in link');

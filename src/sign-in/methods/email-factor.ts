@@ -47,7 +47,7 @@ export async function sendFactorEmail(attempt: Attempt, deps: Deps): Promise<Out
   const refused = await sendRefusal(attempt, deps, email, { noun: 'code', plural: 'codes', waitingPage: '' });
   if (refused) return refused;
   const code = await issueCode<StoredFactorCode>(attempt, deps.ephemeral, 'mfa-email', { accountId: waiting.account.id }, deps.lifetimes.signInCode);
-  await deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'sign_in_code', locals: { code }, locale: waiting.account.locale ?? attempt.language });
+  await deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'sign_in_code', locals: { code }, locale: waiting.account.locale ?? attempt.language, brandTenant: attempt.brandTenant });
   await attempt.save({ factorEmail: true });
   return again({ notice: 'mfa:notice.email_sent' });
 }

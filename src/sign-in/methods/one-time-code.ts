@@ -66,7 +66,7 @@ export async function sendCode(attempt: Attempt, deps: Deps, input: z.output<typ
   ]);
   if (accounts.length > 0) {
     // Not awaited: the answer must not take longer for a known identifier. send() never rejects.
-    void deps.messenger.send(attempt.app, { channel, to: identifier, kind: 'sign_in_code', locals: { code }, locale: accounts[0].locale ?? attempt.language });
+    void deps.messenger.send(attempt.app, { channel, to: identifier, kind: 'sign_in_code', locals: { code }, locale: accounts[0].locale ?? attempt.language, brandTenant: attempt.brandTenant });
   }
   await deps.audit.record(attempt.app, 'sign_in.code_requested', { ip: attempt.ip, detail: { channel } });
   return go('/code');

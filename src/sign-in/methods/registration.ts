@@ -87,9 +87,9 @@ export async function register(attempt: Attempt, deps: Deps, input: z.output<typ
   const code = await issueCode(attempt, deps.ephemeral, 'register', pending, deps.lifetimes.registrationCode);
   // Not awaited, either way: the answer must not take longer for one kind of address. send() never rejects.
   if (available) {
-    void deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'verify_email', locals: { code }, locale: attempt.language });
+    void deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'verify_email', locals: { code }, locale: attempt.language, brandTenant: attempt.brandTenant });
   } else if (existing.some((a) => !a.optedOut)) {
-    void deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'already_registered', locals: {}, locale: existing[0].locale ?? attempt.language });
+    void deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'already_registered', locals: {}, locale: existing[0].locale ?? attempt.language, brandTenant: attempt.brandTenant });
   }
   await deps.audit.record(attempt.app, 'registration.requested', { ip: attempt.ip });
   return go('/register/verify');

@@ -63,7 +63,7 @@ export async function verifyFactorCode(attempt: Attempt, deps: Deps, input: { co
   await attempt.save({ progress: next });
   const account = await deps.accounts.find(attempt.app, accountId);
   if (account?.email) {
-    void deps.messenger.send(attempt.app, { channel: 'email', to: account.email, kind: 'recovery_code_used', locals: { remaining: String(check.remaining) }, locale: account.locale ?? attempt.language });
+    void deps.messenger.send(attempt.app, { channel: 'email', to: account.email, kind: 'recovery_code_used', locals: { remaining: String(check.remaining) }, locale: account.locale ?? attempt.language, brandTenant: attempt.brandTenant });
   }
   return page('recovery-used', { title: 'mfa:title.recovery_accepted', remaining: check.remaining });
 }
