@@ -19,6 +19,16 @@ function post(browser: Browser, path: string, fields: Record<string, string>) {
   return browser.request(path, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
 }
 
+/** Posts a form as the admin: refused with `status`, the problem on the form's page naming `text`; the page. */
+async function refused(form: string, fields: Record<string, string>, status: number, text: string): Promise<string> {
+  const res = await post(admin.browser, form, { _csrf: csrfOf(admin.page), ...fields });
+  const html = await res.text();
+  expect(res.status).toBe(status);
+  expect(html).toContain('role="alert"');
+  expect(html).toContain(text);
+  return html;
+}
+
 beforeAll(async () => {
   server = await startServer();
   await startConsole(server);
@@ -78,11 +88,7 @@ describe('partners', () => {
     ['/console/apps/federated/partners/crm', { name: 'Acme', jwks: '{"keys": [{"kty": "RSA", "n": "x", "e": "AQAB", "d": "private"}]}' }, 400, 'jwks'],
     ['/console/apps/federated/partners/nobody/delete', {}, 404, 'console'],
   ])('%s %j → %i', async (form, fields, status, text) => {
-    const res = await post(admin.browser, form, { _csrf: csrfOf(admin.page), ...fields });
-    const html = await res.text();
-    expect(res.status).toBe(status);
-    expect(html).toContain('role="alert"');
-    expect(html).toContain(text);
+    const html = await refused(form, fields, status, text);
     // What was typed is kept, except write-only secrets.
     if (fields.name && status === 400) expect(html).toContain(`value="${fields.name}"`);
     if (fields.secret) expect(html).not.toContain(fields.secret);
@@ -160,11 +166,7 @@ describe('identity providers (connections)', () => {
     ['/console/apps/federated/connections/corp/enabled', { enabled: 'maybe' }, 400, 'enabled'],
     ['/console/apps/federated/connections/nobody/delete', {}, 404, 'console'],
   ])('%s %j → %i', async (form, fields, status, text) => {
-    const res = await post(admin.browser, form, { _csrf: csrfOf(admin.page), ...fields });
-    const html = await res.text();
-    expect(res.status).toBe(status);
-    expect(html).toContain('role="alert"');
-    expect(html).toContain(text);
+    await refused(form, fields, status, text);
   });
 
   it('deletes it, with the identities linked through it', async () => {
