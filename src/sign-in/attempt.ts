@@ -181,7 +181,8 @@ export type Outcome =
    */
   | { kind: 'handoff'; token: string; ttlSeconds: number; accountIds: string[]; to: string; askFirst?: boolean };
 
-export const page = (view: string, locals: Record<string, unknown>, status?: number): Outcome => ({ kind: 'page', view, locals, status });
+/** A page; `brandTenantId` (outside an attempt) names the tenant whose brand it wears. */
+export const page = (view: string, locals: Record<string, unknown>, status?: number, brandTenantId?: string): Outcome => ({ kind: 'page', view, locals, status, ...(brandTenantId ? { brandTenantId } : {}) });
 export const again = (flash: Flash, at?: string): Outcome => ({ kind: 'again', flash, at });
 export const go = (at: string): Outcome => ({ kind: 'go', at });
 

@@ -138,20 +138,14 @@ const expiredPage = (): Outcome => page('error', {
 }, 400);
 
 function resetFormPage(visit: AppVisit, token: string, { account, stored }: OpenReset, error?: Text): Outcome {
-  return {
-    kind: 'page',
-    view: 'reset',
-    locals: {
-      title: 'sign-in:reset.title',
-      action: `/apps/${visit.app.slug}/reset/${token}`,
-      account: { email: account.email ?? '', name: account.name ?? '' },
-      minLength: PASSWORD_MIN,
-      maxLength: PASSWORD_MAX,
-      error,
-    },
-    status: error ? 400 : 200,
-    brandTenantId: stored.tenantId,
-  };
+  return page('reset', {
+    title: 'sign-in:reset.title',
+    action: `/apps/${visit.app.slug}/reset/${token}`,
+    account: { email: account.email ?? '', name: account.name ?? '' },
+    minLength: PASSWORD_MIN,
+    maxLength: PASSWORD_MAX,
+    error,
+  }, error ? 400 : 200, stored.tenantId);
 }
 
 export async function openReset(visit: AppVisit, deps: Deps, token: string): Promise<Outcome> {
@@ -196,5 +190,5 @@ export async function completeReset(visit: AppVisit, deps: Deps, token: string, 
  * tenant the link was asked for (`tenant=` of the address: only a brand, so naming another one shows nothing more).
  */
 export async function resetDonePage(visit: AppVisit, clientId: string | undefined, tenantId?: string): Promise<Outcome> {
-  return { kind: 'page', view: 'reset-done', locals: { title: 'sign-in:reset.done_title', next: await placeToGo(visit, clientId) }, brandTenantId: tenantId };
+  return page('reset-done', { title: 'sign-in:reset.done_title', next: await placeToGo(visit, clientId) }, undefined, tenantId);
 }
