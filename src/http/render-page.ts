@@ -1,9 +1,9 @@
 import type { Context } from 'koa';
 import { renderView } from './views.js';
 import { setPageCsp } from './security-headers.js';
-import { catalogue } from '../i18n/catalogue.js';
+import { catalogue, type HtmlTranslator } from '../i18n/catalogue.js';
 import { chooseLanguage } from '../i18n/choose-language.js';
-import { htmlTranslator, translate } from '../i18n/text.js';
+import { translate } from '../i18n/text.js';
 import { switcherLinks, type LanguageLink } from '../i18n/language-switch.js';
 import { resolveBrand, type Brand } from '../branding/brand.js';
 
@@ -60,12 +60,13 @@ type Translator = ReturnType<ReturnType<typeof catalogue>['translator']>;
  * `lang`, `t`, `th` (for catalogue entries holding markup; values escaped) and the language switcher's links for a
  * view (also used where a page is written without Koa's response, e.g. the request deadline).
  */
-export function languageLocals(ctx: Pick<Context, 'state' | 'get'>, app: unknown, basePath?: unknown): { lang: string; t: Translator; th: ReturnType<typeof htmlTranslator>; languages: LanguageLink[] } {
+export function languageLocals(ctx: Pick<Context, 'state' | 'get'>, app: unknown, basePath?: unknown): { lang: string; t: Translator; th: HtmlTranslator; languages: LanguageLink[] } {
   const settings = (app as { settings?: { locale?: string; force_locale?: boolean } } | undefined)?.settings;
   const lang = pageLanguage(ctx, settings);
   const t = catalogue().translator(lang);
+  const th = catalogue().htmlTranslator(lang);
   const languages = settings?.force_locale ? [] : switcherLinks(ctx, lang, typeof basePath === 'string' ? basePath : undefined);
-  return { lang, t, th: htmlTranslator(t), languages };
+  return { lang, t, th, languages };
 }
 
 /**

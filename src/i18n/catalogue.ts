@@ -17,7 +17,14 @@ export interface Catalogue {
   readonly languages: readonly string[];
   /** A translate function bound to one language (keys as `namespace:key`, default namespace `common`). */
   translator(language: string): TFunction;
+  /**
+   * For a catalogue entry that holds markup (`to continue to <strong>{{client}}</strong>`), for `<%- th(...) %>`:
+   * the entry is trusted (shipped with the code) and every interpolated value is HTML-escaped.
+   */
+  htmlTranslator(language: string): HtmlTranslator;
 }
+
+export type HtmlTranslator = (key: string, values?: Record<string, unknown>) => string;
 
 let loaded: Catalogue | undefined;
 
@@ -58,14 +65,50 @@ function loadCatalogue(dir: string): Catalogue {
     interpolation: { escapeValue: false },
     returnNull: false,
   });
+  // Escaping is the clone's setting, not a per-call option: i18next rebuilds its interpolation patterns twice on
+  // every call that passes `interpolation` options.
+  const escaping = instance.cloneInstance({ interpolation: { escapeValue: true } });
   const translators = new Map<string, TFunction>();
+  const htmlTranslators = new Map<string, HtmlTranslator>();
+  const supported = (language: string) => (languages.includes(language) ? language : DEFAULT_LANGUAGE);
   return {
     languages,
     translator(language) {
-      const lng = languages.includes(language) ? language : DEFAULT_LANGUAGE;
+      const lng = supported(language);
       let t = translators.get(lng);
-      if (!t) translators.set(lng, (t = instance.getFixedT(lng)));
+      if (!t) translators.set(lng, (t = rememberingPlainKeys(instance, lng)));
       return t;
     },
+    htmlTranslator(language) {
+      const lng = supported(language);
+      let th = htmlTranslators.get(lng);
+      if (!th) {
+        const t = escaping.getFixedT(lng);
+        htmlTranslators.set(lng, (th = (key, values) => (values ? t(key, values) : t(key)) as string));
+      }
+      return th;
+    },
   };
+}
+
+/**
+ * The language's translate function, remembering the text of keys asked for without values: a page asks for dozens
+ * of them per render and i18next resolves each through its fallbacks and interpolation every time. Only keys the
+ * catalogue has are remembered, so the map never holds more than the catalogue (any other string passes through
+ * to i18next as before).
+ */
+function rememberingPlainKeys(instance: i18n, lng: string): TFunction {
+  const t = instance.getFixedT(lng);
+  const plain = new Map<string, string>();
+  const remembering = (...args: unknown[]) => {
+    const key = args[0];
+    if (args.length !== 1 || typeof key !== 'string') return (t as unknown as (...a: unknown[]) => unknown)(...args);
+    let text = plain.get(key);
+    if (text === undefined) {
+      text = t(key) as string;
+      if (instance.exists(key, { lng })) plain.set(key, text);
+    }
+    return text;
+  };
+  return remembering as unknown as TFunction;
 }

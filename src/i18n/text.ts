@@ -26,15 +26,7 @@ export function translate(t: TFunction, value: unknown): unknown {
   if (isKey(value)) return t(value);
   if (typeof value === 'object' && value !== null && isKey((value as { key?: unknown }).key)) {
     const { key, values } = value as { key: string; values?: Record<string, unknown> };
-    return t(key, { ...(values ?? {}) });
+    return values ? t(key, { ...values }) : t(key);
   }
   return value;
-}
-
-/**
- * A catalogue entry that holds markup (`to continue to <strong>{{client}}</strong>`), for `<%- th(...) %>`: the
- * entry is trusted (shipped with the code) and every interpolated value is HTML-escaped.
- */
-export function htmlTranslator(t: TFunction): (key: string, values?: Record<string, unknown>) => string {
-  return (key, values) => t(key, { ...(values ?? {}), interpolation: { escapeValue: true } }) as string;
 }

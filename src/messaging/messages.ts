@@ -15,7 +15,6 @@ import { DEFAULT_LIFETIMES, type Lifetimes } from '../../config/index.js';
 import type { TFunction } from 'i18next';
 import { catalogue } from '../i18n/catalogue.js';
 import { chooseLanguage } from '../i18n/choose-language.js';
-import { htmlTranslator } from '../i18n/text.js';
 import type { Branding } from '../branding/branding-schema.js';
 import { brandNameAndColour, type BrandedTenant } from '../branding/brand.js';
 
@@ -157,7 +156,7 @@ export class MessageRenderer {
       validFor: validMinutes === undefined ? undefined : describeValidity(validMinutes, t),
       lang,
       t,
-      th: htmlTranslator(t),
+      th: catalogue().htmlTranslator(lang),
     };
     const locale = this.localeFor(kind, channel, message.locale);
     const render = (variant: string) => renderTemplate(`messages/${locale}/${kind}.${variant}`, locals);

@@ -27,6 +27,7 @@ import { reuseClients } from './client-reuse.js';
 import { ACR_VALUES, acrStepUpCheck } from './acr-step-up.js';
 import { ResourceServers } from './resource-servers.js';
 import { JwtAccessTokens } from './jwt-access-tokens.js';
+import { CookieSigner } from './cookie-signer.js';
 import { resourceJwtCustomizer, resourceTokenClaims } from './resource-token-claims.js';
 import { recordSessionDetails } from './session-details-recorder.js';
 import { ACCOUNT_SCOPES } from '../account-api/bearer-token.js';
@@ -75,7 +76,8 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
     clients: [],
     jwks: { keys: keys.jwks as never },
     cookies: {
-      keys: keys.cookieKeys,
+      // Keygrip-compatible signatures at a third of Keygrip's cost (see cookie-signer.ts).
+      keys: new CookieSigner(keys.cookieKeys) as unknown as string[],
       // Scoped to the app's path: a browser never sends one app's session cookie to another app.
       long: { httpOnly: true, sameSite: 'lax', path: basePath },
       short: { httpOnly: true, sameSite: 'lax', path: basePath },

@@ -13,7 +13,7 @@ export interface ClientSummary {
   /** Owned by the app: no consent page (the app's own portal). */
   firstParty: boolean;
   /** Origins of the client's redirect URIs: the pages' forms may lead on to them (CSP form-action). */
-  redirectOrigins: string[];
+  redirectOrigins: readonly string[];
   /** OIDC Core §4: where a sign-in started outside an authorization request lands for this client. */
   initiateLoginUri?: string;
 }
