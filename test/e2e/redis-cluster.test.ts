@@ -59,13 +59,13 @@ async function primaries(): Promise<number[]> {
  * then SETSLOT NODE everywhere (other nodes answer MOVED). `redis-cli --cluster reshard` itself cannot be told which
  * slot to move (it takes a source's lowest slots), and this test needs the slot of the app under load.
  */
-async function reshard(slot: number, from: number, to: number): Promise<void> {
+async function reshard(slot: number, from: number, to: number, pauseMs = 20): Promise<void> {
   const migration = await startMigration(slot, from, to);
   for (;;) {
     const keys = (await cluster.node(from).call('CLUSTER', 'GETKEYSINSLOT', slot, 5)) as string[];
     if (keys.length === 0) break;
     await migration.move(keys);
-    await sleep(20);
+    await sleep(pauseMs);
   }
   await migration.finish();
 }
@@ -143,6 +143,45 @@ describe('Portcullis on a Redis Cluster', () => {
     }
   });
 
+  it('saves new records over several keys while their slot is half migrated (TRYAGAIN), then finds them where they moved', async () => {
+    const client = createRedis(cluster.url, { cluster: true, connectTimeoutMs: 2000 });
+    try {
+      await waitForRedis(client, 5000);
+      const appId = `app_${randomUUID()}`;
+      const store = new RedisOidcStore(client);
+      const sessions = store.adapterFactory(appId)('Session');
+      const tokens = store.adapterFactory(appId)('AccessToken');
+      await sessions.upsert('old', { uid: 'u-old', accountId: 'a' }, 60);
+      const slot = await cluster.keySlot(`{${appId}}`);
+      const from = await cluster.primaryOf(slot);
+      const to = (await primaries()).find((p) => p !== from)!;
+
+      const migration = await startMigration(slot, from, to);
+      // The account index has moved, the old session not yet: a new session (record, uid pointer, account index)
+      // and a new token (record, grant index) touch keys on both nodes and keys on neither, which the cluster
+      // refuses as one script until the migration ends.
+      await migration.move([`pc:{${appId}}:account:Session:a`]);
+      await sessions.upsert('new', { uid: 'u-new', accountId: 'a' }, 60);
+      await tokens.upsert('t1', { grantId: 'g1', accountId: 'a' }, 60);
+      expect(await sessions.findByUid('u-new')).toMatchObject({ uid: 'u-new', accountId: 'a' });
+
+      const rest = (await cluster.node(from).call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
+      if (rest.length) await migration.move(rest);
+      await migration.finish();
+      await cluster.waitForOwner(slot, to);
+      // Everything a single script would have written, with its TTL, on the slot's new primary.
+      expect(await sessions.find('new')).toMatchObject({ uid: 'u-new' });
+      expect((await store.accountIndex.listByAccount(appId, 'Session', 'a')).map((r) => r.id).sort()).toEqual(['new', 'old']);
+      for (const key of [`pc:{${appId}}:Session:new`, `pc:{${appId}}:uid:Session:u-new`, `pc:{${appId}}:grant:g1`, `pc:{${appId}}:AccessToken:t1`]) {
+        expect(await cluster.node(to).pttl(key)).toBeGreaterThan(0);
+      }
+      await tokens.revokeByGrantId('g1');
+      expect(await tokens.find('t1')).toBeUndefined();
+    } finally {
+      client.disconnect();
+    }
+  }, 20_000);
+
   it('keeps signing people in, without an error, while the app\'s slot is resharded to another primary', async () => {
     const slot = await cluster.keySlot(`{${app.id}}`);
     const from = await cluster.primaryOf(slot);
@@ -154,18 +193,18 @@ describe('Portcullis on a Redis Cluster', () => {
     const outcomes = await underLoad(server, app, async () => {
       await sleep(500);
       migrationStarted = Date.now();
-      await reshard(slot, from, to);
+      // Slow enough (seconds) that saves over several keys meet TRYAGAIN for far longer than the client retries it.
+      await reshard(slot, from, to, 150);
       migrated = Date.now();
       await sleep(1_000);
     }, { workers: 3 });
 
     await cluster.waitForOwner(slot, to);
-    // Never a 500 or a hang. MOVED, ASK and TRYAGAIN are followed by the client, and a command meant for a node
-    // connection still being opened waits for it (see FailFastCluster in src/storage/redis/connection.ts): most runs
-    // have no error at all, but a rare run still answers a few sign-ins 503 temporarily_unavailable (seen once in CI
-    // on Node 24, two requests ~700 ms long), so the issue's "no error visible to a person" is not yet guaranteed.
-    expect(outcomes.filter((o) => o.result !== 'signed-in' && o.result !== 503)).toEqual([]);
-    expect(outcomes.filter((o) => o.result === 503).length).toBeLessThanOrEqual(outcomes.length / 4);
+    console.log(`Redis Cluster resharding: ${JSON.stringify({ migrationMs: migrated - migrationStarted, signIns: outcomes.length, slowestMs: Math.max(...outcomes.map((o) => o.ms)) })}`);
+    // No error at all: MOVED and ASK are followed by the client, a command meant for a node connection still being
+    // opened waits for it (FailFastCluster in src/storage/redis/connection.ts), and a save over several keys that
+    // the cluster refuses mid-migration (TRYAGAIN) is done key by key (oidc-adapter.ts).
+    expect(outcomes.filter((o) => o.result !== 'signed-in')).toEqual([]);
     // Sign-ins were in flight while keys moved (ASK, TRYAGAIN), and after the move (MOVED to the new owner).
     expect(outcomes.filter((o) => o.startedAt < migrated && o.startedAt + o.ms > migrationStarted).length).toBeGreaterThan(0);
     expect(outcomes.filter((o) => o.startedAt > migrated).length).toBeGreaterThan(0);

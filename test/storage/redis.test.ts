@@ -8,6 +8,7 @@ import {
   createRedis, parseRedisUrl, reconnectDelay, RedisEphemeralStore, RedisOidcStore, waitForRedis, type RedisClient,
 } from '../../src/storage/redis/index.js';
 import { ephemeralKey, oidcAppKey } from '../../src/storage/redis/keys.js';
+import { isSlotMigrating, toStorageError } from '../../src/storage/redis/errors.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,6 +63,21 @@ describe('reconnectDelay', () => {
   it('backs off and never gives up', () => {
     expect(reconnectDelay(1)).toBeLessThan(reconnectDelay(3));
     expect(reconnectDelay(1_000_000)).toBe(2000);
+  });
+});
+
+describe('isSlotMigrating (a save refused mid-resharding, done key by key instead)', () => {
+  const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
+  it('knows TRYAGAIN and the client giving up on redirections, also once wrapped as a 503', () => {
+    expect(isSlotMigrating(reply('TRYAGAIN Multiple keys request during rehashing of slot'))).toBe(true);
+    const gaveUp = new Error('Too many Cluster redirections. Last error: ReplyError: MOVED 13615 127.0.0.1:37421');
+    expect(isSlotMigrating(gaveUp)).toBe(true);
+    expect(isSlotMigrating(toStorageError(gaveUp))).toBe(true);
+  });
+  it('is false for an outage or a command error', () => {
+    expect(isSlotMigrating(new Error('Connection is closed.'))).toBe(false);
+    expect(isSlotMigrating(toStorageError(reply('CLUSTERDOWN The cluster is down')))).toBe(false);
+    expect(isSlotMigrating(reply('ERR wrong number of arguments'))).toBe(false);
   });
 });
 

@@ -224,6 +224,10 @@ function createCluster(target: RedisTarget, opts: CreateRedisOptions): Cluster {
     // fails at once (503) and the next request finds the new primary through MOVED. MOVED, ASK, TRYAGAIN and
     // CLUSTERDOWN are still retried: those replies mean the command did not run.
     retryDelayOnFailover: 0,
+    // A save over several keys of a slot being migrated is answered TRYAGAIN until the migration ends; the adapter
+    // then saves key by key (see `oidc-adapter.ts`). Short waits make the client give up on the script sooner
+    // (after about 16 redirections) instead of holding a sign-in for most of a second.
+    retryDelayOnTryAgain: 25,
   };
   return new FailFastCluster(target.hosts, options as ConstructorParameters<typeof FailFastCluster>[1]);
 }

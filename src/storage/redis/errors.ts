@@ -41,3 +41,16 @@ export async function callRedis<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
+
+/**
+ * True when Redis Cluster refused a command over several keys because their slot is being migrated: `TRYAGAIN`
+ * (https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#multiple-keys-operations), or the
+ * client giving up on it ("Too many Cluster redirections": ioredis retries a TRYAGAIN on a random node, which answers
+ * MOVED or ASK, so the last error it reports may be any of the three), wrapped or not.
+ */
+export function isSlotMigrating(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e.message.startsWith('TRYAGAIN') || e.message.startsWith('Too many Cluster redirections')) return true;
+  }
+  return false;
+}

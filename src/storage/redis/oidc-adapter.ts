@@ -4,7 +4,7 @@ import {
 } from '../ports.js';
 import type { RedisClient } from './connection.js';
 import type { RedisStoreOptions } from './ephemeral-store.js';
-import { callRedis } from './errors.js';
+import { callRedis, isSlotMigrating } from './errors.js';
 import { LuaScript } from './lua-script.js';
 import { oidcAppKey } from './keys.js';
 import { alreadyConsumed } from '../consume-conflict.js';
@@ -27,6 +27,21 @@ import { alreadyConsumed } from '../consume-conflict.js';
 const FIELD_PAYLOAD = 'payload';
 const FIELD_CONSUMED = 'consumed';
 
+/** The Lua of one key's part of a save, shared by {@link UPSERT} and the key-by-key scripts below (`ttl` is a local). */
+const lua = {
+  record: (key: string, payload: string) => `redis.call('HDEL', ${key}, '${FIELD_CONSUMED}')
+redis.call('HSET', ${key}, '${FIELD_PAYLOAD}', ${payload})
+if ttl > 0 then redis.call('EXPIRE', ${key}, ttl) else redis.call('PERSIST', ${key}) end`,
+  pointer: (key: string, id: string) => `if ttl > 0 then redis.call('SET', ${key}, ${id}, 'EX', ttl) else redis.call('SET', ${key}, ${id}) end`,
+  index: (key: string, member: string) => `redis.call('SADD', ${key}, ${member})
+if ttl > 0 then
+  redis.call('EXPIRE', ${key}, ttl, 'NX')
+  redis.call('EXPIRE', ${key}, ttl, 'GT')
+else
+  redis.call('PERSIST', ${key})
+end`,
+};
+
 /**
  * Saves a record in one script instead of a MULTI of 3-8 commands (one reply to parse instead of one per command,
  * no pipeline object per token): replace the record (HDEL of `consumed` + HSET, so a stale `consumed` never survives
@@ -38,28 +53,27 @@ const FIELD_CONSUMED = 'consumed';
  */
 const UPSERT = new LuaScript(
   `local ttl = tonumber(ARGV[2])
-redis.call('HDEL', KEYS[1], '${FIELD_CONSUMED}')
-redis.call('HSET', KEYS[1], '${FIELD_PAYLOAD}', ARGV[1])
-if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) else redis.call('PERSIST', KEYS[1]) end
+${lua.record('KEYS[1]', 'ARGV[1]')}
 for i = 2, 3 do
-  if ARGV[i + 2] == '1' then
-    if ttl > 0 then redis.call('SET', KEYS[i], ARGV[3], 'EX', ttl) else redis.call('SET', KEYS[i], ARGV[3]) end
-  end
+  if ARGV[i + 2] == '1' then ${lua.pointer('KEYS[i]', 'ARGV[3]')} end
 end
 for i = 4, 5 do
   if ARGV[i + 2] == '1' then
-    redis.call('SADD', KEYS[i], i == 4 and KEYS[1] or ARGV[3])
-    if ttl > 0 then
-      redis.call('EXPIRE', KEYS[i], ttl, 'NX')
-      redis.call('EXPIRE', KEYS[i], ttl, 'GT')
-    else
-      redis.call('PERSIST', KEYS[i])
-    end
+${lua.index('KEYS[i]', "i == 4 and KEYS[1] or ARGV[3]")}
   end
 end
 return 1`,
   5,
 );
+
+/**
+ * The parts of {@link UPSERT} one key at a time (ARGV: value, ttl), for a save while the app's slot is being
+ * migrated to another node: a cluster answers a script over several keys `TRYAGAIN` until every one of them is on
+ * the same node again, i.e. until the migration ends, while a one-key script is sent (ASK) to wherever its key is.
+ */
+const WRITE_RECORD = new LuaScript(`local ttl = tonumber(ARGV[2])\n${lua.record('KEYS[1]', 'ARGV[1]')}\nreturn 1`, 1);
+const WRITE_POINTER = new LuaScript(`local ttl = tonumber(ARGV[2])\n${lua.pointer('KEYS[1]', 'ARGV[1]')}\nreturn 1`, 1);
+const ADD_TO_INDEX = new LuaScript(`local ttl = tonumber(ARGV[2])\n${lua.index('KEYS[1]', 'ARGV[1]')}\nreturn 1`, 1);
 
 /**
  * The records behind an account index set (ids), in one round trip: `{id, payload, consumed or ''}` per live record;
@@ -175,11 +189,27 @@ export class RedisOidcStore {
     // Only tokens join the grant index: revokeByGrantId must not delete an interaction in progress.
     const grant = payload.grantId && grantable ? keys.grant(payload.grantId) : undefined;
     const account = keys.indexedByAccount && typeof payload.accountId === 'string' ? keys.account(payload.accountId) : undefined;
-    await this.script(
-      UPSERT,
-      [key, payload.uid ? keys.uid(payload.uid) : key, payload.userCode ? keys.userCode(payload.userCode) : key, grant ?? key, account ?? key],
-      [JSON.stringify(payload), ttl, id, payload.uid ? '1' : '0', payload.userCode ? '1' : '0', grant ? '1' : '0', account ? '1' : '0'],
-    );
+    const json = JSON.stringify(payload);
+    const uid = payload.uid ? keys.uid(payload.uid) : undefined;
+    const userCode = payload.userCode ? keys.userCode(payload.userCode) : undefined;
+    try {
+      await this.script(
+        UPSERT,
+        [key, uid ?? key, userCode ?? key, grant ?? key, account ?? key],
+        [json, ttl, id, uid ? '1' : '0', userCode ? '1' : '0', grant ? '1' : '0', account ? '1' : '0'],
+      );
+    } catch (error) {
+      if (!isSlotMigrating(error)) throw error;
+      // Not one atomic step like the script: the pointers and indexes go first and the record last, so a failure
+      // halfway leaves at most a pointer or an index entry to a record that does not exist (readers skip those),
+      // never a record its grant's revocation cannot find.
+      await Promise.all([
+        ...[uid, userCode].filter((k) => k !== undefined).map((k) => this.script(WRITE_POINTER, [k], [id, ttl])),
+        ...(grant ? [this.script(ADD_TO_INDEX, [grant], [key, ttl])] : []),
+        ...(account ? [this.script(ADD_TO_INDEX, [account], [id, ttl])] : []),
+      ]);
+      await this.script(WRITE_RECORD, [key], [json, ttl]);
+    }
   }
 
   async listByAccount(indexKey: string, recordPrefix: string): Promise<OidcRecordRef[]> {
