@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import { createMongo, waitForMongo } from '../../src/storage/mongo/connection.js';
 import { ensureIndexes } from '../../src/storage/mongo/ensure-indexes.js';
 import { defineModels } from '../../src/storage/mongo/models.js';
@@ -52,10 +52,16 @@ export async function startMongo(): Promise<MongoServer | undefined> {
   return mongod ? startPrivateMongod(mongod) : undefined;
 }
 
-async function startPrivateMongod(binary: string): Promise<MongoServer> {
+interface PrivateMongod extends MongoServer {
+  port: number;
+  /** SIGKILL, as a crashed machine: no clean shutdown, no step-down. */
+  kill(): void;
+}
+
+async function startPrivateMongod(binary: string, extraArgs: string[] = []): Promise<PrivateMongod> {
   const port = await freePort();
   const dbpath = mkdtempSync(path.join(tmpdir(), 'portcullis-mongod-'));
-  const child = spawn(binary, ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dbpath, '--quiet', '--nounixsocket'], {
+  const child = spawn(binary, ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dbpath, '--quiet', '--nounixsocket', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -72,7 +78,73 @@ async function startPrivateMongod(binary: string): Promise<MongoServer> {
     await stop();
     throw error;
   }
-  return { uri: `mongodb://127.0.0.1:${port}/`, stop };
+  return { uri: `mongodb://127.0.0.1:${port}/`, port, stop, kill: () => child.kill('SIGKILL') };
+}
+
+export interface MongoReplicaSet {
+  /** `mongodb://h1,h2,h3/?replicaSet=rs0`: what an operator puts in MONGODB_URI. */
+  uri: string;
+  /** The port of the member that is primary now. */
+  primaryPort(): Promise<number>;
+  /** Kills one member (SIGKILL). */
+  kill(port: number): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Three private `mongod` members of replica set `rs0` (needs `mongod` on PATH; `MONGODB_URI` cannot give a replica
+ * set to kill members of). Elections are quick (2 s election timeout) so a failover test stays short; the first
+ * member is preferred as primary at the start.
+ */
+export async function startMongoReplicaSet(): Promise<MongoReplicaSet> {
+  const binary = findMongod();
+  if (!binary) throw new Error('startMongoReplicaSet needs mongod on PATH');
+  const members: PrivateMongod[] = [];
+  const stop = async () => { await Promise.all(members.map((m) => m.stop())); };
+  try {
+    for (let i = 0; i < 3; i++) members.push(await startPrivateMongod(binary, ['--replSet', 'rs0', '--oplogSize', '50']));
+    const { MongoClient } = mongoose.mongo;
+    const first = new MongoClient(`mongodb://127.0.0.1:${members[0].port}/?directConnection=true`, { serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS });
+    try {
+      await first.db('admin').command({
+        replSetInitiate: {
+          _id: 'rs0',
+          members: members.map((m, i) => ({ _id: i, host: `127.0.0.1:${m.port}`, priority: i === 0 ? 2 : 1 })),
+          settings: { electionTimeoutMillis: 2000, heartbeatIntervalMillis: 500 },
+        },
+      });
+    } finally {
+      await first.close();
+    }
+    const set: MongoReplicaSet = {
+      uri: `mongodb://${members.map((m) => `127.0.0.1:${m.port}`).join(',')}/?replicaSet=rs0`,
+      async primaryPort() {
+        const deadline = Date.now() + START_TIMEOUT_MS;
+        while (Date.now() < deadline) {
+          for (const member of members) {
+            const client = new MongoClient(`mongodb://127.0.0.1:${member.port}/?directConnection=true`, { serverSelectionTimeoutMS: 500 });
+            try {
+              const hello = await client.db('admin').command({ hello: 1 });
+              if (hello.isWritablePrimary) return member.port;
+            } catch {
+              // a killed or still starting member
+            } finally {
+              await client.close().catch(() => undefined);
+            }
+          }
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        throw new Error(`replica set rs0 elected no primary within ${START_TIMEOUT_MS} ms`);
+      },
+      kill: (port) => members.find((m) => m.port === port)?.kill(),
+      stop,
+    };
+    await set.primaryPort();
+    return set;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 function freePort(): Promise<number> {
