@@ -26,7 +26,7 @@ const cached = process.env.NODE_ENV !== 'development';
 /**
  * Rewrites `include('x')` (relative to the including file) to `include('/x')` (relative to views/): ejs resolves a
  * relative include with an `existsSync` on every render, even with `cache` on, while a root-relative one is a plain
- * path join — a third of a sign-in page's render time.
+ * path join (the stat was most of the cost of an include).
  */
 function rootRelativeIncludes(source: string, file: string): string {
   return source.replace(/\binclude\((\s*)(['"])([^'"]+)\2/g, (_all, space: string, quote: string, target: string) =>

@@ -84,7 +84,7 @@ function loadCatalogue(dir: string): Catalogue {
       let th = htmlTranslators.get(lng);
       if (!th) {
         const t = escaping.getFixedT(lng);
-        htmlTranslators.set(lng, (th = (key, values) => (values ? t(key, values) : t(key)) as string));
+        htmlTranslators.set(lng, (th = (key, values) => (values ? t(key, { ...values }) : t(key)) as string));
       }
       return th;
     },
