@@ -8,6 +8,7 @@
  * The tests run in order on one cluster (resharding, then the failover, which kills a node for good).
  */
 import { randomUUID } from 'node:crypto';
+import type { Adapter } from 'oidc-provider';
 import { createRedis, RedisOidcStore, waitForRedis } from '../../src/storage/redis/index.js';
 import { Browser } from '../support/browser.js';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
@@ -86,6 +87,39 @@ async function startMigration(slot: number, from: number, to: number) {
   };
 }
 
+/**
+ * Runs `test` with its own cluster client and the Session and AccessToken adapters of a fresh app, whose slot it
+ * may migrate from its primary (`from`) to another (`to`) with {@link startMigration}; `completeMigration` moves the
+ * keys left behind and hands the slot over.
+ */
+async function withFreshApp(test: (fresh: {
+  appId: string; store: RedisOidcStore; sessions: Adapter; tokens: Adapter; slot: number; from: number; to: number;
+  completeMigration: (migration: Awaited<ReturnType<typeof startMigration>>) => Promise<void>;
+}) => Promise<void>): Promise<void> {
+  const client = createRedis(cluster.url, { cluster: true, connectTimeoutMs: 2000 });
+  try {
+    await waitForRedis(client, 5000);
+    const appId = `app_${randomUUID()}`;
+    const store = new RedisOidcStore(client);
+    const slot = await cluster.keySlot(`{${appId}}`);
+    const from = await cluster.primaryOf(slot);
+    const to = (await primaries()).find((p) => p !== from)!;
+    await test({
+      appId, store, slot, from, to,
+      sessions: store.adapterFactory(appId)('Session'),
+      tokens: store.adapterFactory(appId)('AccessToken'),
+      async completeMigration(migration) {
+        const rest = (await cluster.node(from).call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
+        if (rest.length) await migration.move(rest);
+        await migration.finish();
+        await cluster.waitForOwner(slot, to);
+      },
+    });
+  } finally {
+    client.disconnect();
+  }
+}
+
 describe('Portcullis on a Redis Cluster', () => {
   signInScenarios(() => ({ server, app, codeApp }));
 
@@ -112,75 +146,43 @@ describe('Portcullis on a Redis Cluster', () => {
     }
   });
 
-  it('finds records by uid and revokes grants while the keys of a slot are half migrated (ASK)', async () => {
-    const client = createRedis(cluster.url, { cluster: true, connectTimeoutMs: 2000 });
-    try {
-      await waitForRedis(client, 5000);
-      const appId = `app_${randomUUID()}`;
-      const store = new RedisOidcStore(client);
-      const sessions = store.adapterFactory(appId)('Session');
-      const tokens = store.adapterFactory(appId)('AccessToken');
-      await sessions.upsert('s1', { uid: 'u1', accountId: 'a' }, 60);
-      await tokens.upsert('t1', { grantId: 'g1' }, 60);
-      await tokens.upsert('t2', { grantId: 'g1' }, 60);
-      const slot = await cluster.keySlot(`{${appId}}`);
-      const from = await cluster.primaryOf(slot);
-      const to = (await primaries()).find((p) => p !== from)!;
+  it('finds records by uid and revokes grants while the keys of a slot are half migrated (ASK)', () => withFreshApp(async ({ appId, sessions, tokens, slot, from, to, completeMigration }) => {
+    await sessions.upsert('s1', { uid: 'u1', accountId: 'a' }, 60);
+    await tokens.upsert('t1', { grantId: 'g1' }, 60);
+    await tokens.upsert('t2', { grantId: 'g1' }, 60);
 
-      const migration = await startMigration(slot, from, to);
-      // The records move first; their uid pointer and the grant index stay behind on the source for now.
-      await migration.move([`pc:{${appId}}:Session:s1`, `pc:{${appId}}:AccessToken:t1`]);
-      expect(await sessions.findByUid('u1')).toMatchObject({ uid: 'u1', accountId: 'a' });
-      await tokens.revokeByGrantId('g1');
-      expect(await tokens.find('t1')).toBeUndefined();
-      expect(await tokens.find('t2')).toBeUndefined();
-      const rest = (await cluster.node(from).call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
-      if (rest.length) await migration.move(rest);
-      await migration.finish();
-      await cluster.waitForOwner(slot, to);
-    } finally {
-      client.disconnect();
+    const migration = await startMigration(slot, from, to);
+    // The records move first; their uid pointer and the grant index stay behind on the source for now.
+    await migration.move([`pc:{${appId}}:Session:s1`, `pc:{${appId}}:AccessToken:t1`]);
+    expect(await sessions.findByUid('u1')).toMatchObject({ uid: 'u1', accountId: 'a' });
+    await tokens.revokeByGrantId('g1');
+    expect(await tokens.find('t1')).toBeUndefined();
+    expect(await tokens.find('t2')).toBeUndefined();
+    await completeMigration(migration);
+  }));
+
+  it('saves new records over several keys while their slot is half migrated (TRYAGAIN), then finds them where they moved', () => withFreshApp(async ({ appId, store, sessions, tokens, slot, from, to, completeMigration }) => {
+    await sessions.upsert('old', { uid: 'u-old', accountId: 'a' }, 60);
+
+    const migration = await startMigration(slot, from, to);
+    // The account index has moved, the old session not yet: a new session (record, uid pointer, account index)
+    // and a new token (record, grant index) touch keys on both nodes and keys on neither, which the cluster
+    // refuses as one script until the migration ends.
+    await migration.move([`pc:{${appId}}:account:Session:a`]);
+    await sessions.upsert('new', { uid: 'u-new', accountId: 'a' }, 60);
+    await tokens.upsert('t1', { grantId: 'g1', accountId: 'a' }, 60);
+    expect(await sessions.findByUid('u-new')).toMatchObject({ uid: 'u-new', accountId: 'a' });
+
+    await completeMigration(migration);
+    // Everything a single script would have written, with its TTL, on the slot's new primary.
+    expect(await sessions.find('new')).toMatchObject({ uid: 'u-new' });
+    expect((await store.accountIndex.listByAccount(appId, 'Session', 'a')).map((r) => r.id).sort()).toEqual(['new', 'old']);
+    for (const key of [`pc:{${appId}}:Session:new`, `pc:{${appId}}:uid:Session:u-new`, `pc:{${appId}}:grant:g1`, `pc:{${appId}}:AccessToken:t1`]) {
+      expect(await cluster.node(to).pttl(key)).toBeGreaterThan(0);
     }
-  });
-
-  it('saves new records over several keys while their slot is half migrated (TRYAGAIN), then finds them where they moved', async () => {
-    const client = createRedis(cluster.url, { cluster: true, connectTimeoutMs: 2000 });
-    try {
-      await waitForRedis(client, 5000);
-      const appId = `app_${randomUUID()}`;
-      const store = new RedisOidcStore(client);
-      const sessions = store.adapterFactory(appId)('Session');
-      const tokens = store.adapterFactory(appId)('AccessToken');
-      await sessions.upsert('old', { uid: 'u-old', accountId: 'a' }, 60);
-      const slot = await cluster.keySlot(`{${appId}}`);
-      const from = await cluster.primaryOf(slot);
-      const to = (await primaries()).find((p) => p !== from)!;
-
-      const migration = await startMigration(slot, from, to);
-      // The account index has moved, the old session not yet: a new session (record, uid pointer, account index)
-      // and a new token (record, grant index) touch keys on both nodes and keys on neither, which the cluster
-      // refuses as one script until the migration ends.
-      await migration.move([`pc:{${appId}}:account:Session:a`]);
-      await sessions.upsert('new', { uid: 'u-new', accountId: 'a' }, 60);
-      await tokens.upsert('t1', { grantId: 'g1', accountId: 'a' }, 60);
-      expect(await sessions.findByUid('u-new')).toMatchObject({ uid: 'u-new', accountId: 'a' });
-
-      const rest = (await cluster.node(from).call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
-      if (rest.length) await migration.move(rest);
-      await migration.finish();
-      await cluster.waitForOwner(slot, to);
-      // Everything a single script would have written, with its TTL, on the slot's new primary.
-      expect(await sessions.find('new')).toMatchObject({ uid: 'u-new' });
-      expect((await store.accountIndex.listByAccount(appId, 'Session', 'a')).map((r) => r.id).sort()).toEqual(['new', 'old']);
-      for (const key of [`pc:{${appId}}:Session:new`, `pc:{${appId}}:uid:Session:u-new`, `pc:{${appId}}:grant:g1`, `pc:{${appId}}:AccessToken:t1`]) {
-        expect(await cluster.node(to).pttl(key)).toBeGreaterThan(0);
-      }
-      await tokens.revokeByGrantId('g1');
-      expect(await tokens.find('t1')).toBeUndefined();
-    } finally {
-      client.disconnect();
-    }
-  }, 20_000);
+    await tokens.revokeByGrantId('g1');
+    expect(await tokens.find('t1')).toBeUndefined();
+  }), 20_000);
 
   it('keeps signing people in, without an error, while the app\'s slot is resharded to another primary', async () => {
     const slot = await cluster.keySlot(`{${app.id}}`);
