@@ -94,16 +94,19 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
   };
 
   try {
-    const ports: number[] = [];
-    while (ports.length < NODES) {
+    // Each node listens on its port and on a cluster bus port, by default port + 10000: a free port picked for one
+    // node could be another node's bus (and port + 10000 may not even exist), so the bus ports are picked too.
+    const picked: number[] = [];
+    while (picked.length < 2 * NODES) {
       const port = await freePort();
-      if (!ports.includes(port)) ports.push(port);
+      if (!picked.includes(port)) picked.push(port);
     }
-    await Promise.all(ports.map(async (port) => {
+    const ports = picked.slice(0, NODES);
+    await Promise.all(ports.map(async (port, i) => {
       const nodeDir = join(dir, String(port));
       mkdirSync(nodeDir);
       processes.set(port, await spawnRedisProcess([
-        '--port', String(port), '--bind', HOST, '--dir', nodeDir, '--save', '', '--appendonly', 'no',
+        '--port', String(port), '--cluster-port', String(picked[NODES + i]), '--bind', HOST, '--dir', nodeDir, '--save', '', '--appendonly', 'no',
         '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
         '--cluster-node-timeout', String(options.nodeTimeoutMs ?? CLUSTER_NODE_TIMEOUT_MS), '--cluster-require-full-coverage', 'no',
         '--daemonize', 'no', '--loglevel', 'notice',
