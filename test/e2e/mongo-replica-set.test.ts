@@ -6,14 +6,13 @@
  * `MONGODB_URI` alone names a server this test cannot kill members of); otherwise skipped.
  */
 import { Browser } from '../support/browser.js';
-import { findMongod, startMongoReplicaSet, uniqueDatabaseName, type MongoReplicaSet } from '../support/mongo.js';
+import { describeWithMongod, startMongoReplicaSet, uniqueDatabaseName, type MongoReplicaSet } from '../support/mongo.js';
 import { withDatabase } from '../support/process.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { failoverReport, haEnv, passwordSignIn, sessionStillWorks, setUpHaApp, underLoad, type HaApp } from '../support/redis-ha.js';
+import { EMAIL, failoverReport, haEnv, passwordSignIn, sessionStillWorks, setUpHaApp, underLoad, type HaApp } from '../support/redis-ha.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const describeWithMongod = findMongod() ? describe : describe.skip;
 
 describeWithMongod('Portcullis on a MongoDB replica set', () => {
   let set: MongoReplicaSet;
@@ -56,6 +55,6 @@ describeWithMongod('Portcullis on a MongoDB replica set', () => {
     expect(report.recoveredAfterMs!).toBeLessThan(20_000);
     // The session (Redis) and the account behind it (written with write concern majority, so on the new primary).
     expect(await sessionStillWorks(server, app, browser)).toBe(true);
-    expect((await passwordSignIn(app, server)).claims()!.email).toBeDefined();
+    expect((await passwordSignIn(app, server)).claims()!.email).toBe(EMAIL);
   }, 90_000);
 });

@@ -10,6 +10,8 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
 export const MONGO_SKIP_MESSAGE = 'Mongo tests skipped: no mongod on PATH and MONGODB_URI unset';
+/** With MONGODB_URI but no mongod: the suites run there, the replica-set failover (it starts and kills members) cannot. */
+export const REPLICA_SET_SKIP_MESSAGE = 'MongoDB replica-set failover test skipped: it starts its own members and needs mongod on PATH';
 
 /** Absolute path of `mongod` when it is on PATH. */
 export function findMongod(): string | undefined {
@@ -33,4 +35,5 @@ export function mongoAvailable(): boolean {
 
 export default function reportMongoOnce(): void {
   if (!mongoAvailable()) console.log(`\n${MONGO_SKIP_MESSAGE}`);
+  else if (!findMongod()) console.log(`\n${REPLICA_SET_SKIP_MESSAGE}`);
 }

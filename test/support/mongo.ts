@@ -189,6 +189,14 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /**
+ * `describe` for a block that starts `mongod` processes itself ({@link startMongoReplicaSet}): skipped without a
+ * `mongod` on PATH, even with `MONGODB_URI` (the global setup says so in one line).
+ */
+export function describeWithMongod(name: string, fn: () => void): void {
+  (findMongod() ? describe : describe.skip)(name, fn);
+}
+
+/**
  * `describe` against a real MongoDB: the block gets its own database (indexes built by `ensureIndexes`, dropped in
  * `afterAll`). Without a server the block is registered as skipped, so the report shows it was not run.
  */
