@@ -78,6 +78,8 @@ export const settingsSchema = z.object({
   MESSAGING_MODE: z.enum(['simulate', 'deliver']).optional(),
   OUTBOX_TTL_SECONDS: duration(7 * 24 * 3600),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  /** SMTP connections kept open and reused (up to 100 messages each); lower it for providers that allow fewer. */
+  SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
   MAIL_FROM: z.string().default('Portcullis <no-reply@localhost>'),
   SMS_HTTP_URL: z.url().optional(),
   SMS_HTTP_AUTH: optionalString,

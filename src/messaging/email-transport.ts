@@ -23,6 +23,8 @@ export interface EmailTransport {
 export interface SmtpOptions {
   /** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://host:465` (implicit TLS). */
   url: string;
+  /** Connections kept open and reused (`SMTP_MAX_CONNECTIONS`, default 5). */
+  maxConnections?: number;
   /** Bounds on each phase: nodemailer's defaults (up to 10 minutes) would keep retries and shutdown waiting. */
   connectionTimeoutMs?: number;
   greetingTimeoutMs?: number;
@@ -36,9 +38,10 @@ export interface SmtpOptions {
 export function createSmtpTransport(options: SmtpOptions): EmailTransport {
   const transporter = nodemailer.createTransport({
     url: options.url,
-    // Keeps up to 5 connections open and reuses each for 100 messages: without it every message pays a TCP (and TLS)
-    // handshake, the greeting, EHLO, AUTH and QUIT, most of a sign-in code's cost on the server.
+    // Keeps up to `maxConnections` connections open and reuses each for 100 messages: without it every message pays
+    // a TCP (and TLS) handshake, the greeting, EHLO, AUTH and QUIT, most of a sign-in code's cost on the server.
     pool: true,
+    maxConnections: options.maxConnections ?? 5,
     connectionTimeout: options.connectionTimeoutMs ?? 10_000,
     greetingTimeout: options.greetingTimeoutMs ?? 10_000,
     socketTimeout: options.socketTimeoutMs ?? 30_000,

@@ -23,7 +23,7 @@ export type { HttpSmsOptions, SmsMessage, SmsTransport } from './sms-transport.j
  * `SMS_HTTP_URL` is set. Throws at start-up when `SMS_HTTP_BODY` is not a usable JSON template.
  */
 export function createMessenger(
-  config: Pick<Config, 'OUTBOX_TTL_SECONDS' | 'MAIL_FROM' | 'SMTP_URL' | 'SMS_HTTP_URL' | 'SMS_HTTP_AUTH' | 'SMS_HTTP_BODY' | 'SMS_FROM'> & Partial<Pick<Config, 'lifetimes'>>,
+  config: Pick<Config, 'OUTBOX_TTL_SECONDS' | 'MAIL_FROM' | 'SMTP_URL' | 'SMTP_MAX_CONNECTIONS' | 'SMS_HTTP_URL' | 'SMS_HTTP_AUTH' | 'SMS_HTTP_BODY' | 'SMS_FROM'> & Partial<Pick<Config, 'lifetimes'>>,
   outbox: OutboxRepository,
   log: MessengerLog,
   options: Pick<MessengerOptions, 'retryDelaysMs' | 'now'> = {},
@@ -36,6 +36,6 @@ export function createMessenger(
       throw new ConfigError('SMS_HTTP_BODY', 'must be a JSON template whose {{to}}, {{text}} and {{from}} placeholders sit inside JSON strings');
     }
   }
-  const email = config.SMTP_URL ? createSmtpTransport({ url: config.SMTP_URL }) : undefined;
+  const email = config.SMTP_URL ? createSmtpTransport({ url: config.SMTP_URL, maxConnections: config.SMTP_MAX_CONNECTIONS }) : undefined;
   return new Messenger({ outbox, config, log, transports: { email, sms }, ...options });
 }

@@ -75,15 +75,21 @@ interface TestSmtp {
   url: string;
   received: ReceivedMail[];
   rcptCalls: number;
+  /** TCP connections the server accepted. */
+  connections: number;
   close(): Promise<void>;
 }
 
 async function startSmtp(options: { rejectFirstRcpts?: number; beforeData?: () => Promise<void> } = {}): Promise<TestSmtp> {
-  const state: TestSmtp = { url: '', received: [], rcptCalls: 0, close: async () => {} };
+  const state: TestSmtp = { url: '', received: [], rcptCalls: 0, connections: 0, close: async () => {} };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onConnect(_session, callback) {
+      state.connections += 1;
+      callback();
+    },
     onRcptTo(_address, _session, callback) {
       state.rcptCalls += 1;
       if (state.rcptCalls <= (options.rejectFirstRcpts ?? 0)) {
@@ -387,6 +393,24 @@ describe('Messenger in deliver mode (email over a real SMTP server)', () => {
     expect((await outbox.list(app.id))[0]).toMatchObject({ status: 'sent', attempts: 1 });
     expect(entries.some((e) => e.level === 'info' && e.msg === 'message delivered')).toBe(true);
     expect(JSON.stringify(entries)).not.toContain('482913');
+  });
+
+  it('reuses its SMTP connections: messages one after another go over one connection, at most SMTP_MAX_CONNECTIONS at once', async () => {
+    smtp = await startSmtp();
+    const outbox = new MemoryOutboxRepository();
+    const messenger = createMessenger({ ...config, SMTP_URL: smtp.url, SMTP_MAX_CONNECTIONS: 2 }, outbox, captureLog().log, { retryDelaysMs: FAST_RETRIES });
+    const app = makeApp({ mode: 'deliver' });
+    for (const to of ['a@example.test', 'b@example.test', 'c@example.test']) {
+      await messenger.send(app, { channel: 'email', to, kind: 'sign_in_code', locals: { code: '111222' } });
+      await messenger.drain();
+    }
+    expect(smtp.connections).toBe(1);
+    await Promise.all(Array.from({ length: 6 }, (_, i) => messenger.send(app, { channel: 'email', to: `p${i}@example.test`, kind: 'sign_in_code', locals: { code: '333444' } })));
+    await messenger.drain();
+    await messenger.close();
+    expect(smtp.received).toHaveLength(9);
+    expect(smtp.connections).toBeLessThanOrEqual(2);
+    expect((await outbox.list(app.id)).every((m) => m.status === 'sent')).toBe(true);
   });
 
   it('uses MAIL_FROM when the app names no sender', async () => {
