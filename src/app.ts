@@ -235,9 +235,9 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   koa.proxy = true; // protocol comes from X-Forwarded-Proto, which canonicalHost sets from PUBLIC_URL
   koa.use(countRequests(services.metrics));
   koa.use(canonicalHost(config.publicUrl));
-  koa.use(async (ctx, next) => {
+  koa.use((ctx, next) => {
     ctx.state.ip = clientIp(ctx, config.TRUST_PROXY);
-    await next();
+    return next();
   });
   koa.use(securityHeaders(config.publicUrl));
   koa.use(errorHandler(log, (dependency) => services.metrics.observeStoreError(dependency)));

@@ -6,17 +6,20 @@ import type { Context, Next } from 'koa';
  * redirecting to (the relying party), because browsers apply it to the redirects that follow a form post.
  */
 export function securityHeaders(publicUrl: URL) {
-  const hsts = publicUrl.protocol === 'https:';
-  return async (ctx: Context, next: Next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
-    ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
-    if (hsts) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  const headers: ReadonlyArray<readonly [string, string]> = [
+    ['X-Content-Type-Options', 'nosniff'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['X-Frame-Options', 'DENY'],
+    ['Cross-Origin-Opener-Policy', 'same-origin'],
+    ['Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()'],
+    ...(publicUrl.protocol === 'https:' ? [['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'] as const] : []),
     // Baseline for pages the provider writes itself (form_post, the sign-out hand-off): it adds the hash of its one
     // inline script to script-src, and those forms post to relying parties, so form-action stays open there.
-    ctx.set('Content-Security-Policy', PROVIDER_CSP);
+    ['Content-Security-Policy', PROVIDER_CSP],
+  ];
+  return async (ctx: Context, next: Next) => {
+    // Straight onto the response (nothing is sent yet): ctx.set would normalise each fixed pair anew per request.
+    for (const [name, value] of headers) ctx.res.setHeader(name, value);
     await next();
     // A response the provider already wrote (token, discovery, JWKS…) can take no more headers: skip the type check.
     if (!ctx.headerSent && ctx.response.is('html') && ctx.response.get('Content-Security-Policy') === PROVIDER_CSP) setPageCsp(ctx);

@@ -22,7 +22,7 @@ export interface LanguageLink {
 
 /** Koa middleware: applies `?lang=` on a GET and reads the cookie into `ctx.state.chosenLanguage`. */
 export function languageSwitch() {
-  return async function switchLanguage(ctx: Context, next: Next) {
+  return function switchLanguage(ctx: Context, next: Next) {
     const { languages } = catalogue();
     // The Admin API is not a page: its `lang` parameters (if any) are its own.
     if (ctx.path.startsWith('/admin/')) return next();
@@ -38,7 +38,8 @@ export function languageSwitch() {
       ctx.redirect(`/${url.pathname.replace(/^[/\\]+/, '')}${url.search}`);
       return;
     }
-    const [chosen, at] = (ctx.cookies.get(LANGUAGE_COOKIE) ?? '').split('.');
+    // Most requests (token, discovery, JWKS) carry no language cookie: no cookie parsing for them.
+    const [chosen, at] = (ctx.req.headers.cookie?.includes(LANGUAGE_COOKIE) ? (ctx.cookies.get(LANGUAGE_COOKIE) ?? '') : '').split('.');
     if (chosen && languages.includes(chosen)) {
       ctx.state.chosenLanguage = chosen;
       // Seconds since the epoch; a cookie without a time (set before times were kept) counts as an earlier choice.
@@ -48,7 +49,7 @@ export function languageSwitch() {
     // page). Not an authorization response (an upstream IdP's callback): its code and state are single-use, so the
     // address cannot show the page again, and they must not be copied into links (RFC 9700 §4.2.4).
     if (ctx.method === 'GET' && ctx.query.code === undefined && ctx.query.state === undefined) ctx.state.pageAddress = ctx.path + (ctx.querystring ? `?${ctx.querystring}` : '');
-    await next();
+    return next();
   };
 }
 

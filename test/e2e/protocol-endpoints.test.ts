@@ -1,4 +1,5 @@
 /** Endpoint behaviour the specifications require and real relying parties rely on. */
+import { request as httpRequest } from 'node:http';
 import { Browser } from '../support/browser.js';
 import { oidc, REDIRECT_URI, setUpRp, signIn, type Rp } from '../support/rp.js';
 import { startServer, type TestServer } from '../support/server.js';
@@ -73,5 +74,25 @@ describe('token endpoint without client authentication (RFC 6749 §5.2)', () => 
   it('keeps 401 invalid_client for a wrong secret', async () => {
     const wrong = await oidc.discovery(new URL(rp.issuer), rp.clientId, 'not-the-secret', undefined, { execute: [oidc.allowInsecureRequests] });
     await expect(oidc.clientCredentialsGrant(wrong, {})).rejects.toMatchObject({ error: 'invalid_client' });
+  });
+});
+
+describe('URLs follow PUBLIC_URL, never the caller\'s Host headers', () => {
+  /** Discovery as a client that sends its own Host and X-Forwarded-* headers (fetch may not set Host). */
+  const discovery = (headers: Record<string, string>) => new Promise<{ issuer: string; token_endpoint: string }>((resolve, reject) => {
+    const url = new URL(`${server.url}/apps/endpoints/.well-known/openid-configuration`);
+    httpRequest(url, { headers }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve(JSON.parse(body)));
+    }).on('error', reject).end();
+  });
+
+  it('ignores Host, X-Forwarded-Host and X-Forwarded-Proto', async () => {
+    const forged = await discovery({ host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' });
+    expect(forged.issuer).toBe(`${server.url}/apps/endpoints`);
+    expect(forged.token_endpoint).toBe(`${server.url}/apps/endpoints/token`);
+    const plain = await discovery({});
+    expect(plain).toEqual(forged);
   });
 });
