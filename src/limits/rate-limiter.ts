@@ -39,6 +39,22 @@ export class RateLimiter {
   }
 
   /**
+   * Claims `claim.key` (set if absent, for `claim.ttlSeconds`) and, only when this call claimed it, counts one hit
+   * against each limit, in one step of the store: a refused claim spends no limit. `claimed: false` when the key was
+   * there; otherwise the first limit that went over, if any. With limits disabled only the claim is made.
+   */
+  async claimThenHitAll(appId: string, claim: { key: string; ttlSeconds: number }, hits: ReadonlyArray<readonly [Limit, string]>): Promise<{ claimed: boolean; exceeded?: Exceeded }> {
+    if (!this.enabled) return { claimed: await this.store.setIfAbsent(claim.key, 1, claim.ttlSeconds) };
+    const keys = hits.map(([limit, subject]) => this.key(appId, limit, subject));
+    const counts = await this.store.claimThenIncrement(claim.key, 1, claim.ttlSeconds, keys.map((key, i) => ({ key, ttlSeconds: hits[i][0].windowSeconds })));
+    if (!counts) return { claimed: false };
+    const over = hits.findIndex(([limit], i) => counts[i] > limit.max);
+    if (over < 0) return { claimed: true };
+    const { 0: limit } = hits[over];
+    return { claimed: true, exceeded: { limit, retryAfterSeconds: (await this.store.ttl(keys[over])) ?? limit.windowSeconds } };
+  }
+
+  /**
    * Reads the counters without counting: the first limit already at its maximum, and which counters are non-zero
    * (so a success resets only those, saving a round trip per empty counter).
    */

@@ -696,6 +696,26 @@ export interface EphemeralStore {
   increment(key: string, ttlSeconds: number): Promise<number>;
   /** Seconds left before the key expires, or undefined when it does not exist. */
   ttl(key: string): Promise<number | undefined>;
+  /**
+   * {@link setIfAbsent} of `key`, then, only when this call created it, {@link increment} of each counter: the new
+   * counts in order, or undefined when `key` was already there (then no counter moved). A store that can do both in
+   * one round trip does (a resend wait and the send caps behind it); `claimThenIncrementInSteps` is the plain form.
+   */
+  claimThenIncrement(key: string, value: unknown, ttlSeconds: number, counters: ReadonlyArray<CounterRef>): Promise<number[] | undefined>;
+}
+
+/** A fixed-window counter of {@link EphemeralStore.increment}. */
+export interface CounterRef {
+  key: string;
+  ttlSeconds: number;
+}
+
+/** {@link EphemeralStore.claimThenIncrement} in separate steps: a refused claim never reaches the counters. */
+export async function claimThenIncrementInSteps(
+  store: Pick<EphemeralStore, 'setIfAbsent' | 'increment'>, key: string, value: unknown, ttlSeconds: number, counters: ReadonlyArray<CounterRef>,
+): Promise<number[] | undefined> {
+  if (!(await store.setIfAbsent(key, value, ttlSeconds))) return undefined;
+  return Promise.all(counters.map((counter) => store.increment(counter.key, counter.ttlSeconds)));
 }
 
 /**

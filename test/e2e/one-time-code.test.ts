@@ -130,6 +130,20 @@ describe('sign-in with a code by email or SMS', () => {
     expect(page.url.startsWith(REDIRECT_URI)).toBe(true);
   });
 
+  it('spends no send cap on resends the wait refused', async () => {
+    await server.admin.ok('POST', '/apps/court/accounts', { email: 'patient@example.com' });
+    const browser = new Browser(server.url);
+    const { page } = await requestCode(browser, 'patient@example.com');
+    for (let i = 0; i < 6; i++) expect((await browser.submit(page, {}, { action: '/code/send' })).html).toContain('Please wait 30 seconds');
+    // Four more sends (the wait skipped each time) make the hour's five: none was spent by the refusals.
+    for (let i = 0; i < 4; i++) expect((await requestCode(new Browser(server.url), 'patient@example.com')).page.html).toContain('name="code"');
+    expect((await requestCode(new Browser(server.url), 'patient@example.com')).page.html).toContain('Too many codes were requested');
+    // Messages are written without making the person wait: give the last one a moment.
+    let sent = await messagesTo(server, 'court', 'patient@example.com');
+    for (const deadline = Date.now() + 3000; sent.length < 5 && Date.now() < deadline; sent = await messagesTo(server, 'court', 'patient@example.com')) await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toHaveLength(5);
+  });
+
   it('caps sends at 5 per identifier per hour, for known and unknown identifiers alike', async () => {
     for (const identifier of ['capped@example.com', 'client-capped@example.com']) {
       if (identifier.startsWith('client')) await server.admin.ok('POST', '/apps/court/accounts', { email: identifier });

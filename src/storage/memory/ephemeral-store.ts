@@ -1,4 +1,4 @@
-import type { EphemeralStore } from '../ports.js';
+import { claimThenIncrementInSteps, type CounterRef, type EphemeralStore } from '../ports.js';
 import { ExpiringMap, copy } from './clock-map.js';
 
 /** In-process reference implementation of {@link EphemeralStore}. Single-threaded JS makes every call atomic. */
@@ -39,6 +39,10 @@ export class MemoryEphemeralStore implements EphemeralStore {
   async ttl(key: string): Promise<number | undefined> {
     const remaining = this.map.remainingMs(key);
     return remaining === undefined ? undefined : Math.ceil(remaining / 1000);
+  }
+
+  claimThenIncrement(key: string, value: unknown, ttlSeconds: number, counters: ReadonlyArray<CounterRef>): Promise<number[] | undefined> {
+    return claimThenIncrementInSteps(this, key, value, ttlSeconds, counters);
   }
 
   close(): void {

@@ -8,7 +8,7 @@
  */
 import mongoose from 'mongoose';
 import type { Model } from 'mongoose';
-import type { EphemeralStore } from '../ports.js';
+import { claimThenIncrementInSteps, type CounterRef, type EphemeralStore } from '../ports.js';
 import { ConflictError } from '../../errors.js';
 import type { EphemeralRecordDoc } from './models.js';
 import { mongoCall } from './errors.js';
@@ -90,6 +90,11 @@ export class MongoEphemeralStore implements EphemeralStore {
     if (!found) return undefined;
     if (!found.expiresAt) return Infinity;
     return Math.ceil((found.expiresAt.getTime() - Date.now()) / 1000);
+  }
+
+  /** In steps (MongoDB has no script of several documents without a transaction): the claim, then the counters. */
+  claimThenIncrement(key: string, value: unknown, ttlSeconds: number, counters: ReadonlyArray<CounterRef>): Promise<number[] | undefined> {
+    return claimThenIncrementInSteps(this, key, value, ttlSeconds, counters);
   }
 
   private async upsertIncrement(id: string, ttlSeconds: number): Promise<number> {

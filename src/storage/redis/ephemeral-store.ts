@@ -1,6 +1,6 @@
-import type { EphemeralStore } from '../ports.js';
+import { claimThenIncrementInSteps, type CounterRef, type EphemeralStore } from '../ports.js';
 import type { RedisClient } from './connection.js';
-import { callRedis } from './errors.js';
+import { callRedis, isSlotMigrating } from './errors.js';
 import { LuaScript } from './lua-script.js';
 import { ephemeralKey } from './keys.js';
 
@@ -26,6 +26,30 @@ if ms > 0 then redis.call('PEXPIRE', KEYS[1], ms, 'NX') end
 return count`,
   1,
 );
+
+/**
+ * SET NX of KEYS[1] (ARGV[1] the value, ARGV[2] its time to live in ms, 0 for none), and only when it was set, the
+ * INCREMENT above for each further key (ARGV[2 + i] its window): the counts, or nil when KEYS[1] was there.
+ */
+const CLAIM_THEN_INCREMENT = `local ms = tonumber(ARGV[2])
+local claimed
+if ms > 0 then claimed = redis.call('SET', KEYS[1], ARGV[1], 'PX', ms, 'NX') else claimed = redis.call('SET', KEYS[1], ARGV[1], 'NX') end
+if not claimed then return nil end
+local counts = {}
+for i = 2, #KEYS do
+  counts[i - 1] = redis.call('INCR', KEYS[i])
+  local window = tonumber(ARGV[i + 1])
+  if window > 0 then redis.call('PEXPIRE', KEYS[i], window, 'NX') end
+end
+return counts`;
+
+/** The script per number of keys (a LuaScript declares how many it takes). */
+const claimScripts = new Map<number, LuaScript>();
+function claimScript(keys: number): LuaScript {
+  let script = claimScripts.get(keys);
+  if (!script) claimScripts.set(keys, (script = new LuaScript(CLAIM_THEN_INCREMENT, keys)));
+  return script;
+}
 
 /**
  * {@link EphemeralStore} on Redis with native key expiry, so nothing needs sweeping. Values are JSON: what comes
@@ -90,6 +114,23 @@ export class RedisEphemeralStore implements EphemeralStore {
    */
   async increment(key: string, ttlSeconds: number): Promise<number> {
     return Number(await callRedis(() => INCREMENT.run(this.client, [this.key(key)], [ttlSeconds > 0 ? toMs(ttlSeconds) : 0], () => { this.roundTrips += 1; })));
+  }
+
+  /**
+   * One script over the claim and its counters (one app's keys share a hash slot). While a Redis Cluster migrates
+   * that slot, a script over several keys is refused until the migration ends (TRYAGAIN): then it runs in steps,
+   * each a one-key command that follows the slot to its new node.
+   */
+  async claimThenIncrement(key: string, value: unknown, ttlSeconds: number, counters: ReadonlyArray<CounterRef>): Promise<number[] | undefined> {
+    const keys = [this.key(key), ...counters.map((c) => this.key(c.key))];
+    const args = [JSON.stringify(value), ttlSeconds > 0 ? toMs(ttlSeconds) : 0, ...counters.map((c) => (c.ttlSeconds > 0 ? toMs(c.ttlSeconds) : 0))];
+    try {
+      const counts = await callRedis(() => claimScript(keys.length).run(this.client, keys, args, () => { this.roundTrips += 1; }));
+      return counts === null ? undefined : (counts as unknown[]).map(Number);
+    } catch (error) {
+      if (!isSlotMigrating(error)) throw error;
+      return claimThenIncrementInSteps(this, key, value, ttlSeconds, counters);
+    }
   }
 
   /** Rounded up like the in-memory store: a key with 200 ms left reports 1 s, never 0. */

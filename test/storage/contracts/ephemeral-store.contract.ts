@@ -172,5 +172,46 @@ export function ephemeralStoreContract(name: string, makeStore: () => Promise<Ep
         expect(await store.ttl(k)).toBeGreaterThan(0);
       });
     });
+
+    describe('claimThenIncrement', () => {
+      it('claims the key and counts each counter, in order', async () => {
+        const [claim, a, b] = [key('claim'), key('claim-a'), key('claim-b')];
+        await store.increment(b, 60);
+        expect(await store.claimThenIncrement(claim, { by: 'first' }, 30, [{ key: a, ttlSeconds: 60 }, { key: b, ttlSeconds: 60 }])).toEqual([1, 2]);
+        expect(await store.get(claim)).toEqual({ by: 'first' });
+        expect(await store.ttl(claim)).toBeLessThanOrEqual(30);
+        expect(await store.ttl(a)).toBeGreaterThan(55);
+      });
+
+      it('moves no counter when the key is already claimed', async () => {
+        const [claim, counter] = [key('claimed'), key('claimed-counter')];
+        await store.setIfAbsent(claim, 'earlier', 60);
+        expect(await store.claimThenIncrement(claim, 'later', 60, [{ key: counter, ttlSeconds: 60 }])).toBeUndefined();
+        expect(await store.get(claim)).toBe('earlier');
+        expect(await store.get(counter)).toBeUndefined();
+      });
+
+      it('lets exactly one of 20 concurrent callers claim, and counts only that one', async () => {
+        const [claim, counter] = [key('claim-race'), key('claim-race-counter')];
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.claimThenIncrement(claim, 1, 60, [{ key: counter, ttlSeconds: 60 }])));
+        expect(results.filter((r) => r !== undefined)).toEqual([[1]]);
+        expect(await store.get(counter)).toBe(1);
+      });
+
+      it('keeps each counter\'s fixed window, and claims again once the claim expired', async () => {
+        const [claim, counter] = [key('claim-expiry'), key('claim-expiry-counter')];
+        await store.increment(counter, 10);
+        expect(await store.claimThenIncrement(claim, 1, 1, [{ key: counter, ttlSeconds: 600 }])).toEqual([2]);
+        expect(await store.ttl(counter)).toBeLessThanOrEqual(10);
+        await sleep(1200);
+        expect(await store.claimThenIncrement(claim, 1, 1, [{ key: counter, ttlSeconds: 600 }])).toEqual([3]);
+      });
+
+      it('claims without counters', async () => {
+        const claim = key('claim-only');
+        expect(await store.claimThenIncrement(claim, 'x', 60, [])).toEqual([]);
+        expect(await store.claimThenIncrement(claim, 'y', 60, [])).toBeUndefined();
+      });
+    });
   });
 }
