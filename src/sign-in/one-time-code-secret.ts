@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import type { EphemeralStore } from '../storage/ports.js';
 import { shortLivedKey } from '../storage/short-lived-keys.js';
-import { hmac, safeEqual } from '../crypto/random.js';
+import { hmac } from '../crypto/random.js';
 import type { Attempt } from './attempt.js';
 
 export const CODE_MAX_WRONG_TRIES = 5;
@@ -25,19 +25,36 @@ export function codeKeys(attempt: Pick<Bound, 'app' | 'uid'>, purpose: CodePurpo
   return { code: shortLivedKey(attempt.app.id, purpose, attempt.uid), tries: shortLivedKey(attempt.app.id, `${purpose}-tries`, attempt.uid) };
 }
 
-/** HMAC of the code with the app's secret, bound to the purpose and the attempt. */
-function codeHash(attempt: Bound, purpose: CodePurpose, code: string): string {
-  return hmac(attempt.secret, `${purpose}:${attempt.uid}:${code}`);
+/**
+ * What a code is bound to beyond its attempt and purpose: `boundTo` (the account an emailed second factor was sent
+ * for), so a code is right only for that.
+ */
+export interface CodeBinding {
+  boundTo?: string;
 }
+
+/** HMAC of the code with the app's secret, bound to the purpose, the attempt and the binding. */
+function codeHash(attempt: Bound, purpose: CodePurpose, code: string, binding: CodeBinding): string {
+  return hmac(attempt.secret, binding.boundTo === undefined ? `${purpose}:${attempt.uid}:${code}` : `${purpose}:${attempt.uid}:${binding.boundTo}:${code}`);
+}
+
+/** Stands in for the hash of a record that can never be redeemed: no HMAC (base64url, 43 characters) equals it. */
+const NEVER_MATCHES = '!unredeemable';
 
 /**
  * Stores a new code's record (`hash` added here) for `ttlSeconds`: it replaces the previous code of this attempt
- * (only the newest is valid) and starts its own count of wrong tries. Returns the code to send.
+ * (only the newest is valid) and starts its own count of wrong tries. Returns the code to send. A record that is
+ * not `redeemable` (nobody to sign in: the code is never sent) keeps a hash that no code matches, so trying it
+ * looks and counts exactly like a wrong code.
  */
-export async function issueCode<T extends object>(attempt: Bound, store: EphemeralStore, purpose: CodePurpose, record: T, ttlSeconds: number): Promise<string> {
+export async function issueCode<T extends object>(
+  attempt: Bound, store: EphemeralStore, purpose: CodePurpose, record: T, ttlSeconds: number,
+  options: CodeBinding & { redeemable?: boolean } = {},
+): Promise<string> {
   const code = newCode();
   const k = codeKeys(attempt, purpose);
-  await Promise.all([store.set(k.code, { ...record, hash: codeHash(attempt, purpose, code) }, ttlSeconds), store.delete(k.tries)]);
+  const hash = options.redeemable === false ? NEVER_MATCHES : codeHash(attempt, purpose, code, options);
+  await Promise.all([store.set(k.code, { ...record, hash }, ttlSeconds), store.delete(k.tries)]);
   return code;
 }
 
@@ -55,32 +72,23 @@ export type CodeCheck<T> =
   | { status: 'expired' };
 
 /**
- * Checks a typed code against the stored record and, when right, takes the record: of two concurrent right answers
- * only one succeeds. Every try counts, right or wrong, so the 6th try fails even with the right code.
+ * Checks a typed code against the stored record and, when right, takes the record, in one step of the store: of
+ * two concurrent right answers only one succeeds. Every try counts, right or wrong, so the 6th try fails even with
+ * the right code.
  */
 export async function checkCode<T extends object>(
   attempt: Bound,
   store: EphemeralStore,
   purpose: CodePurpose,
   typedRaw: string,
-  options: { ttlSeconds: number; redeemable?: (stored: T) => boolean },
+  options: CodeBinding & { ttlSeconds: number },
 ): Promise<CodeCheck<T>> {
   const k = codeKeys(attempt, purpose);
   const typed = typedRaw.replace(/\s/g, '');
-  // The try is counted and the record read at once (one round trip): the record is used only when the try counts.
-  const [tries, stored] = await Promise.all([store.increment(k.tries, options.ttlSeconds), store.get<T & { hash: string }>(k.code)]);
-  if (tries > CODE_MAX_WRONG_TRIES) {
-    await store.delete(k.code);
-    return { status: 'exhausted' };
-  }
-  if (!stored) return { status: 'expired' };
-  const redeemable = options.redeemable?.(stored) ?? true;
-  if (!/^\d{6}$/.test(typed) || !safeEqual(codeHash(attempt, purpose, typed), stored.hash) || !redeemable) {
-    return { status: 'wrong', stored };
-  }
-  // Taking the record and dropping its try counter go together: once the record is gone (taken here or by a
-  // concurrent right answer) its counter means nothing, and a new code starts its own (issueCode).
-  const [taken] = await Promise.all([store.take<T>(k.code), store.delete(k.tries)]);
-  if (!taken) return { status: 'expired' };
-  return { status: 'ok', stored };
+  // Whatever was typed counts as a try: the HMAC of anything but the sent code matches no record.
+  const expected = codeHash(attempt, purpose, typed, options);
+  const found = await store.takeIfMatches<T & { hash: string }>(k.code, { key: k.tries, ttlSeconds: options.ttlSeconds }, CODE_MAX_WRONG_TRIES, 'hash', expected);
+  if (found.tries > CODE_MAX_WRONG_TRIES) return { status: 'exhausted' };
+  if (!found.record) return { status: 'expired' };
+  return found.taken ? { status: 'ok', stored: found.record } : { status: 'wrong', stored: found.record };
 }

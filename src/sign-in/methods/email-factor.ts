@@ -46,7 +46,7 @@ export async function sendFactorEmail(attempt: Attempt, deps: Deps): Promise<Out
   const email = waiting.account.email!;
   const refused = await sendRefusal(attempt, deps, email, { noun: 'code', plural: 'codes', waitingPage: '' });
   if (refused) return refused;
-  const code = await issueCode<StoredFactorCode>(attempt, deps.ephemeral, 'mfa-email', { accountId: waiting.account.id }, deps.lifetimes.signInCode);
+  const code = await issueCode<StoredFactorCode>(attempt, deps.ephemeral, 'mfa-email', { accountId: waiting.account.id }, deps.lifetimes.signInCode, { boundTo: waiting.account.id });
   await deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'sign_in_code', locals: { code }, locale: waiting.account.locale ?? attempt.language, brandTenant: attempt.brandTenant });
   await attempt.save({ factorEmail: true });
   return again({ notice: 'mfa:notice.email_sent' });
@@ -57,7 +57,8 @@ export async function verifyFactorEmail(attempt: Attempt, deps: Deps, input: { c
   if (!waiting) return go('');
   const check = await checkCode<StoredFactorCode>(attempt, deps.ephemeral, 'mfa-email', input.code, {
     ttlSeconds: deps.lifetimes.signInCode,
-    redeemable: (s) => s.accountId === waiting.account.id,
+    // Right only for the account it was sent to (the attempt may wait for another one by now).
+    boundTo: waiting.account.id,
   });
   if (check.status === 'exhausted') return again({ error: 'sign-in:error.code_exhausted' });
   if (check.status === 'expired') return again({ error: 'sign-in:error.code_expired' });

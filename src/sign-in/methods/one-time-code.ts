@@ -61,7 +61,7 @@ export async function sendCode(attempt: Attempt, deps: Deps, input: z.output<typ
   // The code's record and the attempt's state are written together (one round trip); the message goes out only
   // once both are stored.
   const [code] = await Promise.all([
-    issueCode(attempt, deps.ephemeral, 'otp', stored, deps.lifetimes.signInCode),
+    issueCode(attempt, deps.ephemeral, 'otp', stored, deps.lifetimes.signInCode, { redeemable: accounts.length > 0 }),
     attempt.save({ otp: { identifier, channel, sentAt: Date.now() }, flash: undefined }),
   ]);
   if (accounts.length > 0) {
@@ -93,7 +93,6 @@ export async function verifyCode(attempt: Attempt, deps: Deps, input: { code: st
   // Single use: of two concurrent correct submissions, only the one that takes the record signs in.
   const check = await checkCode<StoredCode>(attempt, deps.ephemeral, 'otp', input.code, {
     ttlSeconds: deps.lifetimes.signInCode,
-    redeemable: (s) => s.accountIds.length > 0,
   });
   if (check.status === 'exhausted') return again({ error: 'sign-in:error.code_exhausted' }, '/code');
   if (check.status === 'expired') {

@@ -84,7 +84,7 @@ export async function register(attempt: Attempt, deps: Deps, input: z.output<typ
   const available = existing.length === 0;
   const pending: PendingRegistration = { email, name: input.name, passwordHash, available };
   // A new registration replaces the previous one of this attempt and starts its own count of wrong tries.
-  const code = await issueCode(attempt, deps.ephemeral, 'register', pending, deps.lifetimes.registrationCode);
+  const code = await issueCode(attempt, deps.ephemeral, 'register', pending, deps.lifetimes.registrationCode, { redeemable: available });
   // Not awaited, either way: the answer must not take longer for one kind of address. send() never rejects.
   if (available) {
     void deps.messenger.send(attempt.app, { channel: 'email', to: email, kind: 'verify_email', locals: { code }, locale: attempt.language, brandTenant: attempt.brandTenant });
@@ -106,7 +106,6 @@ export async function verifyRegistration(attempt: Attempt, deps: Deps, input: { 
   ensureOpen(attempt);
   const check = await checkCode<PendingRegistration>(attempt, deps.ephemeral, 'register', input.code, {
     ttlSeconds: deps.lifetimes.registrationCode,
-    redeemable: (p) => p.available,
   });
   if (check.status === 'exhausted') return again({ error: 'sign-in:error.registration_exhausted' }, '/register');
   if (check.status === 'expired') return again({ error: 'sign-in:error.registration_expired' }, '/register');

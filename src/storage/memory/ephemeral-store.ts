@@ -1,4 +1,4 @@
-import { claimThenIncrementInSteps, type CounterRef, type EphemeralStore } from '../ports.js';
+import { claimThenIncrementInSteps, takeIfMatchesInSteps, type CounterRef, type EphemeralStore, type SecretTry } from '../ports.js';
 import { ExpiringMap, copy } from './clock-map.js';
 
 /** In-process reference implementation of {@link EphemeralStore}. Single-threaded JS makes every call atomic. */
@@ -43,6 +43,10 @@ export class MemoryEphemeralStore implements EphemeralStore {
 
   claimThenIncrement(key: string, value: unknown, ttlSeconds: number, counters: ReadonlyArray<CounterRef>): Promise<number[] | undefined> {
     return claimThenIncrementInSteps(this, key, value, ttlSeconds, counters);
+  }
+
+  takeIfMatches<T>(key: string, tries: CounterRef, maxTries: number, field: string, expected: string): Promise<SecretTry<T>> {
+    return takeIfMatchesInSteps<T>(this, key, tries, maxTries, field, expected);
   }
 
   close(): void {

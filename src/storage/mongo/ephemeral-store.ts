@@ -8,7 +8,7 @@
  */
 import mongoose from 'mongoose';
 import type { Model } from 'mongoose';
-import { claimThenIncrementInSteps, type CounterRef, type EphemeralStore } from '../ports.js';
+import { claimThenIncrementInSteps, takeIfMatchesInSteps, type CounterRef, type EphemeralStore, type SecretTry } from '../ports.js';
 import { ConflictError } from '../../errors.js';
 import type { EphemeralRecordDoc } from './models.js';
 import { mongoCall } from './errors.js';
@@ -95,6 +95,10 @@ export class MongoEphemeralStore implements EphemeralStore {
   /** In steps (MongoDB has no script of several documents without a transaction): the claim, then the counters. */
   claimThenIncrement(key: string, value: unknown, ttlSeconds: number, counters: ReadonlyArray<CounterRef>): Promise<number[] | undefined> {
     return claimThenIncrementInSteps(this, key, value, ttlSeconds, counters);
+  }
+
+  takeIfMatches<T>(key: string, tries: CounterRef, maxTries: number, field: string, expected: string): Promise<SecretTry<T>> {
+    return takeIfMatchesInSteps<T>(this, key, tries, maxTries, field, expected);
   }
 
   private async upsertIncrement(id: string, ttlSeconds: number): Promise<number> {

@@ -1,4 +1,4 @@
-import { claimThenIncrementInSteps, type CounterRef, type EphemeralStore } from '../ports.js';
+import { claimThenIncrementInSteps, takeIfMatchesInSteps, type CounterRef, type EphemeralStore, type SecretTry } from '../ports.js';
 import type { RedisClient } from './connection.js';
 import { callRedis, isSlotMigrating } from './errors.js';
 import { LuaScript } from './lua-script.js';
@@ -42,6 +42,31 @@ for i = 2, #KEYS do
   if window > 0 then redis.call('PEXPIRE', KEYS[i], window, 'NX') end
 end
 return counts`;
+
+/**
+ * One try at a secret: KEYS[1] the record (JSON), KEYS[2] its try counter (ARGV[1] its window in ms, 0 for none),
+ * ARGV[2] the most tries, ARGV[3] the field, ARGV[4] the expected value. Returns {tries, record JSON or '', taken 0/1}.
+ * The field is compared with `==`: it holds an HMAC, whose bytes the person trying cannot steer, so the time of the
+ * comparison tells nothing about the secret.
+ */
+const TAKE_IF_MATCHES = new LuaScript(
+  `local tries = redis.call('INCR', KEYS[2])
+local ms = tonumber(ARGV[1])
+if ms > 0 then redis.call('PEXPIRE', KEYS[2], ms, 'NX') end
+if tries > tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[1])
+  return {tries, '', 0}
+end
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {tries, '', 0} end
+local ok, record = pcall(cjson.decode, raw)
+if ok and type(record) == 'table' and record[ARGV[3]] == ARGV[4] then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return {tries, raw, 1}
+end
+return {tries, raw, 0}`,
+  2,
+);
 
 /** The script per number of keys (a LuaScript declares how many it takes). */
 const claimScripts = new Map<number, LuaScript>();
@@ -130,6 +155,20 @@ export class RedisEphemeralStore implements EphemeralStore {
     } catch (error) {
       if (!isSlotMigrating(error)) throw error;
       return claimThenIncrementInSteps(this, key, value, ttlSeconds, counters);
+    }
+  }
+
+  /** One script (both keys are the app's, one hash slot); in steps while Redis Cluster migrates that slot. */
+  async takeIfMatches<T>(key: string, tries: CounterRef, maxTries: number, field: string, expected: string): Promise<SecretTry<T>> {
+    const window = tries.ttlSeconds > 0 ? toMs(tries.ttlSeconds) : 0;
+    try {
+      const [count, raw, taken] = (await callRedis(() => TAKE_IF_MATCHES.run(
+        this.client, [this.key(key), this.key(tries.key)], [window, maxTries, field, expected], () => { this.roundTrips += 1; },
+      ))) as [number, string, number];
+      return { tries: Number(count), record: raw ? parse<T>(raw) : undefined, taken: Number(taken) === 1 };
+    } catch (error) {
+      if (!isSlotMigrating(error)) throw error;
+      return takeIfMatchesInSteps<T>(this, key, tries, maxTries, field, expected);
     }
   }
 

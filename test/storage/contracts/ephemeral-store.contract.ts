@@ -213,5 +213,50 @@ export function ephemeralStoreContract(name: string, makeStore: () => Promise<Ep
         expect(await store.claimThenIncrement(claim, 'y', 60, [])).toBeUndefined();
       });
     });
+
+    describe('takeIfMatches', () => {
+      const subject = () => ({ record: key('secret'), tries: { key: key('secret-tries'), ttlSeconds: 60 } });
+
+      it('takes the record when the field matches, and drops its try counter', async () => {
+        const { record, tries } = subject();
+        await store.set(record, { hash: 'right', accountIds: ['a'] }, 60);
+        expect(await store.takeIfMatches(record, tries, 5, 'hash', 'right')).toEqual({ tries: 1, record: { hash: 'right', accountIds: ['a'] }, taken: true });
+        expect(await store.get(record)).toBeUndefined();
+        expect(await store.get(tries.key)).toBeUndefined();
+      });
+
+      it('counts a wrong try and leaves the record', async () => {
+        const { record, tries } = subject();
+        await store.set(record, { hash: 'right' }, 60);
+        expect(await store.takeIfMatches(record, tries, 5, 'hash', 'wrong')).toEqual({ tries: 1, record: { hash: 'right' }, taken: false });
+        expect(await store.takeIfMatches(record, tries, 5, 'hash', 'wrong')).toMatchObject({ tries: 2, taken: false });
+        expect(await store.get(record)).toEqual({ hash: 'right' });
+        expect(await store.ttl(tries.key)).toBeGreaterThan(55);
+      });
+
+      it('deletes the record once the tries are used up, even for the right value', async () => {
+        const { record, tries } = subject();
+        await store.set(record, { hash: 'right' }, 60);
+        for (let i = 1; i <= 2; i++) expect(await store.takeIfMatches(record, tries, 2, 'hash', 'wrong')).toMatchObject({ tries: i, taken: false });
+        expect(await store.takeIfMatches(record, tries, 2, 'hash', 'right')).toEqual({ tries: 3, taken: false });
+        expect(await store.get(record)).toBeUndefined();
+      });
+
+      it('finds nothing for a missing record, and never matches a record without the field', async () => {
+        const { record, tries } = subject();
+        expect(await store.takeIfMatches(record, tries, 5, 'hash', 'right')).toEqual({ tries: 1, taken: false });
+        await store.set(record, { other: 'right' }, 60);
+        expect(await store.takeIfMatches(record, tries, 5, 'hash', 'right')).toEqual({ tries: 2, record: { other: 'right' }, taken: false });
+        await store.set(record, 'right', 60);
+        expect(await store.takeIfMatches(record, tries, 5, 'hash', 'right')).toMatchObject({ taken: false });
+      });
+
+      it('lets exactly one of 10 concurrent matching tries take it', async () => {
+        const { record, tries } = subject();
+        await store.set(record, { hash: 'right' }, 60);
+        const results = await Promise.all(Array.from({ length: 10 }, () => store.takeIfMatches(record, tries, 20, 'hash', 'right')));
+        expect(results.filter((r) => r.taken)).toHaveLength(1);
+      });
+    });
   });
 }
