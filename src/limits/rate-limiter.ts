@@ -50,7 +50,7 @@ export class RateLimiter {
     if (!counts) return { claimed: false };
     const over = hits.findIndex(([limit], i) => counts[i] > limit.max);
     if (over < 0) return { claimed: true };
-    const { 0: limit } = hits[over];
+    const [limit] = hits[over];
     return { claimed: true, exceeded: { limit, retryAfterSeconds: (await this.store.ttl(keys[over])) ?? limit.windowSeconds } };
   }
 
