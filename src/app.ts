@@ -19,9 +19,7 @@ import { ClientService } from './clients/client-service.js';
 import { TenantService } from './tenants/tenant-service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { RateLimiter } from './limits/rate-limiter.js';
-import { errorHandler } from './http/error-handler.js';
-import { securityHeaders } from './http/security-headers.js';
-import { requestDeadline } from './http/request-deadline.js';
+import { requestFrame } from './http/request-frame.js';
 import { languageSwitch } from './i18n/language-switch.js';
 import { brandingRouter } from './branding/branding-routes.js';
 import { clientIp } from './http/client-ip.js';
@@ -51,7 +49,7 @@ import { WebhookService } from './webhooks/webhook-service.js';
 import { DeliveryWorker } from './webhooks/delivery-worker.js';
 import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
 import { Metrics } from './metrics/metrics.js';
-import { countRequests, metricsEndpoint } from './metrics/metrics-routes.js';
+import { metricsEndpoint } from './metrics/metrics-routes.js';
 import { FactorService } from './mfa/factor-service.js';
 import { WebAuthnService } from './mfa/webauthn-service.js';
 import { registerFactorRoutes } from './mfa/factor-routes.js';
@@ -233,15 +231,13 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
 
   const koa = new Koa();
   koa.proxy = true; // protocol comes from X-Forwarded-Proto, which canonicalHost sets from PUBLIC_URL
-  koa.use(countRequests(services.metrics));
   koa.use(canonicalHost(config.publicUrl));
   koa.use((ctx, next) => {
     ctx.state.ip = clientIp(ctx, config.TRUST_PROXY);
     return next();
   });
-  koa.use(securityHeaders(config.publicUrl));
-  koa.use(errorHandler(log, (dependency) => services.metrics.observeStoreError(dependency)));
-  koa.use(requestDeadline(config.REQUEST_TIMEOUT_MS, log));
+  // Headers, errors, the deadline and metrics in one async layer (see request-frame.ts).
+  koa.use(requestFrame({ publicUrl: config.publicUrl, timeoutMs: config.REQUEST_TIMEOUT_MS, log, metrics: services.metrics }));
   koa.use(languageSwitch());
 
   const health = new Router();
@@ -299,9 +295,9 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   const site = chain([health.routes(), ...metrics, admin.routes(), admin.allowedMethods(), adminConsole.router.routes(), adminConsole.router.allowedMethods()]);
 
   // Everything below /apps/ needs the stores: answer 503 at once while one is down.
-  const storesUp: Middleware = async (_ctx, next) => {
+  const storesUp: Middleware = (_ctx, next) => {
     if (!stores.available()) throw new ServiceUnavailableError('storage');
-    await next();
+    return next();
   };
   // The dev mailbox shows simulated messages of the embedded store only (never real deliveries), by default only to this machine.
   const mailbox = stores.embedded && config.DEV_MAILBOX !== 'false'

@@ -10,9 +10,9 @@
  * - Anything that never settles at all. After `timeoutMs` the request is answered 503 `temporarily_unavailable`
  *   (RFC 6749 §4.1.2.1 / §5.2 error shape, the page for browsers) and whatever the handler does later is ignored.
  *
- * Mount it inside the error handler (so thrown errors reach that handler after passing here) and before the routes.
+ * The request frame (`request-frame.ts`) runs it around every request, before the routes.
  */
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import type { Logger } from '../log.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { wantsJson } from './error-handler.js';
@@ -41,7 +41,7 @@ export class InFlightRequests {
   }
 
   add(ctx: Context): InFlight {
-    const request = { ctx, due: Date.now() + this.timeoutMs };
+    const request = { ctx, due: Date.now() + this.timeoutMs, expired: false };
     this.requests.add(request);
     if (!this.sweeper) {
       this.sweeper = setInterval(() => this.sweep(), this.sweepEveryMs);
@@ -59,6 +59,7 @@ export class InFlightRequests {
     for (const request of this.requests) {
       if (request.due > now) break;
       this.requests.delete(request);
+      request.expired = true;
       this.onExpired(request.ctx);
     }
     if (this.requests.size === 0) {
@@ -68,37 +69,44 @@ export class InFlightRequests {
   }
 }
 
-interface InFlight {
+export interface InFlight {
   readonly ctx: Context;
   readonly due: number;
+  /** Answered by the deadline: whatever the handler does later is not this request's answer. */
+  expired: boolean;
 }
 
-export function requestDeadline(timeoutMs: number, log: Pick<Logger, 'warn'>) {
-  const inFlight = new InFlightRequests(timeoutMs, (ctx) => answerAfterDeadline(ctx, timeoutMs, log));
-  return async (ctx: Context, next: Next) => {
-    const request = inFlight.add(ctx);
-    try {
-      await next();
-    } catch (err) {
+/**
+ * The deadline of every request: `track` when it starts, `done` when it ends, and `failed` when a handler throws
+ * (run before the error is answered). Used by the request frame (`request-frame.ts`).
+ */
+export function requestDeadline(timeoutMs: number, log: Pick<Logger, 'warn'>, onAnswered: (ctx: Context, status: number) => void = () => undefined) {
+  const inFlight = new InFlightRequests(timeoutMs, (ctx) => {
+    if (answerAfterDeadline(ctx, timeoutMs, log)) onAnswered(ctx, 503);
+  });
+  return {
+    track: (ctx: Context): InFlight => inFlight.add(ctx),
+    done: (request: InFlight): void => inFlight.delete(request),
+    failed(ctx: Context): void {
       // A handler that took the response over and then failed before writing: let Koa answer with the error.
       if (ctx.respond === false && !ctx.res.headersSent && !ctx.res.writableEnded) ctx.respond = true;
-      throw err;
-    } finally {
-      inFlight.delete(request);
-    }
+    },
   };
 }
 
-/** Writes the 503 directly (Koa may have been told not to respond) and detaches Koa from this response. */
-function answerAfterDeadline(ctx: Context, timeoutMs: number, log: Pick<Logger, 'warn'>): void {
+/**
+ * Writes the 503 directly (Koa may have been told not to respond) and detaches Koa from this response; true when
+ * the 503 was sent (not when the response had already ended or had to be cut off).
+ */
+function answerAfterDeadline(ctx: Context, timeoutMs: number, log: Pick<Logger, 'warn'>): boolean {
   const { res } = ctx;
-  if (res.writableEnded || res.destroyed) return;
+  if (res.writableEnded || res.destroyed) return false;
   log.warn({ path: ctx.path, method: ctx.method, timeoutMs }, 'request deadline exceeded; answered 503');
   ctx.respond = false;
   if (res.headersSent) {
     // Half a response cannot be completed honestly: close the connection so the client sees an error at once.
     res.destroy();
-    return;
+    return false;
   }
   const error = new ServiceUnavailableError('request deadline');
   const json = wantsJson(ctx);
@@ -118,4 +126,5 @@ function answerAfterDeadline(ctx: Context, timeoutMs: number, log: Pick<Logger, 
   res.statusCode = error.status;
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
+  return true;
 }

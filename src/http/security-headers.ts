@@ -1,4 +1,4 @@
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 
 /**
  * Strict headers on every response (OWASP ASVS V14.4). Our pages load nothing from third parties and run no
@@ -17,12 +17,16 @@ export function securityHeaders(publicUrl: URL) {
     // inline script to script-src, and those forms post to relying parties, so form-action stays open there.
     ['Content-Security-Policy', PROVIDER_CSP],
   ];
-  return async (ctx: Context, next: Next) => {
-    // Straight onto the response (nothing is sent yet): ctx.set would normalise each fixed pair anew per request.
-    for (const [name, value] of headers) ctx.res.setHeader(name, value);
-    await next();
-    // A response the provider already wrote (token, discovery, JWKS…) can take no more headers: skip the type check.
-    if (!ctx.headerSent && ctx.response.is('html') && ctx.response.get('Content-Security-Policy') === PROVIDER_CSP) setPageCsp(ctx);
+  return {
+    /** Before the request is handled. Straight onto the response (nothing is sent yet): ctx.set would normalise each fixed pair anew. */
+    baseline(ctx: Context): void {
+      for (const [name, value] of headers) ctx.res.setHeader(name, value);
+    },
+    /** After it was handled: a page of ours that set no policy of its own gets the strict page policy. */
+    finish(ctx: Context): void {
+      // A response the provider already wrote (token, discovery, JWKS…) can take no more headers: skip the type check.
+      if (!ctx.headerSent && ctx.response.is('html') && ctx.response.get('Content-Security-Policy') === PROVIDER_CSP) setPageCsp(ctx);
+    },
   };
 }
 

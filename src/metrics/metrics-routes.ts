@@ -1,6 +1,6 @@
 /**
- * `GET /metrics` in the Prometheus text format, and the middleware that counts every HTTP request. With METRICS_TOKEN
- * set, the scrape needs `Authorization: Bearer <token>` (compared in constant time); with METRICS_PORT set, the
+ * `GET /metrics` in the Prometheus text format (requests are counted by the request frame,
+ * `src/http/request-frame.ts`). With METRICS_TOKEN set, the scrape needs `Authorization: Bearer <token>` (compared in constant time); with METRICS_PORT set, the
  * metrics are served only on that port (see `src/main.ts`).
  */
 import Koa, { type Context, type Next } from 'koa';
@@ -9,19 +9,6 @@ import { errorHandler } from '../http/error-handler.js';
 import { safeEqual, sha256 } from '../crypto/random.js';
 import { UnauthorizedError } from '../errors.js';
 import type { Metrics } from './metrics.js';
-
-export function countRequests(metrics: Metrics) {
-  return async (ctx: Context, next: Next) => {
-    const started = process.hrtime.bigint();
-    // The provider mount rewrites ctx.path for oidc-provider: classify by the path the client asked for.
-    const path = ctx.originalUrl.split('?')[0];
-    try {
-      await next();
-    } finally {
-      metrics.observeRequest(path, ctx.method, ctx.status, Number(process.hrtime.bigint() - started) / 1e9);
-    }
-  };
-}
 
 /** The scrape handler (Koa middleware answering `/metrics` only). */
 export function metricsEndpoint(metrics: Metrics, token: string | undefined) {

@@ -17,6 +17,12 @@ export interface MetricsSources {
 /** A dependency a request could not reach, or a store command's duration. */
 export type StoreName = 'redis' | 'mongodb';
 
+/** Provider endpoints by path below the app: the path, its subtree, the route class. */
+const PROVIDER_ROUTES = ([
+  ['/auth', 'authorize'], ['/token', 'token'], ['/me', 'userinfo'], ['/jwks', 'jwks'], ['/session/end', 'logout'],
+  ['/token/introspection', 'introspection'], ['/token/revocation', 'revocation'], ['/interaction', 'interaction'],
+] as const).map(([prefix, name]) => [prefix, `${prefix}/`, name] as const);
+
 /** Bounded route classes: a label per path would be unbounded (slugs, ids). */
 export function routeClass(path: string): string {
   if (path.startsWith('/admin/')) return 'admin';
@@ -27,10 +33,7 @@ export function routeClass(path: string): string {
   if (!app) return 'other';
   const rest = app[1] ?? '/';
   if (rest.startsWith('/.well-known/')) return 'discovery';
-  for (const [prefix, name] of [
-    ['/auth', 'authorize'], ['/token', 'token'], ['/me', 'userinfo'], ['/jwks', 'jwks'], ['/session/end', 'logout'],
-    ['/token/introspection', 'introspection'], ['/token/revocation', 'revocation'], ['/interaction', 'interaction'],
-  ] as const) if (rest === prefix || rest.startsWith(`${prefix}/`)) return name;
+  for (const [prefix, below, name] of PROVIDER_ROUTES) if (rest === prefix || rest.startsWith(below)) return name;
   return 'app_pages';
 }
 

@@ -5,18 +5,18 @@
  * id; this middleware turns exactly that answer into the one RFC 6749 asks for, at every endpoint that
  * authenticates clients (token, introspection, revocation).
  */
-import type { Context, Next } from 'koa';
+import type { ResponseHook } from './response-hooks.js';
 
 const CLIENT_AUTH_ENDPOINTS = new Set(['/token', '/token/introspection', '/token/revocation']);
 const NO_CLIENT_AUTH = 'no client authentication mechanism provided';
 
-export function clientAuthRequired(realm: string) {
-  return async (ctx: Context, next: Next) => {
-    await next();
+export function clientAuthRequired(realm: string): ResponseHook {
+  return (ctx) => {
     const body = ctx.body as { error?: string; error_description?: string } | undefined;
     if (!CLIENT_AUTH_ENDPOINTS.has(ctx.path) || ctx.status !== 400 || body?.error !== 'invalid_request' || body.error_description !== NO_CLIENT_AUTH) return;
     ctx.status = 401;
     ctx.body = { error: 'invalid_client', error_description: 'client authentication is required' };
     ctx.set('WWW-Authenticate', `Basic realm="${realm}"`);
+    return undefined;
   };
 }

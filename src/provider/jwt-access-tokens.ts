@@ -9,11 +9,11 @@
  * - revocation (RFC 7009 §2.1) of a JWT by the client it was issued to forgets the `jti`: introspection then answers
  *   `active: false`. (An API that validates the JWT locally accepts it until `exp`: hence the short default TTL.)
  */
-import type { Next } from 'koa';
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import type { AppRecord, EphemeralStore } from '../storage/ports.js';
 import { shortLivedKey } from '../storage/short-lived-keys.js';
+import type { ResponseHook } from './response-hooks.js';
 
 interface Remembered {
   clientId: string;
@@ -50,26 +50,29 @@ export class JwtAccessTokens {
     await this.ephemeral.set(this.key(payload.jti), { clientId: payload.client_id, ...(grantId ? { grantId } : {}) } satisfies Remembered, ttl);
   }
 
-  /** Provider middleware: answers introspection and revocation for the JWT access tokens the library left alone. */
-  middleware(provider: Provider) {
-    return async (ctx: KoaContextWithOIDC, next: Next) => {
-      await next();
+  /** Response hook: answers introspection and revocation for the JWT access tokens the library left alone. */
+  answerForJwts(provider: Provider): ResponseHook {
+    return (ctx) => {
       const route = ctx.oidc?.route;
-      if (route !== 'introspection' && route !== 'revocation') return;
+      if (route !== 'introspection' && route !== 'revocation') return undefined;
       const token = ctx.oidc.params?.token;
       const client = ctx.oidc.client;
       // The library refuses JWTs with `unsupported_token_type` once the client has authenticated; only that answer
       // is replaced (a failed client authentication stays what it was).
       const refusedJwt = (ctx.body as { error?: string } | undefined)?.error === 'unsupported_token_type';
-      if (typeof token !== 'string' || !JWT_SHAPE.test(token) || !client || !refusedJwt) return;
-      ctx.status = 200;
-      if (route === 'introspection') {
-        ctx.body = await this.introspect(ctx, provider, token, client.clientId, client.clientAuthMethod === 'none');
-      } else {
-        await this.revoke(provider, token, client.clientId);
-        ctx.body = '';
-      }
+      if (typeof token !== 'string' || !JWT_SHAPE.test(token) || !client || !refusedJwt) return undefined;
+      return this.answer(ctx, provider, route, token, client.clientId, client.clientAuthMethod === 'none');
     };
+  }
+
+  private async answer(ctx: KoaContextWithOIDC, provider: Provider, route: 'introspection' | 'revocation', token: string, callerId: string, publicCaller: boolean): Promise<void> {
+    ctx.status = 200;
+    if (route === 'introspection') {
+      ctx.body = await this.introspect(ctx, provider, token, callerId, publicCaller);
+    } else {
+      await this.revoke(provider, token, callerId);
+      ctx.body = '';
+    }
   }
 
   private async verified(provider: Provider, token: string): Promise<JWTPayload | undefined> {

@@ -9,7 +9,8 @@
  */
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
+import type { ResponseHook } from './response-hooks.js';
 import type { AppRecord } from '../storage/ports.js';
 import type { PartnerService } from '../partners/partner-service.js';
 import { PartnerRateLimited, type PartnerRedemption } from '../partners/partner-redemption.js';
@@ -33,10 +34,11 @@ export interface PartnerGrantDeps {
 type FindAccount = (ctx: KoaContextWithOIDC, sub: string, token?: unknown) => Promise<{ accountId: string; claims: (...args: never[]) => Promise<Record<string, unknown>> } | undefined>;
 
 /** Registers the grant on one app's provider. Without partner services (tools, tests of other parts) it is left out. */
-export function registerJwtBearerGrant(provider: Provider, app: AppRecord, deps: PartnerGrantDeps | undefined, findAccount: FindAccount): void {
-  if (!deps) return;
+/** Registers the grant; returns the response hook that names its refusal as RFC 6749 does (see `unauthorizedClient`). */
+export function registerJwtBearerGrant(provider: Provider, app: AppRecord, deps: PartnerGrantDeps | undefined, findAccount: FindAccount): ResponseHook | undefined {
+  if (!deps) return undefined;
   provider.registerGrantType(JWT_BEARER, (ctx: KoaContextWithOIDC) => jwtBearer(provider, app, deps, findAccount, ctx), new Set(['assertion', 'scope']));
-  provider.use(unauthorizedClient);
+  return unauthorizedClient;
 }
 
 async function jwtBearer(provider: Provider, app: AppRecord, deps: PartnerGrantDeps, findAccount: FindAccount, ctx: KoaContextWithOIDC): Promise<void> {
@@ -114,12 +116,12 @@ async function partnerOf(app: AppRecord, deps: PartnerGrantDeps, assertion: stri
 }
 
 /** RFC 6749 §5.2: a client not allowed this grant type is `unauthorized_client` (the library says invalid_request). */
-async function unauthorizedClient(ctx: Context, next: Next): Promise<void> {
-  await next();
+function unauthorizedClient(ctx: KoaContextWithOIDC): undefined {
   const body = ctx.body as { error?: string; error_description?: string } | undefined;
-  const grantType = (ctx as unknown as KoaContextWithOIDC).oidc?.params?.grant_type;
-  if (ctx.path !== '/token' || ctx.status !== 400 || grantType !== JWT_BEARER) return;
+  const grantType = ctx.oidc?.params?.grant_type;
+  if (ctx.path !== '/token' || ctx.status !== 400 || grantType !== JWT_BEARER) return undefined;
   if (body?.error === 'invalid_request' && body.error_description === 'requested grant type is not allowed for this client') {
     ctx.body = { error: 'unauthorized_client', error_description: 'this client is not allowed the jwt-bearer grant' };
   }
+  return undefined;
 }

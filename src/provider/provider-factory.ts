@@ -30,6 +30,7 @@ import { JwtAccessTokens } from './jwt-access-tokens.js';
 import { CookieSigner } from './cookie-signer.js';
 import { resourceJwtCustomizer, resourceTokenClaims } from './resource-token-claims.js';
 import { recordSessionDetails } from './session-details-recorder.js';
+import { afterProviderResponse } from './response-hooks.js';
 import { ACCOUNT_SCOPES } from '../account-api/bearer-token.js';
 import { centerCallback } from '../account-center/center-client.js';
 import type { SessionDetailsStore } from '../sessions/session-details.js';
@@ -162,14 +163,16 @@ export async function buildProvider(app: AppRecord, keys: AppKeysRecord, deps: P
   // provider may trust them: URLs and the cookies' Secure flag follow PUBLIC_URL, never the caller's Host header.
   provider.proxy = true;
   reuseClients(provider, lookupClient);
-  provider.use(clientAuthRequired(provider.issuer));
-  provider.use(jwtTokens.middleware(provider) as never);
-  if (deps.sessionDetails) {
-    provider.use(recordSessionDetails(app, deps.sessionDetails, {
+  const jwtBearerRefusal = registerJwtBearerGrant(provider, app, deps.partnerGrant, (ctx, sub, token) => findAccount(app, deps, ctx, sub, token));
+  // Corrections of the provider's answers, innermost first (the order in which they used to wrap the provider).
+  provider.use(afterProviderResponse([
+    ...(jwtBearerRefusal ? [jwtBearerRefusal] : []),
+    ...(deps.sessionDetails ? [recordSessionDetails(app, deps.sessionDetails, {
       trustProxy: config.TRUST_PROXY, sessionTtl: (loginTs) => absoluteSessionTtl(loginTs, app.settings.session_ttl_seconds),
-    }) as never);
-  }
-  registerJwtBearerGrant(provider, app, deps.partnerGrant, (ctx, sub, token) => findAccount(app, deps, ctx, sub, token));
+    })] : []),
+    jwtTokens.answerForJwts(provider),
+    clientAuthRequired(provider.issuer),
+  ]) as never);
   provider.on('server_error', (_ctx, err) => deps.onServerError(app, err));
   return provider;
 }

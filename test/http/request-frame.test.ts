@@ -1,23 +1,34 @@
 /**
- * The request deadline's shared sweep: each request is answered 503 at its own deadline (not at the first one's),
- * requests that finish in time are left alone, and the sweep runs only while requests are in flight.
+ * The request frame and its deadline's shared sweep: each request is answered 503 at its own deadline (not at
+ * the first one's) and counted then, requests that finish in time are left alone, and the sweep runs only while
+ * requests are in flight.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import Koa, { type Context } from 'koa';
 import { jest } from '@jest/globals';
-import { InFlightRequests, requestDeadline } from '../../src/http/request-deadline.js';
+import { InFlightRequests } from '../../src/http/request-deadline.js';
+import { requestFrame } from '../../src/http/request-frame.js';
+import { createLogger } from '../../src/log.js';
 
 const TIMEOUT_MS = 300;
-const warnings: unknown[] = [];
+const log = createLogger('silent');
+const warn = jest.spyOn(log, 'warn');
+const observed: Array<{ path: string; status: number }> = [];
+const storeErrors: string[] = [];
 let server: Server;
 let base: string;
 
 beforeAll(async () => {
   const koa = new Koa();
-  koa.use(requestDeadline(TIMEOUT_MS, { warn: (fields: unknown) => void warnings.push(fields) }));
+  koa.use(requestFrame({
+    publicUrl: new URL('http://127.0.0.1'), timeoutMs: TIMEOUT_MS, log,
+    metrics: { observeRequest: (path, _method, status) => void observed.push({ path, status }), observeStoreError: (store) => void storeErrors.push(store) },
+  }));
   koa.use(async (ctx) => {
+    if (ctx.path === '/nothing') return;
+    if (ctx.path === '/throws') throw new Error('handler bug');
     const wait = Number(ctx.query.ms);
     // ms=-1 never settles: only the deadline can answer.
     await new Promise((resolve) => { if (wait >= 0) setTimeout(resolve, wait); });
@@ -45,7 +56,9 @@ test('a request that never settles is answered 503 temporarily_unavailable at it
   expect(answer).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' }, retryAfter: '5' });
   expect(answer.tookMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
   expect(answer.tookMs).toBeLessThan(TIMEOUT_MS * 2);
-  expect(warnings).toContainEqual(expect.objectContaining({ timeoutMs: TIMEOUT_MS }));
+  expect(observed).toContainEqual({ path: '/', status: 503 });
+  expect(storeErrors).toContain('request deadline');
+  expect(warn).toHaveBeenCalledWith(expect.objectContaining({ timeoutMs: TIMEOUT_MS }), expect.any(String));
 });
 
 test('requests started later expire at their own deadlines; requests that finish in time are untouched', async () => {
@@ -64,6 +77,18 @@ test('requests started later expire at their own deadlines; requests that finish
   const secondAnswer = await second;
   expect(secondAnswer.status).toBe(503);
   expect(secondAnswer.tookMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+});
+
+test('the frame also sets the strict headers, answers what nothing answered or what threw, and counts every request', async () => {
+  const nothing = await fetch(`${base}/nothing?x=1`, { headers: { accept: 'application/json' } });
+  expect(nothing.status).toBe(404);
+  expect(await nothing.json()).toMatchObject({ error: 'not_found' });
+  expect(nothing.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(nothing.headers.get('x-frame-options')).toBe('DENY');
+  const thrown = await fetch(`${base}/throws`, { headers: { accept: 'application/json' } });
+  expect(thrown.status).toBe(500);
+  expect(await thrown.json()).toEqual({ error: 'server_error', error_description: 'An unexpected error occurred.' });
+  expect(observed).toEqual(expect.arrayContaining([{ path: '/nothing', status: 404 }, { path: '/throws', status: 500 }, { path: '/', status: 503 }]));
 });
 
 test('the sweep expires requests in start order, skips finished ones, and stops when nothing is in flight', () => {
