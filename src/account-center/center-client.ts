@@ -5,6 +5,7 @@
  * its one redirect URI is exact, below the app's issuer), for apps older than that or whose client an operator
  * deleted on first use, and recognised by that redirect URI.
  */
+import { LRUCache } from 'lru-cache';
 import * as oidc from 'openid-client';
 import type { ClientService } from '../clients/client-service.js';
 import type { AppRecord, ClientRecord } from '../storage/ports.js';
@@ -17,8 +18,12 @@ export function centerCallback(issuer: string): string {
   return `${issuer}/account/callback`;
 }
 
+/** Apps whose account center configuration is kept (discovery is repeated for an app beyond them). */
+const MAX_CONFIGS = 1_000;
+
 export class CenterClients {
-  private readonly configs = new Map<string, Promise<oidc.Configuration>>();
+  /** Bounded like every per-app cache: with 100k apps, only the ones people use their account center in stay. */
+  private readonly configs = new LRUCache<string, Promise<oidc.Configuration>>({ max: MAX_CONFIGS });
 
   constructor(private readonly clients: ClientService, private readonly issuerOf: (app: AppRecord) => string) {}
 
@@ -50,8 +55,12 @@ export class CenterClients {
     if (!config) {
       const insecure = issuer.startsWith('http:') ? { execute: [oidc.allowInsecureRequests] } : undefined;
       config = oidc.discovery(new URL(issuer), clientId, undefined, oidc.None(), insecure);
-      config.catch(() => this.configs.delete(key));
-      this.configs.set(key, config);
+      const pending = config;
+      // A failed discovery is not kept (the next request tries again); a newer one for the key stays.
+      pending.catch(() => {
+        if (this.configs.peek(key) === pending) this.configs.delete(key);
+      });
+      this.configs.set(key, pending);
     }
     return config;
   }
