@@ -18,7 +18,7 @@ export function securityHeaders(publicUrl: URL) {
     ['Content-Security-Policy', PROVIDER_CSP],
   ];
   return {
-    /** Before the request is handled. Straight onto the response (nothing is sent yet): ctx.set would normalise each fixed pair anew. */
+    /** Before the request is handled: straight onto the response (nothing is sent yet), ctx.set would normalise each pair anew. */
     baseline(ctx: Context): void {
       for (const [name, value] of headers) ctx.res.setHeader(name, value);
     },

@@ -1,7 +1,7 @@
 /**
  * `GET /metrics` in the Prometheus text format (requests are counted by the request frame,
- * `src/http/request-frame.ts`). With METRICS_TOKEN set, the scrape needs `Authorization: Bearer <token>` (compared in constant time); with METRICS_PORT set, the
- * metrics are served only on that port (see `src/main.ts`).
+ * `src/http/request-frame.ts`). With METRICS_TOKEN set, the scrape needs `Authorization: Bearer <token>` (compared
+ * in constant time); with METRICS_PORT set, the metrics are served only on that port (see `src/main.ts`).
  */
 import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from '../log.js';

@@ -2,7 +2,7 @@
  * RFC 6749 §5.2: a request to the token endpoint without any client authentication is `invalid_client` with
  * 401, and the 401 names the scheme the client should use (`WWW-Authenticate`, RFC 7235 §4.1). oidc-provider
  * answers 400 `invalid_request` "no client authentication mechanism provided" when it cannot even find a client
- * id; this middleware turns exactly that answer into the one RFC 6749 asks for, at every endpoint that
+ * id; this response hook turns exactly that answer into the one RFC 6749 asks for, at every endpoint that
  * authenticates clients (token, introspection, revocation).
  */
 import type { ResponseHook } from './response-hooks.js';

@@ -33,8 +33,10 @@ export interface PartnerGrantDeps {
 
 type FindAccount = (ctx: KoaContextWithOIDC, sub: string, token?: unknown) => Promise<{ accountId: string; claims: (...args: never[]) => Promise<Record<string, unknown>> } | undefined>;
 
-/** Registers the grant on one app's provider. Without partner services (tools, tests of other parts) it is left out. */
-/** Registers the grant; returns the response hook that names its refusal as RFC 6749 does (see `unauthorizedClient`). */
+/**
+ * Registers the grant on one app's provider, and returns the response hook that names its refusal as RFC 6749 does
+ * (`unauthorizedClient`). Without partner services (tools, tests of other parts) it is left out.
+ */
 export function registerJwtBearerGrant(provider: Provider, app: AppRecord, deps: PartnerGrantDeps | undefined, findAccount: FindAccount): ResponseHook | undefined {
   if (!deps) return undefined;
   provider.registerGrantType(JWT_BEARER, (ctx: KoaContextWithOIDC) => jwtBearer(provider, app, deps, findAccount, ctx), new Set(['assertion', 'scope']));

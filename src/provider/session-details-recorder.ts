@@ -1,6 +1,6 @@
 /**
  * Records where each browser session was signed in (IP, user agent) and when it was last used, for the account's
- * session list (`sessions/account-sessions.ts`). A provider middleware: after an authorization request that ended
+ * session list (`sessions/account-sessions.ts`). A provider response hook: after an authorization request that ended
  * in a session with an account, the session's details are written under its uid. A sign-in writes them anew; an
  * authorization answered from an existing session (single sign-on) moves `lastUsedAt`.
  */
