@@ -294,11 +294,6 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
   const adminConsole = buildConsole({ services, stores, config, log: log.child({ component: 'console' }) });
   const site = chain([health.routes(), ...metrics, admin.routes(), admin.allowedMethods(), adminConsole.router.routes(), adminConsole.router.allowedMethods()]);
 
-  // Everything below /apps/ needs the stores: answer 503 at once while one is down.
-  const storesUp: Middleware = (_ctx, next) => {
-    if (!stores.available()) throw new ServiceUnavailableError('storage');
-    return next();
-  };
   // The dev mailbox shows simulated messages of the embedded store only (never real deliveries), by default only to this machine.
   const mailbox = stores.embedded && config.DEV_MAILBOX !== 'false'
     ? devMailboxRouter({ apps: stores.apps, outbox: stores.outbox, anyone: config.DEV_MAILBOX === 'true' }) : undefined;
@@ -317,7 +312,12 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     centerClients: services.centerClients, centerSessions: services.centerSessions, issuerOf: (app) => issuerFor(config, app.slug),
   });
   const pageRouters = [...(mailbox ? [mailbox] : []), brandingRouter({ apps: stores.apps, tenants: stores.tenants }), pages, accountApi, accountCenter];
-  const appRequests = chain([storesUp, appSide(pageRouters, chain(pageRouters.map((r) => r.routes())), providerMount(pool, stores.available))]);
+  const appSideRequests = appSide(pageRouters, chain(pageRouters.map((r) => r.routes())), providerMount(pool, stores.available));
+  // Everything below /apps/ needs the stores: answered 503 at once while one is down.
+  const appRequests: Middleware = (ctx, next) => {
+    if (!stores.available()) throw new ServiceUnavailableError('storage');
+    return appSideRequests(ctx, next);
+  };
   // One prefix test sends a request to the app side or the site side, instead of matching every router in turn.
   koa.use(dispatchByPrefix('/apps/', appRequests, site));
 

@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { readForm } from '../http/body.js';
-import type { ProviderPool } from './provider-pool.js';
+import type { PooledProvider, ProviderPool } from './provider-pool.js';
 
 /** `/apps/{slug}` + rest: slugs are lower-case letters, digits and dashes (validated by the Admin API). */
 const APP_PATH = /^\/apps\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\/.*)?$/;
@@ -12,19 +12,28 @@ const APP_PATH = /^\/apps\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\/.*)?$/;
  * front while a store the provider needs is down, so a sign-in never half-happens.
  */
 export function providerMount(pool: ProviderPool, available: () => boolean) {
-  return async (ctx: Context, next: Next) => {
+  return (ctx: Context, next: Next): Promise<void> => {
     const match = APP_PATH.exec(ctx.path);
     if (!match) return next();
     if (!available()) throw new ServiceUnavailableError('storage');
-    const pooled = await pool.get(match[1]);
-    if (!pooled) throw new NotFoundError(`No app "${match[1]}".`);
-    if (ctx.method === 'POST' && POST_AS_GET.has(match[2] ?? '')) return redirectPostToGet(ctx, match[1], match[2]!);
-    const query = ctx.querystring ? `?${ctx.querystring}` : '';
-    (ctx.req as { originalUrl?: string }).originalUrl = ctx.req.url;
-    ctx.req.url = (match[2] ?? '/') + query;
-    ctx.respond = false;
-    await pooled.handle(ctx.req, ctx.res);
+    const [, slug, rest] = match;
+    // A live provider is handed the request at once (no await of its own): this runs on every token request.
+    const live = pool.fresh(slug);
+    if (live) return handOver(ctx, live, slug, rest);
+    return pool.get(slug).then((pooled) => {
+      if (!pooled) throw new NotFoundError(`No app "${slug}".`);
+      return handOver(ctx, pooled, slug, rest);
+    });
   };
+}
+
+function handOver(ctx: Context, pooled: PooledProvider, slug: string, rest: string | undefined): Promise<void> {
+  if (ctx.method === 'POST' && POST_AS_GET.has(rest ?? '')) return redirectPostToGet(ctx, slug, rest!);
+  const query = ctx.querystring ? `?${ctx.querystring}` : '';
+  (ctx.req as { originalUrl?: string }).originalUrl = ctx.req.url;
+  ctx.req.url = (rest ?? '/') + query;
+  ctx.respond = false;
+  return pooled.handle(ctx.req, ctx.res);
 }
 
 /**

@@ -80,13 +80,22 @@ export class ProviderPool {
     clearInterval(this.timer);
   }
 
+  /**
+   * The app's provider when it is live and its version was checked recently enough, without waiting for anything
+   * (what nearly every request finds); undefined when `get` has to read the app.
+   */
+  fresh(slug: string): PooledProvider | undefined {
+    const entry = this.entries.get(slug);
+    if (!entry || Date.now() - entry.checkedAt >= this.deps.versionCheckMs) return undefined;
+    this.stats.hits += 1;
+    return entry;
+  }
+
   /** The app's provider, or undefined when no such app exists. */
   async get(slug: string): Promise<PooledProvider | undefined> {
+    const live = this.fresh(slug);
+    if (live) return live;
     const entry = this.entries.get(slug);
-    if (entry && Date.now() - entry.checkedAt < this.deps.versionCheckMs) {
-      this.stats.hits += 1;
-      return entry;
-    }
     this.stats.misses += 1;
     let pending = this.building.get(slug);
     if (!pending) {

@@ -35,8 +35,11 @@ it('confirms live apps with one versions() query and rebuilds a changed one', as
   });
   const all = () => Promise.all(['one', 'two', 'three'].map((s) => pool.get(s)));
   try {
+    expect(pool.fresh('one')).toBeUndefined(); // not built yet: only get() may read the app
     const first = await all();
     expect(calls).toMatchObject({ findBySlug: 3, builds: 3 });
+    // Live and recently checked: handed out at once, without a read.
+    expect(pool.fresh('one')).toBe(first[0]);
     await sleep(1100); // every entry is now older than the interval
     await pool.checkVersions();
     const versionQueries = calls.versions;
