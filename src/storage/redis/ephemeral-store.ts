@@ -14,34 +14,40 @@ function toMs(ttlSeconds: number): number {
   return Math.max(1, Math.round(ttlSeconds * 1000));
 }
 
+/** A window or lifetime as the scripts take it: whole milliseconds, 0 for none. */
+function windowMs(ttlSeconds: number): number {
+  return ttlSeconds > 0 ? toMs(ttlSeconds) : 0;
+}
+
 function parse<T>(raw: string | null): T | undefined {
   return raw === null ? undefined : (JSON.parse(raw) as T);
 }
 
-/** INCR, and on the counter's creation its window (`PEXPIRE … NX`); ARGV[1] is the window in ms, 0 for none. */
-const INCREMENT = new LuaScript(
-  `local count = redis.call('INCR', KEYS[1])
-local ms = tonumber(ARGV[1])
-if ms > 0 then redis.call('PEXPIRE', KEYS[1], ms, 'NX') end
-return count`,
-  1,
-);
+/**
+ * The Lua of one fixed-window count, shared by the scripts below: INCR of `key`, and on the counter's creation its
+ * window (`PEXPIRE … NX`, `ms` a Lua expression, 0 for none); the count is left in the local `count`.
+ */
+const countInWindow = (key: string, ms: string) => `local count = redis.call('INCR', ${key})
+if tonumber(${ms}) > 0 then redis.call('PEXPIRE', ${key}, tonumber(${ms}), 'NX') end`;
+
+/** {@link countInWindow} of KEYS[1]; ARGV[1] is the window in ms. */
+const INCREMENT = new LuaScript(`${countInWindow('KEYS[1]', 'ARGV[1]')}
+return count`);
 
 /**
  * SET NX of KEYS[1] (ARGV[1] the value, ARGV[2] its time to live in ms, 0 for none), and only when it was set, the
  * INCREMENT above for each further key (ARGV[2 + i] its window): the counts, or nil when KEYS[1] was there.
  */
-const CLAIM_THEN_INCREMENT = `local ms = tonumber(ARGV[2])
+const CLAIM_THEN_INCREMENT = new LuaScript(`local ms = tonumber(ARGV[2])
 local claimed
 if ms > 0 then claimed = redis.call('SET', KEYS[1], ARGV[1], 'PX', ms, 'NX') else claimed = redis.call('SET', KEYS[1], ARGV[1], 'NX') end
 if not claimed then return nil end
 local counts = {}
 for i = 2, #KEYS do
-  counts[i - 1] = redis.call('INCR', KEYS[i])
-  local window = tonumber(ARGV[i + 1])
-  if window > 0 then redis.call('PEXPIRE', KEYS[i], window, 'NX') end
+  ${countInWindow('KEYS[i]', 'ARGV[i + 1]')}
+  counts[i - 1] = count
 end
-return counts`;
+return counts`);
 
 /**
  * One try at a secret: KEYS[1] the record (JSON), KEYS[2] its try counter (ARGV[1] its window in ms, 0 for none),
@@ -49,10 +55,8 @@ return counts`;
  * The field is compared with `==`: it holds an HMAC, whose bytes the person trying cannot steer, so the time of the
  * comparison tells nothing about the secret.
  */
-const TAKE_IF_MATCHES = new LuaScript(
-  `local tries = redis.call('INCR', KEYS[2])
-local ms = tonumber(ARGV[1])
-if ms > 0 then redis.call('PEXPIRE', KEYS[2], ms, 'NX') end
+const TAKE_IF_MATCHES = new LuaScript(`${countInWindow('KEYS[2]', 'ARGV[1]')}
+local tries = count
 if tries > tonumber(ARGV[2]) then
   redis.call('DEL', KEYS[1])
   return {tries, '', 0}
@@ -64,17 +68,7 @@ if ok and type(record) == 'table' and record[ARGV[3]] == ARGV[4] then
   redis.call('DEL', KEYS[1], KEYS[2])
   return {tries, raw, 1}
 end
-return {tries, raw, 0}`,
-  2,
-);
-
-/** The script per number of keys (a LuaScript declares how many it takes). */
-const claimScripts = new Map<number, LuaScript>();
-function claimScript(keys: number): LuaScript {
-  let script = claimScripts.get(keys);
-  if (!script) claimScripts.set(keys, (script = new LuaScript(CLAIM_THEN_INCREMENT, keys)));
-  return script;
-}
+return {tries, raw, 0}`);
 
 /**
  * {@link EphemeralStore} on Redis with native key expiry, so nothing needs sweeping. Values are JSON: what comes
@@ -100,6 +94,10 @@ export class RedisEphemeralStore implements EphemeralStore {
   private call<T>(operation: () => Promise<T>): Promise<T> {
     this.roundTrips += 1;
     return callRedis(operation);
+  }
+
+  private script(script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown> {
+    return callRedis(() => script.run(this.client, keys, args, () => { this.roundTrips += 1; }));
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -138,7 +136,7 @@ export class RedisEphemeralStore implements EphemeralStore {
    * reads beside it cost one round trip).
    */
   async increment(key: string, ttlSeconds: number): Promise<number> {
-    return Number(await callRedis(() => INCREMENT.run(this.client, [this.key(key)], [ttlSeconds > 0 ? toMs(ttlSeconds) : 0], () => { this.roundTrips += 1; })));
+    return Number(await this.script(INCREMENT, [this.key(key)], [windowMs(ttlSeconds)]));
   }
 
   /**
@@ -148,9 +146,9 @@ export class RedisEphemeralStore implements EphemeralStore {
    */
   async claimThenIncrement(key: string, value: unknown, ttlSeconds: number, counters: ReadonlyArray<CounterRef>): Promise<number[] | undefined> {
     const keys = [this.key(key), ...counters.map((c) => this.key(c.key))];
-    const args = [JSON.stringify(value), ttlSeconds > 0 ? toMs(ttlSeconds) : 0, ...counters.map((c) => (c.ttlSeconds > 0 ? toMs(c.ttlSeconds) : 0))];
+    const args = [JSON.stringify(value), windowMs(ttlSeconds), ...counters.map((c) => windowMs(c.ttlSeconds))];
     try {
-      const counts = await callRedis(() => claimScript(keys.length).run(this.client, keys, args, () => { this.roundTrips += 1; }));
+      const counts = await this.script(CLAIM_THEN_INCREMENT, keys, args);
       return counts === null ? undefined : (counts as unknown[]).map(Number);
     } catch (error) {
       if (!isSlotMigrating(error)) throw error;
@@ -160,11 +158,8 @@ export class RedisEphemeralStore implements EphemeralStore {
 
   /** One script (both keys are the app's, one hash slot); in steps while Redis Cluster migrates that slot. */
   async takeIfMatches<T>(key: string, tries: CounterRef, maxTries: number, field: string, expected: string): Promise<SecretTry<T>> {
-    const window = tries.ttlSeconds > 0 ? toMs(tries.ttlSeconds) : 0;
     try {
-      const [count, raw, taken] = (await callRedis(() => TAKE_IF_MATCHES.run(
-        this.client, [this.key(key), this.key(tries.key)], [window, maxTries, field, expected], () => { this.roundTrips += 1; },
-      ))) as [number, string, number];
+      const [count, raw, taken] = (await this.script(TAKE_IF_MATCHES, [this.key(key), this.key(tries.key)], [windowMs(tries.ttlSeconds), maxTries, field, expected])) as [number, string, number];
       return { tries: Number(count), record: raw ? parse<T>(raw) : undefined, taken: Number(taken) === 1 };
     } catch (error) {
       if (!isSlotMigrating(error)) throw error;

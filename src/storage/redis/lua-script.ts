@@ -12,19 +12,22 @@ import type { RedisClient } from './connection.js';
 export class LuaScript {
   private readonly sha: string;
 
-  constructor(private readonly body: string, private readonly numberOfKeys: number) {
+  constructor(private readonly body: string) {
     this.sha = createHash('sha1').update(body).digest('hex');
   }
 
-  /** Runs the script; `onAttempt` is called once per command sent (for round-trip accounting). */
+  /**
+   * Runs the script with `keys` as KEYS (their number is sent with them, so one script may take any number) and
+   * `args` as ARGV; `onAttempt` is called once per command sent (for round-trip accounting).
+   */
   async run(client: RedisClient, keys: string[], args: Array<string | number>, onAttempt: () => void): Promise<unknown> {
     onAttempt();
     try {
-      return await client.evalsha(this.sha, this.numberOfKeys, ...keys, ...args);
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       onAttempt();
-      return client.eval(this.body, this.numberOfKeys, ...keys, ...args);
+      return client.eval(this.body, keys.length, ...keys, ...args);
     }
   }
 }

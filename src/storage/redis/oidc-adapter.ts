@@ -62,18 +62,16 @@ for i = 4, 5 do
 ${lua.index('KEYS[i]', "i == 4 and KEYS[1] or ARGV[3]")}
   end
 end
-return 1`,
-  5,
-);
+return 1`);
 
 /**
  * The parts of {@link UPSERT} one key at a time (ARGV: value, ttl), for a save while the app's slot is being
  * migrated to another node: a cluster answers a script over several keys `TRYAGAIN` until every one of them is on
  * the same node again, i.e. until the migration ends, while a one-key script is sent (ASK) to wherever its key is.
  */
-const WRITE_RECORD = new LuaScript(`local ttl = tonumber(ARGV[2])\n${lua.record('KEYS[1]', 'ARGV[1]')}\nreturn 1`, 1);
-const WRITE_POINTER = new LuaScript(`local ttl = tonumber(ARGV[2])\n${lua.pointer('KEYS[1]', 'ARGV[1]')}\nreturn 1`, 1);
-const ADD_TO_INDEX = new LuaScript(`local ttl = tonumber(ARGV[2])\n${lua.index('KEYS[1]', 'ARGV[1]')}\nreturn 1`, 1);
+const WRITE_RECORD = new LuaScript(`local ttl = tonumber(ARGV[2])\n${lua.record('KEYS[1]', 'ARGV[1]')}\nreturn 1`);
+const WRITE_POINTER = new LuaScript(`local ttl = tonumber(ARGV[2])\n${lua.pointer('KEYS[1]', 'ARGV[1]')}\nreturn 1`);
+const ADD_TO_INDEX = new LuaScript(`local ttl = tonumber(ARGV[2])\n${lua.index('KEYS[1]', 'ARGV[1]')}\nreturn 1`);
 
 /**
  * The records behind an account index set (ids), in one round trip: `{id, payload, consumed or ''}` per live record;
@@ -86,17 +84,13 @@ for i = 1, #ids do
   local v = redis.call('HMGET', ARGV[1] .. ids[i], '${FIELD_PAYLOAD}', '${FIELD_CONSUMED}')
   if v[1] then out[#out + 1] = { ids[i], v[1], v[2] or '' } else redis.call('SREM', KEYS[1], ids[i]) end
 end
-return out`,
-  1,
-);
+return out`);
 
 /** Reads the id behind a uid/userCode key and the record it points to, in one round trip. */
 const FIND_BY_INDEX = new LuaScript(
   `local id = redis.call('GET', KEYS[1])
 if not id then return false end
-return redis.call('HMGET', ARGV[1] .. id, '${FIELD_PAYLOAD}', '${FIELD_CONSUMED}')`,
-  1,
-);
+return redis.call('HMGET', ARGV[1] .. id, '${FIELD_PAYLOAD}', '${FIELD_CONSUMED}')`);
 
 /**
  * Claims a record: marks it consumed and answers 1 only if it exists and was not consumed yet, in one atomic
@@ -104,18 +98,14 @@ return redis.call('HMGET', ARGV[1] .. id, '${FIELD_PAYLOAD}', '${FIELD_CONSUMED}
  */
 const CONSUME = new LuaScript(
   `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-return redis.call('HSETNX', KEYS[1], '${FIELD_CONSUMED}', ARGV[1])`,
-  1,
-);
+return redis.call('HSETNX', KEYS[1], '${FIELD_CONSUMED}', ARGV[1])`);
 
 /** Deletes every record of a grant and the index itself, atomically (nothing can be added halfway). */
 const REVOKE_GRANT = new LuaScript(
   `local members = redis.call('SMEMBERS', KEYS[1])
 for i = 1, #members do redis.call('DEL', members[i]) end
 redis.call('DEL', KEYS[1])
-return #members`,
-  1,
-);
+return #members`);
 
 /**
  * FIND_BY_INDEX, LIST_BY_ACCOUNT and REVOKE_GRANT reach keys they cannot declare (the id behind a pointer, a set's
