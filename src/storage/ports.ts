@@ -7,7 +7,6 @@
  * - Uniqueness violations throw `ConflictError`; an unreachable backend throws `ServiceUnavailableError`.
  * - Records returned are copies: mutating them never changes what is stored.
  */
-import { safeEqual } from '../crypto/random.js';
 import type { Branding, TenantBranding } from '../branding/branding-schema.js';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
@@ -700,14 +699,15 @@ export interface EphemeralStore {
   /**
    * {@link setIfAbsent} of `key`, then, only when this call created it, {@link increment} of each counter: the new
    * counts in order, or undefined when `key` was already there (then no counter moved). A store that can do both in
-   * one round trip does (a resend wait and the send caps behind it); `claimThenIncrementInSteps` is the plain form.
+   * one round trip does (a resend wait and the send caps behind it); `claimThenIncrementInSteps`
+   * (`./store-steps.ts`) is the plain form.
    */
   claimThenIncrement(key: string, value: unknown, ttlSeconds: number, counters: ReadonlyArray<CounterRef>): Promise<number[] | undefined>;
   /**
    * One try at a single-use secret: {@link increment} of `tries`, then, when the count is at most `maxTries` and the
    * record at `key` is an object whose `field` equals `expected`, {@link take} of the record and deletion of `tries`;
    * past `maxTries` the record is deleted. Of concurrent matching tries exactly one takes it. A store that can do
-   * this in one round trip does; `takeIfMatchesInSteps` is the plain form.
+   * this in one round trip does; `takeIfMatchesInSteps` (`./store-steps.ts`) is the plain form.
    */
   takeIfMatches<T>(key: string, tries: CounterRef, maxTries: number, field: string, expected: string): Promise<SecretTry<T>>;
 }
@@ -719,34 +719,10 @@ export interface SecretTry<T> {
   taken: boolean;
 }
 
-/** {@link EphemeralStore.takeIfMatches} in separate steps (the count and the read together, then the take). */
-export async function takeIfMatchesInSteps<T>(
-  store: Pick<EphemeralStore, 'increment' | 'get' | 'take' | 'delete'>, key: string, tries: CounterRef, maxTries: number, field: string, expected: string,
-): Promise<SecretTry<T>> {
-  const [count, record] = await Promise.all([store.increment(tries.key, tries.ttlSeconds), store.get<T>(key)]);
-  if (count > maxTries) {
-    await store.delete(key);
-    return { tries: count, taken: false };
-  }
-  const value = (record as Record<string, unknown> | undefined)?.[field];
-  if (typeof value !== 'string' || !safeEqual(value, expected)) return { tries: count, record, taken: false };
-  // A concurrent matching try may have taken it meanwhile: then this one finds nothing.
-  const [taken] = await Promise.all([store.take<T>(key), store.delete(tries.key)]);
-  return taken === undefined ? { tries: count, taken: false } : { tries: count, record: taken, taken: true };
-}
-
 /** A fixed-window counter of {@link EphemeralStore.increment}. */
 export interface CounterRef {
   key: string;
   ttlSeconds: number;
-}
-
-/** {@link EphemeralStore.claimThenIncrement} in separate steps: a refused claim never reaches the counters. */
-export async function claimThenIncrementInSteps(
-  store: Pick<EphemeralStore, 'setIfAbsent' | 'increment'>, key: string, value: unknown, ttlSeconds: number, counters: ReadonlyArray<CounterRef>,
-): Promise<number[] | undefined> {
-  if (!(await store.setIfAbsent(key, value, ttlSeconds))) return undefined;
-  return Promise.all(counters.map((counter) => store.increment(counter.key, counter.ttlSeconds)));
 }
 
 /**

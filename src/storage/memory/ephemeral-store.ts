@@ -1,4 +1,5 @@
-import { claimThenIncrementInSteps, takeIfMatchesInSteps, type CounterRef, type EphemeralStore, type SecretTry } from '../ports.js';
+import type { CounterRef, EphemeralStore, SecretTry } from '../ports.js';
+import { claimThenIncrementInSteps, takeIfMatchesInSteps } from '../store-steps.js';
 import { ExpiringMap, copy } from './clock-map.js';
 
 /** In-process reference implementation of {@link EphemeralStore}. Single-threaded JS makes every call atomic. */

@@ -8,7 +8,8 @@
  */
 import mongoose from 'mongoose';
 import type { Model } from 'mongoose';
-import { claimThenIncrementInSteps, takeIfMatchesInSteps, type CounterRef, type EphemeralStore, type SecretTry } from '../ports.js';
+import type { CounterRef, EphemeralStore, SecretTry } from '../ports.js';
+import { claimThenIncrementInSteps, takeIfMatchesInSteps } from '../store-steps.js';
 import { ConflictError } from '../../errors.js';
 import type { EphemeralRecordDoc } from './models.js';
 import { mongoCall } from './errors.js';

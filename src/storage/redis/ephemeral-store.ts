@@ -1,4 +1,5 @@
-import { claimThenIncrementInSteps, takeIfMatchesInSteps, type CounterRef, type EphemeralStore, type SecretTry } from '../ports.js';
+import type { CounterRef, EphemeralStore, SecretTry } from '../ports.js';
+import { claimThenIncrementInSteps, takeIfMatchesInSteps } from '../store-steps.js';
 import type { RedisClient } from './connection.js';
 import { callRedis, isSlotMigrating } from './errors.js';
 import { LuaScript } from './lua-script.js';
