@@ -312,7 +312,7 @@ export function buildApp({ config, stores, log, adminKey }: BuildOptions): Portc
     centerClients: services.centerClients, centerSessions: services.centerSessions, issuerOf: (app) => issuerFor(config, app.slug),
   });
   const pageRouters = [...(mailbox ? [mailbox] : []), brandingRouter({ apps: stores.apps, tenants: stores.tenants }), pages, accountApi, accountCenter];
-  const appSideRequests = appSide(pageRouters, chain(pageRouters.map((r) => r.routes())), providerMount(pool, stores.available));
+  const appSideRequests = appSide(pageRouters, chain(pageRouters.map((r) => r.routes())), providerMount(pool));
   // Everything below /apps/ needs the stores: answered 503 at once while one is down.
   const appRequests: Middleware = (ctx, next) => {
     if (!stores.available()) throw new ServiceUnavailableError('storage');

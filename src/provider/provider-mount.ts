@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { readForm } from '../http/body.js';
 import type { PooledProvider, ProviderPool } from './provider-pool.js';
 
@@ -8,14 +8,14 @@ const APP_PATH = /^\/apps\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\/.*)?$/;
 
 /**
  * Hands `/apps/{slug}/…` to that app's provider, as when an oidc-provider is mounted under a path: the provider
- * sees the path below the prefix and `originalUrl` tells it the mount point. Requests are refused with 503 up
- * front while a store the provider needs is down, so a sign-in never half-happens.
+ * sees the path below the prefix and `originalUrl` tells it the mount point. Mounted behind the app side's
+ * stores check (src/app.ts), which refuses requests with 503 up front while a store is down, so a sign-in never
+ * half-happens.
  */
-export function providerMount(pool: ProviderPool, available: () => boolean) {
+export function providerMount(pool: ProviderPool) {
   return (ctx: Context, next: Next): Promise<void> => {
     const match = APP_PATH.exec(ctx.path);
     if (!match) return next();
-    if (!available()) throw new ServiceUnavailableError('storage');
     const [, slug, rest] = match;
     // A live provider is handed the request at once (no await of its own): this runs on every token request.
     const live = pool.fresh(slug);
