@@ -240,7 +240,11 @@ describe('delivery', () => {
 describe('a failing endpoint', () => {
   let failing: TestServer;
   beforeAll(async () => {
-    failing = await startServer({ env: { ...FAST, WEBHOOK_DISABLE_AFTER_MS: '400' } });
+    // Attempts come at about 0, 50, 350 and 1,550 ms (the retry schedule at a 50 ms base, ±20 %): a 1,200 ms window
+    // is crossed by the fourth attempt, with room for a first attempt that starts late on a loaded machine. (With
+    // 400 ms, a first attempt 50 ms late made the third attempt's event too old while the endpoint had failed for
+    // less than the window: the event failed and the endpoint, correctly, stayed enabled.)
+    failing = await startServer({ env: { ...FAST, WEBHOOK_DISABLE_AFTER_MS: '1200' } });
   });
   afterAll(() => failing.close());
 
@@ -250,7 +254,7 @@ describe('a failing endpoint', () => {
     const hook = await failing.admin.ok('POST', `/apps/${slug}/webhooks`, { url: receiver.url, events: ['tenant.created'] });
     receiver.answer(...Array.from({ length: 50 }, () => 500));
     await failing.admin.ok('POST', `/apps/${slug}/tenants`, { slug: 'down', name: 'Down' });
-    await waitUntil(async () => !(await failing.admin.ok('GET', `/apps/${slug}/webhooks/${hook.id}`)).enabled, 5000);
+    await waitUntil(async () => !(await failing.admin.ok('GET', `/apps/${slug}/webhooks/${hook.id}`)).enabled, 15_000);
     const disabled = await failing.admin.ok('GET', `/apps/${slug}/webhooks/${hook.id}`);
     expect(disabled).toMatchObject({ enabled: false, disabled_reason: 'failing', failing_since: expect.any(String) });
     const [delivery] = (await failing.admin.ok('GET', `/apps/${slug}/webhooks/${hook.id}/deliveries`)).items;
